@@ -1,0 +1,1 @@
+"""ONNX / PyTorch to .sbn converter."""

@@ -1,0 +1,94 @@
+/* sparsebyte: inference engine for fine-grained group-sparse CNNs. Public C API.
+ *
+ * Every function that can fail returns an sb_status; on failure sb_last_error() returns a message
+ * (per thread) that names the problem: the file, the section, the node or tensor, the shape.
+ * No function aborts or reads outside the buffers it was given on bad input. */
+#ifndef SPARSEBYTE_H
+#define SPARSEBYTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SB_VERSION_MAJOR 1
+#define SB_VERSION_MINOR 0
+#define SB_MAX_RANK 6
+
+typedef enum sb_status {
+  SB_OK = 0,
+  SB_ERR_IO = 1,          /* file could not be opened or read */
+  SB_ERR_FORMAT = 2,      /* the bytes are not a valid .sbn (truncated, bad magic/CRC/offsets, ...) */
+  SB_ERR_VERSION = 3,     /* unsupported format version */
+  SB_ERR_UNSUPPORTED = 4, /* valid file, but an operator/attribute this engine build cannot run */
+  SB_ERR_NOMEM = 5,       /* allocation failed or a size cap was exceeded */
+  SB_ERR_ARGUMENT = 6     /* bad argument from the caller (index, buffer size, NULL) */
+} sb_status;
+
+typedef struct sb_model sb_model;
+
+typedef struct sb_tensor_info {
+  const char* name; /* owned by the model */
+  int32_t rank;
+  int32_t dims[SB_MAX_RANK];
+  size_t count; /* number of f32 elements */
+} sb_tensor_info;
+
+typedef struct sb_node_profile {
+  const char* name;   /* node name (from the source model) */
+  const char* op;     /* "CONV", "CONV_SPARSE", ... */
+  const char* kernel; /* the kernel that ran, e.g. "f32_spmm_scalar_g4" */
+  double time_ms;     /* wall time of the last run with profiling on */
+  int64_t macs;       /* multiply-accumulates actually executed (sparse: kept weights only) */
+  int64_t dense_macs; /* what the dense operator would execute */
+} sb_node_profile;
+
+/* Message of the last failed call on this thread ("" if none). */
+const char* sb_last_error(void);
+const char* sb_status_name(sb_status status);
+const char* sb_version_string(void);
+/* Which kernel set this build dispatches to: "scalar", "neon", "neon-simde", "wasm-simd128". */
+const char* sb_backend_name(void);
+
+/* Load and validate. load_memory copies the bytes, so the caller may free them at once. */
+sb_status sb_model_load_file(const char* path, sb_model** out_model);
+sb_status sb_model_load_memory(const void* data, size_t size, sb_model** out_model);
+void sb_model_free(sb_model* model);
+
+int sb_model_num_inputs(const sb_model* model);
+int sb_model_num_outputs(const sb_model* model);
+sb_status sb_model_input_info(const sb_model* model, int index, sb_tensor_info* info);
+sb_status sb_model_output_info(const sb_model* model, int index, sb_tensor_info* info);
+
+/* Threads used by run (1 = no worker threads). Results do not depend on the thread count. */
+sb_status sb_model_set_threads(sb_model* model, int threads);
+
+/* count must equal the tensor's element count. */
+sb_status sb_model_set_input(sb_model* model, int index, const float* data, size_t count);
+sb_status sb_model_run(sb_model* model);
+sb_status sb_model_get_output(const sb_model* model, int index, float* data, size_t count);
+
+/* Profiling: when on, run() times every node. */
+sb_status sb_model_set_profiling(sb_model* model, int enabled);
+int sb_model_num_nodes(const sb_model* model);
+sb_status sb_model_node_profile(const sb_model* model, int node, sb_node_profile* out);
+
+/* Keep every intermediate tensor (no arena reuse), so sb_model_get_tensor can read any of them after run.
+ * For per-layer accuracy checks; costs memory. */
+sb_status sb_model_set_keep_intermediates(sb_model* model, int enabled);
+int sb_model_num_tensors(const sb_model* model);
+/* Index of the tensor with this name, or -1. */
+int sb_model_find_tensor(const sb_model* model, const char* name);
+sb_status sb_model_tensor_info(const sb_model* model, int tensor, sb_tensor_info* info);
+sb_status sb_model_get_tensor(const sb_model* model, int tensor, float* data, size_t count);
+
+/* Peak bytes of the planned activation arena, and bytes of the constant weights. */
+size_t sb_model_arena_bytes(const sb_model* model);
+size_t sb_model_weight_bytes(const sb_model* model);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SPARSEBYTE_H */

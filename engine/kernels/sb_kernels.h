@@ -1,0 +1,127 @@
+/* Kernel families: one signature per family, shared by the scalar reference (engine/kernels/<family>/scalar.c),
+ * NEON (kernels_arm/<family>/), WASM SIMD128 (kernels_wasm/<family>/) and TVM-generated variants.
+ *
+ * Layout: activations are NCHW; kernels work on one image (the executor loops over the batch).
+ * Threading splits work by output rows (conv families) or pixel ranges (spmm/gemm), never inside a reduction, so
+ * results are identical for any thread count.
+ *
+ * Registry: each family has a list header per architecture, `list.h` beside its kernels, with one line per kernel,
+ * best first:  SB_UKERNEL(<family>, <function>, <param1>, <param2>)  (see each family below for the params).
+ * engine/src/dispatch.c includes the lists of the build's architecture followed by the scalar list and picks the
+ * first kernel whose params fit; tests and benchmarks iterate over the same lists. */
+#ifndef SB_KERNELS_H
+#define SB_KERNELS_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- activations (fused epilogue of every compute kernel) ---- */
+enum { SB_ACT_NONE = 0, SB_ACT_CLIP = 1, SB_ACT_HARDSIGMOID = 2, SB_ACT_HARDSWISH = 3, SB_ACT_SIGMOID = 4 };
+
+typedef struct sb_activation {
+  int32_t kind;
+  float p0, p1; /* CLIP: min, max. HARDSIGMOID: alpha, beta. */
+} sb_activation;
+
+static inline float sb_activate(const sb_activation* a, float x) {
+  switch (a->kind) {
+    case SB_ACT_CLIP: return x < a->p0 ? a->p0 : (x > a->p1 ? a->p1 : x);
+    case SB_ACT_HARDSIGMOID: {
+      float y = a->p0 * x + a->p1;
+      return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+    }
+    case SB_ACT_HARDSWISH: {
+      float y = x / 6.0f + 0.5f;
+      y = y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+      return x * y;
+    }
+    case SB_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    default: return x;
+  }
+}
+
+/* ---- group-sparse weights (docs/format.md, "Group-sparse weights") ---- */
+typedef struct sb_sparse_weights {
+  int32_t out_channels;      /* Cout */
+  int32_t in_channels;       /* Cin */
+  int32_t kernel_size;       /* kh*kw (1 for 1x1 conv and FC) */
+  int32_t group;             /* G: 1, 2, 4, 8 */
+  int32_t num_groups;        /* ceil(Cout / G) */
+  const int32_t* nnz;        /* [num_groups] kept input channels per group */
+  const int32_t* group_start;/* [num_groups + 1] prefix sums of nnz (derived by the engine at load) */
+  const int32_t* index;      /* [T] kept input channel, ascending within a group */
+  const float* values;       /* [T][kernel_size][G]; lanes past Cout are zero */
+  const float* bias;         /* [Cout]; never NULL (the engine supplies zeros) */
+} sb_sparse_weights;
+
+/* ---- conv geometry (one image) ---- */
+typedef struct sb_conv_shape {
+  int32_t in_c, in_h, in_w;
+  int32_t out_c, out_h, out_w;
+  int32_t kh, kw;
+  int32_t stride_h, stride_w;
+  int32_t pad_top, pad_left; /* bottom/right padding is implied by out_h/out_w */
+  int32_t dil_h, dil_w;
+  int32_t groups;
+} sb_conv_shape;
+
+typedef struct sb_pool_shape {
+  int32_t channels, in_h, in_w, out_h, out_w;
+  int32_t kh, kw, stride_h, stride_w, pad_top, pad_left;
+  int32_t count_include_pad;
+} sb_pool_shape;
+
+/* f32-spmm: group-sparse 1x1 stride-1 conv and FC.
+ *   output[c * plane_stride + p] = act(bias[c] + sum_{j in group(c)} values[j][0][c % G] * input[index[j] * plane_stride + p])
+ *   for p in [0, pixels). input/output point at the first pixel of the slice (threads pass offsets).
+ * list.h params: SB_UKERNEL(f32_spmm, fn, G, pixel_tile)   -- G must equal w->group; pixel_tile is informative. */
+typedef void (*sb_f32_spmm_fn)(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+                               const float* input, float* output, const sb_activation* act);
+
+/* f32-gemm: dense 1x1 stride-1 conv and FC. weights [out_channels][in_channels], bias [out_channels] never NULL.
+ *   output[c * plane_stride + p] = act(bias[c] + sum_i weights[c][i] * input[i * plane_stride + p])
+ * list.h params: SB_UKERNEL(f32_gemm, fn, channel_tile, pixel_tile) */
+typedef void (*sb_f32_gemm_fn)(size_t pixels, size_t plane_stride, size_t out_channels, size_t in_channels,
+                               const float* weights, const float* bias, const float* input, float* output,
+                               const sb_activation* act);
+
+/* f32-conv: dense conv, any kernel/stride/padding/dilation/groups. weights [out_c][in_c/groups][kh][kw].
+ * Computes output rows [oy_begin, oy_end) of every output channel. input [in_c][in_h][in_w], output [out_c][out_h][out_w].
+ * list.h params: SB_UKERNEL(f32_conv, fn, kernel_size (0 = any), stride (0 = any)) */
+typedef void (*sb_f32_conv_fn)(const sb_conv_shape* s, const float* weights, const float* bias,
+                               const float* input, float* output, const sb_activation* act,
+                               size_t oy_begin, size_t oy_end);
+
+/* f32-dwconv: depthwise conv (groups == in_c == out_c). weights [c][kh][kw]. Same signature as f32-conv.
+ * list.h params: SB_UKERNEL(f32_dwconv, fn, kernel_size (kh == kw; 0 = any), stride (0 = any)) */
+typedef sb_f32_conv_fn sb_f32_dwconv_fn;
+
+/* f32-spconv: kernel-level group-sparse kxk conv (groups = 1), any stride/padding, and 1x1 convs that are not
+ * stride-1/unpadded. Computes output rows [oy_begin, oy_end).
+ * list.h params: SB_UKERNEL(f32_spconv, fn, G (0 = any), kernel_size (0 = any)) */
+typedef void (*sb_f32_spconv_fn)(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input,
+                                 float* output, const sb_activation* act, size_t oy_begin, size_t oy_end);
+
+/* f32-pool: max and average pooling over planes [c_begin, c_end).
+ * list.h params: SB_UKERNEL(f32_maxpool | f32_avgpool, fn, kernel_size (0 = any), stride (0 = any)) */
+typedef void (*sb_f32_pool_fn)(const sb_pool_shape* s, const float* input, float* output, size_t c_begin,
+                               size_t c_end);
+
+/* f32-gavgpool: output[c] = mean(input[c][0..pixels)).  list.h params: SB_UKERNEL(f32_gavgpool, fn, 0, 0) */
+typedef void (*sb_f32_gavgpool_fn)(size_t channels, size_t pixels, const float* input, float* output);
+
+/* f32-vbinary: y[i] = act(a[i] op b[i]) (same shape) and y[c][p] = act(a[c][p] op b[c]) (per-channel broadcast).
+ * Other broadcasts use the engine's generic reference loop.
+ * list.h params: SB_UKERNEL(f32_vadd | f32_vmul, fn, 0, 0) and SB_UKERNEL(f32_vaddc | f32_vmulc, fn, 0, 0) */
+typedef void (*sb_f32_vbinary_fn)(size_t n, const float* a, const float* b, float* y, const sb_activation* act);
+typedef void (*sb_f32_vbinaryc_fn)(size_t channels, size_t pixels, const float* a, const float* b, float* y,
+                                   const sb_activation* act);
+
+/* f32-vunary: y[i] = act(x[i]); f32-affine: y[c][p] = act(x[c][p] * scale[c] + shift[c]).
+ * list.h params: SB_UKERNEL(f32_vact, fn, 0, 0), SB_UKERNEL(f32_affine, fn, 0, 0) */
+typedef void (*sb_f32_vunary_fn)(size_t n, const float* x, float* y, const sb_activation* act);
+typedef void (*sb_f32_affine_fn)(size_t channels, size_t pixels, const float* x, const float* scale,
+                                 const float* shift, float* y, const sb_activation* act);
+
+#endif /* SB_KERNELS_H */
