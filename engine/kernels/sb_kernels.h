@@ -76,52 +76,66 @@ typedef struct sb_pool_shape {
  *   output[c * plane_stride + p] = act(bias[c] + sum_{j in group(c)} values[j][0][c % G] * input[index[j] * plane_stride + p])
  *   for p in [0, pixels). input/output point at the first pixel of the slice (threads pass offsets).
  * list.h params: SB_UKERNEL(f32_spmm, fn, G, pixel_tile)   -- G must equal w->group; pixel_tile is informative. */
-typedef void (*sb_f32_spmm_fn)(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+typedef void sb_f32_spmm_ukernel(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
                                const float* input, float* output, const sb_activation* act);
 
 /* f32-gemm: dense 1x1 stride-1 conv and FC. weights [out_channels][in_channels], bias [out_channels] never NULL.
  *   output[c * plane_stride + p] = act(bias[c] + sum_i weights[c][i] * input[i * plane_stride + p])
  * list.h params: SB_UKERNEL(f32_gemm, fn, channel_tile, pixel_tile) */
-typedef void (*sb_f32_gemm_fn)(size_t pixels, size_t plane_stride, size_t out_channels, size_t in_channels,
+typedef void sb_f32_gemm_ukernel(size_t pixels, size_t plane_stride, size_t out_channels, size_t in_channels,
                                const float* weights, const float* bias, const float* input, float* output,
                                const sb_activation* act);
 
 /* f32-conv: dense conv, any kernel/stride/padding/dilation/groups. weights [out_c][in_c/groups][kh][kw].
  * Computes output rows [oy_begin, oy_end) of every output channel. input [in_c][in_h][in_w], output [out_c][out_h][out_w].
  * list.h params: SB_UKERNEL(f32_conv, fn, kernel_size (0 = any), stride (0 = any)) */
-typedef void (*sb_f32_conv_fn)(const sb_conv_shape* s, const float* weights, const float* bias,
+typedef void sb_f32_conv_ukernel(const sb_conv_shape* s, const float* weights, const float* bias,
                                const float* input, float* output, const sb_activation* act,
                                size_t oy_begin, size_t oy_end);
 
 /* f32-dwconv: depthwise conv (groups == in_c == out_c). weights [c][kh][kw]. Same signature as f32-conv.
  * list.h params: SB_UKERNEL(f32_dwconv, fn, kernel_size (kh == kw; 0 = any), stride (0 = any)) */
-typedef sb_f32_conv_fn sb_f32_dwconv_fn;
+typedef sb_f32_conv_ukernel sb_f32_dwconv_ukernel;
 
 /* f32-spconv: kernel-level group-sparse kxk conv (groups = 1), any stride/padding, and 1x1 convs that are not
  * stride-1/unpadded. Computes output rows [oy_begin, oy_end).
  * list.h params: SB_UKERNEL(f32_spconv, fn, G (0 = any), kernel_size (0 = any)) */
-typedef void (*sb_f32_spconv_fn)(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input,
+typedef void sb_f32_spconv_ukernel(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input,
                                  float* output, const sb_activation* act, size_t oy_begin, size_t oy_end);
 
 /* f32-pool: max and average pooling over planes [c_begin, c_end).
  * list.h params: SB_UKERNEL(f32_maxpool | f32_avgpool, fn, kernel_size (0 = any), stride (0 = any)) */
-typedef void (*sb_f32_pool_fn)(const sb_pool_shape* s, const float* input, float* output, size_t c_begin,
+typedef void sb_f32_pool_ukernel(const sb_pool_shape* s, const float* input, float* output, size_t c_begin,
                                size_t c_end);
 
 /* f32-gavgpool: output[c] = mean(input[c][0..pixels)).  list.h params: SB_UKERNEL(f32_gavgpool, fn, 0, 0) */
-typedef void (*sb_f32_gavgpool_fn)(size_t channels, size_t pixels, const float* input, float* output);
+typedef void sb_f32_gavgpool_ukernel(size_t channels, size_t pixels, const float* input, float* output);
 
 /* f32-vbinary: y[i] = act(a[i] op b[i]) (same shape) and y[c][p] = act(a[c][p] op b[c]) (per-channel broadcast).
  * Other broadcasts use the engine's generic reference loop.
  * list.h params: SB_UKERNEL(f32_vadd | f32_vmul, fn, 0, 0) and SB_UKERNEL(f32_vaddc | f32_vmulc, fn, 0, 0) */
-typedef void (*sb_f32_vbinary_fn)(size_t n, const float* a, const float* b, float* y, const sb_activation* act);
-typedef void (*sb_f32_vbinaryc_fn)(size_t channels, size_t pixels, const float* a, const float* b, float* y,
+typedef void sb_f32_vbinary_ukernel(size_t n, const float* a, const float* b, float* y, const sb_activation* act);
+typedef void sb_f32_vbinaryc_ukernel(size_t channels, size_t pixels, const float* a, const float* b, float* y,
                                    const sb_activation* act);
 
 /* f32-vunary: y[i] = act(x[i]); f32-affine: y[c][p] = act(x[c][p] * scale[c] + shift[c]).
  * list.h params: SB_UKERNEL(f32_vact, fn, 0, 0), SB_UKERNEL(f32_affine, fn, 0, 0) */
-typedef void (*sb_f32_vunary_fn)(size_t n, const float* x, float* y, const sb_activation* act);
-typedef void (*sb_f32_affine_fn)(size_t channels, size_t pixels, const float* x, const float* scale,
+typedef void sb_f32_vunary_ukernel(size_t n, const float* x, float* y, const sb_activation* act);
+typedef void sb_f32_affine_ukernel(size_t channels, size_t pixels, const float* x, const float* scale,
                                  const float* shift, float* y, const sb_activation* act);
+
+/* Function types by registry family name (SB_UKERNEL's first argument), so that a list line declares its kernel:
+ *   #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;  */
+typedef sb_f32_pool_ukernel sb_f32_maxpool_ukernel;
+typedef sb_f32_pool_ukernel sb_f32_avgpool_ukernel;
+typedef sb_f32_vbinary_ukernel sb_f32_vadd_ukernel;
+typedef sb_f32_vbinary_ukernel sb_f32_vmul_ukernel;
+typedef sb_f32_vbinaryc_ukernel sb_f32_vaddc_ukernel;
+typedef sb_f32_vbinaryc_ukernel sb_f32_vmulc_ukernel;
+typedef sb_f32_vunary_ukernel sb_f32_vact_ukernel;
+
+/* Registry families, in the order of engine/kernels/registry.h's sb_kernel_family enum:
+ * f32_spmm f32_gemm f32_conv f32_dwconv f32_spconv f32_maxpool f32_avgpool f32_gavgpool
+ * f32_vadd f32_vmul f32_vaddc f32_vmulc f32_vact f32_affine */
 
 #endif /* SB_KERNELS_H */
