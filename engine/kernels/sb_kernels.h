@@ -75,7 +75,8 @@ typedef struct sb_pool_shape {
 /* f32-spmm: group-sparse 1x1 stride-1 conv and FC.
  *   output[c * plane_stride + p] = act(bias[c] + sum_{j in group(c)} values[j][0][c % G] * input[index[j] * plane_stride + p])
  *   for p in [0, pixels). input/output point at the first pixel of the slice (threads pass offsets).
- * list.h params: SB_UKERNEL(f32_spmm, fn, G, pixel_tile)   -- G must equal w->group; pixel_tile is informative. */
+ * list.h params: SB_UKERNEL(f32_spmm, fn, G, pixel_tile)   -- G must equal w->group (0 = any G: the scalar kernel);
+ *   pixel_tile is informative. */
 typedef void sb_f32_spmm_ukernel(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
                                const float* input, float* output, const sb_activation* act);
 
@@ -103,12 +104,14 @@ typedef sb_f32_conv_ukernel sb_f32_dwconv_ukernel;
 typedef void sb_f32_spconv_ukernel(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input,
                                  float* output, const sb_activation* act, size_t oy_begin, size_t oy_end);
 
-/* f32-pool: max and average pooling over planes [c_begin, c_end).
+/* f32-pool: max and average pooling over planes [c_begin, c_end). Windows are clipped to the input; padding never
+ * wins a max; an average divides by the clipped window size, or by kh*kw when count_include_pad. A window holding no
+ * input pixel (inconsistent shapes only) gives 0.
  * list.h params: SB_UKERNEL(f32_maxpool | f32_avgpool, fn, kernel_size (0 = any), stride (0 = any)) */
 typedef void sb_f32_pool_ukernel(const sb_pool_shape* s, const float* input, float* output, size_t c_begin,
                                size_t c_end);
 
-/* f32-gavgpool: output[c] = mean(input[c][0..pixels)).  list.h params: SB_UKERNEL(f32_gavgpool, fn, 0, 0) */
+/* f32-gavgpool: output[c] = mean(input[c][0..pixels)) (0 when pixels == 0).  list.h params: SB_UKERNEL(f32_gavgpool, fn, 0, 0) */
 typedef void sb_f32_gavgpool_ukernel(size_t channels, size_t pixels, const float* input, float* output);
 
 /* f32-vbinary: y[i] = act(a[i] op b[i]) (same shape) and y[c][p] = act(a[c][p] op b[c]) (per-channel broadcast).
