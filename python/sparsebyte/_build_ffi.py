@@ -1,6 +1,118 @@
-"""cffi API-mode build of the engine (placeholder, replaced by the bindings work)."""
+"""cffi API-mode build of the engine: compiles the C sources straight into the `sparsebyte._engine` extension.
+
+Sources are globbed at build time so the extension follows the engine as files are added:
+engine/src/**/*.c, engine/kernels/*/scalar.c, engine/kernels/registry.c; on an aarch64 host also the NEON kernels
+listed by kernels_arm/kernels.mk (with -DSB_ARCH_NEON). SPARSEBYTE_NEON_SIMDE=1 builds the same NEON sources on x86
+through SIMDe (with -mfma so vfmaq_f32 rounds like ARM).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from pathlib import Path
+
 from cffi import FFI
 
-ffibuilder = FFI()
-ffibuilder.cdef("int sb_dummy(void);")
-ffibuilder.set_source("sparsebyte._engine", "int sb_dummy(void) { return 42; }")
+REPO = Path(__file__).resolve().parents[2]
+HEADER = REPO / "engine" / "include" / "sparsebyte.h"
+
+
+def _rel(path: Path) -> str:
+    """Paths relative to the working directory when possible: setuptools keeps object files inside build/ then."""
+    try:
+        return os.path.relpath(path, Path.cwd()) if Path.cwd() in path.parents else str(path)
+    except ValueError:
+        return str(path)
+
+
+def public_cdef(header_text: str) -> str:
+    """The declarations of sparsebyte.h in a form cffi's cdef parser accepts (no preprocessor, no extern "C")."""
+    text = re.sub(r"/\*.*?\*/", "", header_text, flags=re.S)
+    text = re.sub(r"//[^\n]*", "", text)
+    lines = []
+    skip_brace = False
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            # Keep integer #defines (cffi can read their values from the compiled module).
+            m = re.match(r"#define\s+(SB_\w+)\s+(\d+)\s*$", stripped)
+            if m:
+                lines.append(f"#define {m.group(1)} {m.group(2)}")
+            continue
+        if stripped == 'extern "C" {':
+            skip_brace = True
+            continue
+        if skip_brace and stripped == "}":
+            skip_brace = False
+            continue
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _arm_sources() -> list[Path]:
+    """NEON kernel sources: the .c names listed in kernels_arm/kernels.mk, or every kernels_arm .c file without one."""
+    mk = REPO / "kernels_arm" / "kernels.mk"
+    if mk.exists():
+        names = re.findall(r"[\w./-]+\.c\b", mk.read_text())
+        found = []
+        for name in names:
+            for base in (REPO, REPO / "kernels_arm"):
+                if (base / name).exists():
+                    found.append(base / name)
+                    break
+        if found:
+            return sorted(set(found))
+    return sorted((REPO / "kernels_arm").rglob("*.c"))
+
+
+def engine_sources_and_flags(relative: bool = True) -> tuple[list[str], list[str], list[tuple[str, str | None]]]:
+    sources = sorted((REPO / "engine" / "src").rglob("*.c"))
+    sources += sorted((REPO / "engine" / "kernels").glob("*/scalar.c"))
+    registry = REPO / "engine" / "kernels" / "registry.c"
+    if registry.exists():
+        sources.append(registry)
+    flags = ["-O2", "-std=c11", "-pthread"]
+    macros: list[tuple[str, str | None]] = []
+    if platform.machine().lower() in ("aarch64", "arm64"):
+        sources += _arm_sources()
+        macros.append(("SB_ARCH_NEON", None))
+    elif os.environ.get("SPARSEBYTE_NEON_SIMDE") == "1":
+        sources += _arm_sources()
+        macros += [("SB_ARCH_NEON", None), ("SB_NEON_SIMDE", None), ("SIMDE_ENABLE_NATIVE_ALIASES", None)]
+        flags.append("-mfma")
+    return [_rel(s) if relative else str(s) for s in sources], flags, macros
+
+
+def make_builder(relative: bool = True) -> FFI:
+    """relative=True for setuptools (objects land under build/); False for a standalone compile in a temp dir."""
+    builder = FFI()
+    builder.cdef(public_cdef(HEADER.read_text()))
+    sources, flags, macros = engine_sources_and_flags(relative)
+    includes = [REPO / "engine" / "include", REPO / "engine" / "kernels", REPO]
+    builder.set_source(
+        "sparsebyte._engine",
+        '#include "sparsebyte.h"\n',
+        sources=sources,
+        include_dirs=[str(p) for p in includes],
+        define_macros=macros,
+        extra_compile_args=flags,
+        extra_link_args=["-pthread"],
+        libraries=["m"],
+    )
+    return builder
+
+
+ffibuilder = make_builder()
+
+if __name__ == "__main__":
+    # Standalone build into the source tree (what `pip install -e .` produces), for quick rebuilds while the engine
+    # changes: python python/sparsebyte/_build_ffi.py
+    import shutil
+
+    built = make_builder(relative=False).compile(tmpdir=str(REPO / "build" / "cffi"), verbose=False)
+    target = Path(__file__).parent / "_engine.abi3.so"
+    shutil.copyfile(built, target.with_suffix(".tmp"))
+    os.replace(target.with_suffix(".tmp"), target)
+    print(f"built {target}")

@@ -1,1 +1,1 @@
-"""Model definitions (PyTorch) for the bundled models."""
+"""PyTorch definitions of the bundled models; `registry.build(name)` builds one by name."""

@@ -1,0 +1,249 @@
+"""Accuracy check of a .sbn model against a reference: an ONNX file (onnxruntime), a TorchScript .pt file or a
+torch.nn.Module. Reports per-output max abs / rel error and top-1 / top-5 agreement, and optionally the error of
+every engine tensor that has an ONNX intermediate of the same name."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .runtime import Model, TensorInfo
+
+Inputs = dict[str, np.ndarray]
+
+
+@dataclass
+class OutputReport:
+    name: str
+    max_abs: float  # max |engine - reference| over all inputs
+    max_rel: float  # max_abs / max |reference|
+    within_tolerance: bool  # |engine - reference| <= atol + rtol * |reference| everywhere
+    top1: float | None = None  # fraction of inputs whose top-1 class agrees (None: not a classification output)
+    top5: float | None = None  # mean overlap of the top-5 sets
+    top1_ties: int = 0  # top-1 disagreements where the reference's top-2 margin is within the error (a near-tie)
+
+    @property
+    def ok(self) -> bool:
+        top1_misses = 0 if self.top1 is None else round((1 - self.top1) * self._n) - self.top1_ties
+        return self.within_tolerance and top1_misses == 0
+
+    _n: int = 0
+
+
+@dataclass
+class LayerReport:
+    name: str
+    shape: tuple[int, ...]
+    max_abs: float
+    max_rel: float
+
+
+@dataclass
+class CheckReport:
+    n: int
+    atol: float
+    rtol: float
+    outputs: list[OutputReport]
+    layers: list[LayerReport] = field(default_factory=list)
+    unmatched_layers: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.ok for o in self.outputs)
+
+    @property
+    def max_abs(self) -> float:
+        return max(o.max_abs for o in self.outputs)
+
+    def format(self) -> str:
+        lines = [f"{self.n} inputs, atol {self.atol:g}, rtol {self.rtol:g}"]
+        for o in self.outputs:
+            agree = "" if o.top1 is None else f"  top-1 {o.top1 * 100:.1f}%"
+            if o.top5 is not None:
+                agree += f"  top-5 {o.top5 * 100:.1f}%"
+            if o.top1_ties:
+                agree += f" ({o.top1_ties} near-ties)"
+            lines.append(f"output {o.name}: max abs {o.max_abs:.3g}  max rel {o.max_rel:.3g}{agree}  "
+                         f"{'OK' if o.ok else 'FAIL'}")
+        if self.layers:
+            lines.append(f"{'tensor':<48} {'shape':<20} {'max abs':>10} {'max rel':>10}")
+            for layer in self.layers:
+                lines.append(f"{layer.name[:48]:<48} {str(list(layer.shape)):<20} {layer.max_abs:>10.3g} "
+                             f"{layer.max_rel:>10.3g}")
+        if self.unmatched_layers:
+            lines.append(f"{len(self.unmatched_layers)} engine tensors have no ONNX tensor of that name and size")
+        lines.append("OK" if self.ok else "FAIL: tolerance exceeded")
+        return "\n".join(lines)
+
+
+# ---- references ----
+def _onnx_reference(path: str, extra_outputs: Sequence[str] = ()) -> tuple[Callable[[Inputs], list[np.ndarray]],
+                                                                          list[str]]:
+    import onnx
+    import onnxruntime as ort
+
+    model = onnx.load(path)
+    names = [o.name for o in model.graph.output]
+    for extra in extra_outputs:
+        if extra not in names:
+            model.graph.output.append(onnx.helper.make_empty_tensor_value_info(extra))
+            names.append(extra)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL if extra_outputs else \
+        ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    input_names = [i.name for i in session.get_inputs()]
+
+    def run(inputs: Inputs) -> list[np.ndarray]:
+        feed = inputs if set(inputs) == set(input_names) else dict(zip(input_names, inputs.values(), strict=True))
+        return [np.asarray(a) for a in session.run(names, feed)]
+
+    return run, names
+
+
+def _torch_reference(module: Any) -> Callable[[Inputs], list[np.ndarray]]:
+    import torch
+
+    def run(inputs: Inputs) -> list[np.ndarray]:
+        with torch.no_grad():
+            out = module(*[torch.from_numpy(a) for a in inputs.values()])
+        outs = out if isinstance(out, (tuple, list)) else [out]
+        return [o.detach().cpu().numpy() for o in outs]
+
+    return run
+
+
+def _reference(reference: Any, per_layer_names: Sequence[str]) -> tuple[Callable[[Inputs], list[np.ndarray]],
+                                                                       list[str] | None]:
+    """A callable inputs -> outputs, plus output names (ONNX only; others match outputs by position)."""
+    if isinstance(reference, (str, os.PathLike)):
+        path = str(reference)
+        if not Path(path).exists():
+            raise FileNotFoundError(f"reference {path}: no such file")
+        if path.endswith(".onnx"):
+            return _onnx_reference(path, per_layer_names)
+        if path.endswith((".pt", ".pth")):
+            import torch
+
+            try:
+                module = torch.jit.load(path, map_location="cpu")
+            except RuntimeError as e:
+                raise ValueError(f"reference {path}: not a TorchScript file ({e})") from e
+            return _torch_reference(module.eval()), None
+        raise ValueError(f"reference {path}: expected an .onnx or a TorchScript .pt file")
+    if callable(reference):
+        if hasattr(reference, "eval"):
+            reference.eval()
+        return _torch_reference(reference), None
+    raise TypeError(f"reference must be an ONNX path, a .pt path or a torch.nn.Module, got {type(reference)}")
+
+
+# ---- inputs ----
+def make_inputs(infos: Sequence[TensorInfo], n: int = 20, images: Any = None, seed: int = 0) -> list[Inputs]:
+    """n seeded standard-normal inputs, or preprocessed images (a folder path, or name -> [1,3,H,W] arrays)."""
+    if images is None:
+        rng = np.random.default_rng(seed)
+        return [{t.name: rng.standard_normal(t.shape, dtype=np.float32) for t in infos} for _ in range(n)]
+    if len(infos) != 1 or len(infos[0].shape) != 4 or infos[0].shape[1] != 3:
+        raise ValueError("images need a model with one [N, 3, H, W] input")
+    info = infos[0]
+    if isinstance(images, (str, os.PathLike)):
+        from .images import folder_inputs
+
+        images = folder_inputs(images, size=info.shape[2], limit=n)
+    arrays = list(images.values()) if isinstance(images, Mapping) else list(images)
+    out = []
+    for a in arrays[:n]:
+        a = np.asarray(a, np.float32)
+        if a.shape[1:] != info.shape[1:]:
+            raise ValueError(f"image of shape {a.shape} does not fit input {info.name} {info.shape}")
+        out.append({info.name: np.ascontiguousarray(np.broadcast_to(a[:1], info.shape))})
+    return out
+
+
+# ---- comparison ----
+def _topk(logits: np.ndarray, k: int) -> np.ndarray:
+    return np.argsort(-logits, axis=-1, kind="stable")[..., :k]
+
+
+def _compare_output(name: str, got: list[np.ndarray], want: list[np.ndarray], atol: float, rtol: float) -> OutputReport:
+    g = np.stack([np.asarray(a, np.float32).reshape(-1) for a in got])
+    w = np.stack([np.asarray(a, np.float32).reshape(-1) for a in want])
+    err = np.abs(g.astype(np.float64) - w)
+    max_abs = float(err.max()) if err.size else 0.0
+    scale = float(np.abs(w).max()) if w.size else 0.0
+    report = OutputReport(name, max_abs, max_abs / scale if scale > 0 else max_abs,
+                          bool(np.all(err <= atol + rtol * np.abs(w))), _n=len(got))
+    classes = got[0].shape[-1] if got[0].ndim >= 1 else 0
+    if got[0].ndim == 2 and classes >= 2:
+        g2 = np.concatenate([a.reshape(-1, classes) for a in got])
+        w2 = np.concatenate([a.reshape(-1, classes) for a in want])
+        top1_g, top1_w = g2.argmax(-1), w2.argmax(-1)
+        agree = top1_g == top1_w
+        report.top1 = float(agree.mean())
+        row_err = np.abs(g2 - w2).max(-1)
+        margin = np.take_along_axis(w2, top1_w[:, None], -1)[:, 0] - np.take_along_axis(w2, top1_g[:, None], -1)[:, 0]
+        report.top1_ties = int(np.sum(~agree & (margin <= 2 * row_err)))
+        report._n = len(agree)
+        if classes >= 5:
+            tg, tw = _topk(g2, 5), _topk(w2, 5)
+            report.top5 = float(np.mean([len(set(a) & set(b)) / 5 for a, b in zip(tg, tw, strict=True)]))
+    return report
+
+
+def check(sbn: str | os.PathLike | Model, reference: Any, n: int = 20, images: Any = None, per_layer: bool = False,
+          atol: float = 1e-4, rtol: float = 1e-4, seed: int = 0) -> CheckReport:
+    """Run the .sbn model and the reference on the same inputs and compare (see module doc)."""
+    model = sbn if isinstance(sbn, Model) else Model(sbn)
+    layer_names: list[str] = []
+    if per_layer:
+        if not (isinstance(reference, (str, os.PathLike)) and str(reference).endswith(".onnx")):
+            raise ValueError("per_layer needs an ONNX reference (tensors are matched by name)")
+        import onnx
+
+        graph = onnx.load(str(reference), load_external_data=False).graph
+        onnx_names = {o for node in graph.node for o in node.output}
+        engine_names = set(model.tensor_names()) - {t.name for t in model.inputs}
+        layer_names = sorted(onnx_names & engine_names)
+    run_reference, ref_names = _reference(reference, layer_names)
+    inputs = make_inputs(model.inputs, n, images, seed)
+    got: dict[str, list[np.ndarray]] = {o.name: [] for o in model.outputs}
+    want: dict[str, list[np.ndarray]] = {o.name: [] for o in model.outputs}
+    layers: list[LayerReport] = []
+    unmatched: list[str] = []
+    for k, x in enumerate(inputs):
+        model.keep_intermediates = per_layer and k == 0
+        out = model.run(x)
+        outs = out if isinstance(out, dict) else {model.outputs[0].name: out}
+        ref = run_reference(x)
+        for pos, o in enumerate(model.outputs):
+            if ref_names is not None and o.name in ref_names:
+                r = ref[ref_names.index(o.name)]
+            elif pos < len(ref):
+                r = ref[pos]
+            else:
+                raise ValueError(f"reference has {len(ref)} outputs; engine output {o.name} has no counterpart")
+            if r.size != outs[o.name].size:
+                raise ValueError(f"output {o.name}: engine shape {outs[o.name].shape} vs reference shape {r.shape}")
+            got[o.name].append(outs[o.name])
+            want[o.name].append(r.reshape(outs[o.name].shape))
+        if per_layer and k == 0 and ref_names is not None:
+            for name in layer_names:
+                mine = model.tensor(name)
+                theirs = ref[ref_names.index(name)]
+                if theirs.size != mine.size:
+                    unmatched.append(name)
+                    continue
+                err = np.abs(mine.astype(np.float64) - theirs.reshape(mine.shape))
+                scale = float(np.abs(theirs).max()) or 1.0
+                layers.append(LayerReport(name, mine.shape, float(err.max()), float(err.max()) / scale))
+    if per_layer:
+        model.keep_intermediates = False
+    outputs = [_compare_output(o.name, got[o.name], want[o.name], atol, rtol) for o in model.outputs]
+    return CheckReport(len(inputs), atol, rtol, outputs, layers, unmatched)
