@@ -1,0 +1,149 @@
+"""convert(): ONNX file / ModelProto / torch.nn.Module -> .sbn file, with a per-layer report."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import onnx
+
+from .ir import ConversionError, Graph
+from .onnx_import import import_onnx, load_model
+from .passes.fold_batchnorm import fold_batchnorm
+from .passes.fuse_activation import fuse_activation
+from .passes.remove_identity import remove_identity
+from .passes.shape_inference import infer_graph
+from .passes.sparsify import DEFAULT_SPARSE_THRESHOLD, GROUP_SIZES, LayerReport, sparsify
+from .passes.to_sbn import to_sbn
+from .sbn_writer import write_atomic
+from .torch_import import export_torch, is_torch_module
+
+log = logging.getLogger("sparsebyte.converters")
+
+
+@dataclass
+class ConversionReport:
+    output_path: str
+    source: str
+    layers: list[LayerReport]
+    inputs: dict[str, list[int]]
+    outputs: dict[str, list[int]]
+    node_count: int
+    file_size: int = 0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def dense_macs(self) -> int:
+        return sum(r.dense_macs for r in self.layers)
+
+    @property
+    def macs(self) -> int:
+        return sum(r.macs for r in self.layers)
+
+    @property
+    def weight_bytes(self) -> int:
+        return sum(r.weight_bytes for r in self.layers)
+
+    @property
+    def sparse_layers(self) -> int:
+        return sum(r.choice == "sparse" for r in self.layers)
+
+    def totals(self) -> dict[str, int]:
+        return {"dense_macs": self.dense_macs, "macs": self.macs, "weight_bytes": self.weight_bytes,
+                "layers": len(self.layers), "sparse_layers": self.sparse_layers, "nodes": self.node_count,
+                "file_size": self.file_size}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"output_path": self.output_path, "source": self.source, "inputs": self.inputs,
+                "outputs": self.outputs, "options": self.options, "layers": [r.as_dict() for r in self.layers],
+                "totals": self.totals()}
+
+    def __str__(self) -> str:
+        head = f"{'node':<32} {'op':<10} {'weight':<18} {'sparsity':>8} {'G':>2} {'choice':<9} " \
+               f"{'dense MACs':>12} {'MACs':>12} {'bytes':>10}"
+        lines = [head, "-" * len(head)]
+        for r in self.layers:
+            lines.append(f"{r.node[:32]:<32} {r.op:<10} {'x'.join(map(str, r.weight_shape)):<18} "
+                         f"{r.sparsity:>8.1%} {r.group or '-':>2} {r.choice.split()[0]:<9} {r.dense_macs:>12,} "
+                         f"{r.macs:>12,} {r.weight_bytes:>10,}")
+        speed = self.dense_macs / self.macs if self.macs else float("inf")
+        lines.append("-" * len(head))
+        lines.append(f"{len(self.layers)} conv/fc layers, {self.sparse_layers} sparse; MACs {self.macs:,} of "
+                     f"{self.dense_macs:,} dense ({speed:.2f}x fewer); weights {self.weight_bytes:,} bytes; "
+                     f"{self.node_count} nodes; file {self.output_path} ({self.file_size:,} bytes)")
+        return "\n".join(lines)
+
+
+def _source_name(source: Any) -> str:
+    if isinstance(source, (str, os.PathLike)):
+        return Path(source).name
+    if isinstance(source, onnx.ModelProto):
+        return source.graph.name or "<onnx.ModelProto>"
+    return type(source).__name__
+
+
+def build_graph(source: Any, *, example_input: Any = None,
+                input_shapes: Mapping[str, Sequence[int]] | None = None) -> Graph:
+    """Import and run the structural passes (no packing): the IR the .sbn is made of."""
+    if isinstance(source, (str, os.PathLike, onnx.ModelProto)):
+        model = load_model(source)
+    elif is_torch_module(source):
+        model = export_torch(source, example_input)
+    else:
+        raise ConversionError(f"cannot convert a {type(source).__name__}: expected an ONNX path, an "
+                              "onnx.ModelProto or a torch.nn.Module")
+    graph = import_onnx(model, input_shapes)
+    remove_identity(graph)
+    fold_batchnorm(graph)
+    fuse_activation(graph)
+    infer_graph(graph)
+    return graph
+
+
+def convert(source: Any, output_path: str | os.PathLike, *, example_input: Any = None,
+            input_shapes: Mapping[str, Sequence[int]] | None = None, group: int | str = "auto",
+            sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD, force_dense: bool = False) -> ConversionReport:
+    """Convert `source` (ONNX path, onnx.ModelProto or torch.nn.Module with `example_input`) to a .sbn file.
+
+    group: "auto" or 1/2/4/8 (forces G for every sparse layer). A layer is packed sparse when the fraction of
+    (group, input channel) pairs it keeps is <= sparse_threshold (see passes/sparsify.py); force_dense keeps all
+    layers dense. The file is written atomically: on any error no output file is left behind.
+    """
+    if group != "auto" and group not in GROUP_SIZES:
+        raise ConversionError(f"group must be 'auto' or one of {list(GROUP_SIZES)}, got {group!r}")
+    if not 0.0 <= float(sparse_threshold) <= 1.0:
+        raise ConversionError(f"sparse_threshold must be in [0, 1], got {sparse_threshold}")
+    output_path = Path(output_path)
+    name = _source_name(source)
+    log.info("converting %s -> %s", name, output_path)
+    graph = build_graph(source, example_input=example_input, input_shapes=input_shapes)
+    layers = sparsify(graph, group=group, sparse_threshold=sparse_threshold, force_dense=force_dense)
+    options = {"group": group, "sparse_threshold": sparse_threshold, "force_dense": force_dense}
+    report = ConversionReport(
+        output_path=str(output_path), source=name, layers=layers,
+        inputs={i: list(graph.shape(i)) for i in graph.inputs},
+        outputs={o: list(graph.shape(o)) for o in graph.outputs}, node_count=len(graph.nodes), options=options)
+    writer = to_sbn(graph)
+    data = writer.to_bytes(metadata=_metadata(report))
+    try:
+        write_atomic(output_path, data)
+    except OSError as e:
+        raise ConversionError(f"cannot write {str(output_path)!r}: {e.strerror or e}") from e
+    report.file_size = len(data)
+    log.info("wrote %s: %d nodes, %d of %d conv/fc layers sparse, %d bytes", output_path, len(graph.nodes),
+             report.sparse_layers, len(layers), len(data))
+    return report
+
+
+def _metadata(report: ConversionReport) -> dict[str, Any]:
+    try:
+        from sparsebyte import __version__ as version
+    except ImportError:
+        version = "unknown"
+    return {"producer": f"sparsebyte {version}", "source": report.source, "options": report.options,
+            "inputs": report.inputs, "outputs": report.outputs, "layers": [r.as_dict() for r in report.layers],
+            "totals": {k: v for k, v in report.totals().items() if k != "file_size"}}

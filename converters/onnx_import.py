@@ -1,0 +1,670 @@
+"""ONNX ModelProto (or file) -> IR graph with static shapes.
+
+Supports the default-domain opsets 13..18 and the operators listed in `_HANDLERS`; shape arithmetic that torch emits
+(Shape/Gather/Unsqueeze/Concat/Cast chains, e.g. for ``x.view(x.size(0), -1)``) is constant-folded with numpy.
+Anything else raises ConversionError naming the node, the op and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import helper, numpy_helper
+
+from .ir import NO_ACT, Activation, ConversionError, Graph, Node
+from .passes.shape_inference import infer_node
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_OPSETS = range(13, 19)
+INF = float("inf")
+
+# Ops evaluated with numpy when every input is a constant (shape arithmetic, constant weights transformations).
+_FOLD: dict[str, Callable[..., np.ndarray]] = {}
+
+
+def load_model(source: str | os.PathLike | onnx.ModelProto) -> onnx.ModelProto:
+    if isinstance(source, onnx.ModelProto):
+        return source
+    path = Path(source)
+    if not path.is_file():
+        raise ConversionError(f"bad ONNX file {str(path)!r}: no such file")
+    try:
+        return onnx.load(str(path))
+    except Exception as e:  # protobuf DecodeError, external data errors, ...
+        raise ConversionError(f"bad ONNX file {str(path)!r}: cannot parse ({type(e).__name__}: {e})") from e
+
+
+def default_opset(model: onnx.ModelProto) -> int:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            return int(imp.version)
+    raise ConversionError("the model imports no default-domain (ai.onnx) opset")
+
+
+def import_onnx(source: str | os.PathLike | onnx.ModelProto,
+                input_shapes: Mapping[str, Sequence[int]] | None = None) -> Graph:
+    model = load_model(source)
+    opset = default_opset(model)
+    if opset not in SUPPORTED_OPSETS:
+        raise ConversionError(f"unsupported opset {opset} (supported: ai.onnx opsets "
+                              f"{SUPPORTED_OPSETS.start}..{SUPPORTED_OPSETS.stop - 1}; re-export with opset_version=17)"
+                              )
+    return _Importer(model, opset, dict(input_shapes or {})).run()
+
+
+def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def _resolve_pads(node: Node, attrs: dict[str, Any], hw: tuple[int, int], kernel: tuple[int, int],
+                  strides: tuple[int, int], dilations: tuple[int, int]) -> tuple[int, int, int, int]:
+    """ONNX pads/auto_pad -> (top, left, bottom, right)."""
+    auto_pad = attrs.get("auto_pad", "NOTSET")
+    if auto_pad == "NOTSET":
+        pads = list(attrs.get("pads", [0, 0, 0, 0]))
+        if len(pads) != 4:
+            raise node.error(f"pads {pads} must have 4 entries for a 2-D window")
+        if min(pads) < 0:
+            raise node.error(f"unsupported attribute pads={pads} (negative pads)")
+        return pads[0], pads[1], pads[2], pads[3]
+    if auto_pad == "VALID":
+        return 0, 0, 0, 0
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        raise node.error(f"unsupported attribute auto_pad={auto_pad!r}")
+    begin, end = [], []
+    for size, k, s, d in zip(hw, kernel, strides, dilations, strict=True):
+        out = -(-size // s)
+        total = max((out - 1) * s + (k - 1) * d + 1 - size, 0)
+        small, big = total // 2, total - total // 2
+        begin.append(small if auto_pad == "SAME_UPPER" else big)
+        end.append(big if auto_pad == "SAME_UPPER" else small)
+    return begin[0], begin[1], end[0], end[1]
+
+
+class _Importer:
+    def __init__(self, model: onnx.ModelProto, opset: int, input_shapes: dict[str, Sequence[int]]) -> None:
+        self.model = model
+        self.opset = opset
+        self.input_shapes = input_shapes
+        self.graph = Graph()
+        self.node_names: set[str] = set()
+        g = model.graph
+        self.used: set[str] = {o.name for o in g.output}
+        for n in g.node:
+            self.used.update(i for i in n.input if i)
+
+    # ---- entry ----
+    def run(self) -> Graph:
+        g = self.model.graph
+        for init in g.initializer:
+            try:
+                arr = numpy_helper.to_array(init)
+            except Exception as e:
+                raise ConversionError(f"initializer {init.name!r} cannot be read ({e})") from e
+            self.graph.add_const(init.name, arr)
+        for init in g.sparse_initializer:
+            raise ConversionError(f"sparse initializer {init.values.name!r} is not supported")
+        initializer_names = {i.name for i in g.initializer}
+        real_inputs = [i for i in g.input if i.name not in initializer_names]
+        unknown = set(self.input_shapes) - {i.name for i in real_inputs}
+        if unknown:
+            raise ConversionError(f"input_shapes names {sorted(unknown)} that are not graph inputs "
+                                  f"(graph inputs: {[i.name for i in real_inputs]})")
+        for vi in real_inputs:
+            self.graph.add_value(vi.name, self._input_shape(vi))
+            self.graph.inputs.append(vi.name)
+        if not self.graph.inputs:
+            raise ConversionError("the graph has no (non-initializer) inputs")
+
+        for index, onode in enumerate(g.node):
+            self._import_node(index, onode)
+
+        for o in g.output:
+            if o.name not in self.graph.values:
+                raise ConversionError(f"graph output {o.name!r} is produced by no node")
+            if self.graph.values[o.name].is_const:
+                raise ConversionError(f"graph output {o.name!r} is a constant (does not depend on any input)")
+            self.graph.outputs.append(o.name)
+        self.graph.remove_unused_values()
+        log.info("imported %d ONNX nodes into %d IR nodes (opset %d)", len(g.node), len(self.graph.nodes),
+                 self.opset)
+        return self.graph
+
+    def _input_shape(self, vi: onnx.ValueInfoProto) -> tuple[int, ...]:
+        t = vi.type.tensor_type
+        if not vi.type.HasField("tensor_type"):
+            raise ConversionError(f"graph input {vi.name!r} is not a tensor")
+        if t.elem_type != onnx.TensorProto.FLOAT:
+            raise ConversionError(f"graph input {vi.name!r} has element type "
+                                  f"{onnx.TensorProto.DataType.Name(t.elem_type)}; only FLOAT inputs are supported")
+        given = self.input_shapes.get(vi.name)
+        if not t.HasField("shape"):
+            if given is None:
+                raise ConversionError(f"graph input {vi.name!r} has no shape; pass input_shapes={{{vi.name!r}: ...}}")
+            return tuple(int(d) for d in given)
+        dims: list[int | None] = [d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else None
+                                  for d in t.shape.dim]
+        if given is not None:
+            given = [int(d) for d in given]
+            if len(given) != len(dims) or any(d is not None and d != s for d, s in zip(dims, given, strict=True)):
+                raise ConversionError(f"input_shapes[{vi.name!r}] = {given} does not match the model's shape "
+                                      f"{[d if d is not None else '?' for d in dims]}")
+            if min(given) <= 0:
+                raise ConversionError(f"input_shapes[{vi.name!r}] = {given} has a non-positive dim")
+            return tuple(given)
+        if dims and dims[0] is None:
+            dims[0] = 1  # batch
+        if any(d is None for d in dims):
+            sym = [d.dim_param or "?" for d in t.shape.dim]
+            raise ConversionError(f"graph input {vi.name!r} has dynamic shape {sym}; only the batch dim is resolved "
+                                  f"automatically, pass input_shapes={{{vi.name!r}: (...)}}")
+        return tuple(int(d) for d in dims)  # type: ignore[arg-type]
+
+    # ---- per node ----
+    def _import_node(self, index: int, onode: onnx.NodeProto) -> None:
+        name = onode.name or f"{onode.op_type}_{index}"
+        base, i = name, 1
+        while name in self.node_names:
+            name, i = f"{base}_{i}", i + 1
+        self.node_names.add(name)
+        stub = Node(onode.op_type, name, list(onode.input), list(onode.output), source_op=onode.op_type)
+        if onode.domain not in ("", "ai.onnx"):
+            raise stub.error(f"unsupported op (domain {onode.domain!r})")
+        for inp in onode.input:
+            if inp and inp not in self.graph.values:
+                raise stub.error(f"input {inp!r} is not a graph input, an initializer or the output of an earlier "
+                                 "node (missing initializer?)")
+        for extra in onode.output[1:]:
+            if extra and extra in self.used:
+                raise stub.error(f"output {extra!r} is used, but only the first output is supported")
+        attrs = _attrs(onode)
+        ins = list(onode.input)
+        if onode.op_type in _FOLD and all(not i or self.graph.values[i].is_const for i in ins) and ins:
+            try:
+                result = _FOLD[onode.op_type](self, stub, attrs, *[self.graph.const(i) if i else None for i in ins])
+            except Exception as e:
+                raise stub.error(f"constant folding failed: {e}") from e
+            self.graph.add_const(onode.output[0], np.asarray(result))
+            return
+        handler = _HANDLERS.get(onode.op_type)
+        if handler is None:
+            raise stub.error("unsupported op")
+        try:
+            handler(self, stub, attrs)
+        except (ValueError, IndexError) as e:  # shape arithmetic on malformed models
+            raise stub.error(str(e)) from e
+
+    # ---- helpers for handlers ----
+    def check_attrs(self, node: Node, attrs: dict[str, Any], allowed: set[str]) -> None:
+        bad = set(attrs) - allowed
+        if bad:
+            raise node.error(f"unsupported attribute(s) {sorted(bad)}")
+
+    def weight(self, node: Node, index: int, what: str) -> np.ndarray:
+        name = node.inputs[index] if index < len(node.inputs) else ""
+        if not name:
+            raise node.error(f"missing {what} input")
+        arr = self.graph.const(name)
+        if arr is None:
+            raise node.error(f"non-constant {what} {name!r}: weights must be initializers or constants")
+        if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+            raise node.error(f"{what} {name!r} contains NaN or Inf")
+        return arr
+
+    def activation_input(self, node: Node, index: int = 0) -> str:
+        name = node.inputs[index]
+        if self.graph.values[name].is_const:
+            raise node.error(f"input {name!r} is a constant where an activation was expected")
+        return name
+
+    def add_const(self, base: str, array: np.ndarray) -> str:
+        name = self.graph.unique_name(base)
+        self.graph.add_const(name, np.asarray(array))
+        return name
+
+    def emit(self, op: str, src: Node, inputs: list[str], output: str, attrs: dict[str, Any] | None = None,
+             act: Activation = NO_ACT, name: str | None = None) -> Node:
+        node = Node(op, name or src.name, inputs, [output], dict(attrs or {}), act, src.source_op)
+        shape = infer_node(self.graph, node)
+        self.graph.add_value(output, shape)
+        self.graph.nodes.append(node)
+        return node
+
+    def emit_reshape(self, src: Node, x: str, shape: Sequence[int], output: str, name: str | None = None) -> None:
+        if any(d <= 0 for d in shape):
+            raise src.error(f"cannot reshape {list(self.graph.shape(x))} to {list(shape)}")
+        self.emit("Reshape", src, [x], output, {"shape": tuple(int(d) for d in shape)}, name=name)
+
+
+# ================= handlers: activations-in, IR nodes out =================
+
+def _window_params(imp: _Importer, node: Node, attrs: dict[str, Any], kernel: tuple[int, int],
+                   with_dilations: bool) -> dict[str, Any]:
+    x = imp.graph.shape(node.inputs[0])
+    if len(x) != 4:
+        raise node.error(f"input {node.inputs[0]!r} has shape {list(x)}; only 2-D windows on NCHW are supported")
+    strides = tuple(attrs.get("strides", (1, 1)))
+    dilations = tuple(attrs.get("dilations", (1, 1)))
+    if len(strides) != 2 or len(dilations) != 2 or min(strides) < 1 or min(dilations) < 1:
+        raise node.error(f"unsupported attribute strides={list(strides)} / dilations={list(dilations)}")
+    if not with_dilations and dilations != (1, 1):
+        raise node.error(f"unsupported attribute dilations={list(dilations)} (only 1 for pooling)")
+    pads = _resolve_pads(node, attrs, (x[2], x[3]), kernel, strides, dilations)  # type: ignore[arg-type]
+    return {"kernel": kernel, "strides": strides, "pads": pads, "dilations": dilations}
+
+
+def _conv(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
+    x = imp.activation_input(node)
+    w = imp.weight(node, 1, "weight")
+    if w.ndim != 4:
+        raise node.error(f"weight shape {list(w.shape)}: only 2-D convolutions are supported")
+    kernel = (int(w.shape[2]), int(w.shape[3]))
+    if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != kernel:
+        raise node.error(f"kernel_shape {attrs['kernel_shape']} does not match weight {list(w.shape)}")
+    params = _window_params(imp, node, attrs, kernel, with_dilations=True)
+    params["group"] = int(attrs.get("group", 1))
+    inputs = [x, node.inputs[1]]
+    if len(node.inputs) > 2 and node.inputs[2]:
+        imp.weight(node, 2, "bias")
+        inputs.append(node.inputs[2])
+    imp.emit("Conv", node, inputs, node.outputs[0], params)
+
+
+def _fc(imp: _Importer, node: Node, x: str, w: np.ndarray, b: np.ndarray | None, output: str) -> None:
+    inputs = [x, imp.add_const(f"{node.name}.weight", np.ascontiguousarray(w, dtype=np.float32))]
+    if b is not None:
+        inputs.append(imp.add_const(f"{node.name}.bias", np.ascontiguousarray(b, dtype=np.float32)))
+    imp.emit("FC", node, inputs, output)
+
+
+def _gemm(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"alpha", "beta", "transA", "transB"})
+    x = imp.activation_input(node)
+    if len(imp.graph.shape(x)) != 2:
+        raise node.error(f"input A has shape {list(imp.graph.shape(x))}; Gemm needs a 2-D input")
+    if attrs.get("transA", 0):
+        raise node.error("unsupported attribute transA=1 on an activation input")
+    b = imp.weight(node, 1, "weight").astype(np.float64)
+    if b.ndim != 2:
+        raise node.error(f"weight shape {list(b.shape)} is not 2-D")
+    w = (b if attrs.get("transB", 0) else b.T) * float(attrs.get("alpha", 1.0))  # -> [Cout, Cin]
+    bias = None
+    if len(node.inputs) > 2 and node.inputs[2]:
+        c = imp.weight(node, 2, "bias C").astype(np.float64)
+        try:
+            rows = np.broadcast_to(c, (imp.graph.shape(x)[0], w.shape[0]))
+        except ValueError as e:
+            raise node.error(f"bias C shape {list(c.shape)} does not broadcast to the output") from e
+        if not np.all(rows == rows[:1]):
+            raise node.error(f"bias C shape {list(c.shape)} varies over the batch; unsupported")
+        bias = rows[0] * float(attrs.get("beta", 1.0))
+    _fc(imp, node, x, w, bias, node.outputs[0])
+
+
+def _matmul(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, set())
+    x = imp.activation_input(node)
+    b = imp.weight(node, 1, "right operand (weight)")
+    if b.ndim != 2:
+        raise node.error(f"right operand shape {list(b.shape)}: only a constant 2-D right operand is supported")
+    xs = imp.graph.shape(x)
+    if len(xs) < 2 or xs[-1] != b.shape[0]:
+        raise node.error(f"shapes {list(xs)} and {list(b.shape)} do not match for MatMul")
+    if len(xs) == 2:
+        _fc(imp, node, x, b.T, None, node.outputs[0])
+        return
+    # [.., K] @ [K, Cout]: flatten the leading dims into rows, FC, restore them.
+    rows = math.prod(xs[:-1])
+    flat = imp.graph.unique_name(f"{node.outputs[0]}.rows")
+    imp.emit_reshape(node, x, (rows, xs[-1]), flat, name=f"{node.name}.flatten")
+    fc_out = imp.graph.unique_name(f"{node.outputs[0]}.fc")
+    _fc(imp, node, flat, b.T, None, fc_out)
+    imp.emit_reshape(node, fc_out, (*xs[:-1], b.shape[1]), node.outputs[0], name=f"{node.name}.unflatten")
+
+
+def _batchnorm(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"epsilon", "momentum", "training_mode", "spatial"})
+    if attrs.get("training_mode", 0):
+        raise node.error("unsupported attribute training_mode=1 (export the model in eval mode)")
+    x = imp.activation_input(node)
+    for i, what in enumerate(("scale", "bias", "mean", "var"), start=1):
+        imp.weight(node, i, what)
+    imp.emit("BatchNormalization", node, [x, *node.inputs[1:5]], node.outputs[0],
+             {"epsilon": float(attrs.get("epsilon", 1e-5))})
+
+
+def _activation(kind: str, params: tuple[float, float] = (0.0, 0.0),
+                allowed: frozenset[str] = frozenset()) -> Callable[[_Importer, Node, dict[str, Any]], None]:
+    def handler(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+        imp.check_attrs(node, attrs, set(allowed))
+        imp.emit("Activation", node, [imp.activation_input(node)], node.outputs[0], act=(kind, *params))
+    return handler
+
+
+def _clip(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"min", "max"})
+    lo, hi = float(attrs.get("min", -INF)), float(attrs.get("max", INF))
+    for index, what in ((1, "min"), (2, "max")):
+        if len(node.inputs) > index and node.inputs[index]:
+            v = imp.graph.const(node.inputs[index])
+            if v is None or v.size != 1:
+                raise node.error(f"{what} must be a constant scalar")
+            if what == "min":
+                lo = float(v.reshape(()))
+            else:
+                hi = float(v.reshape(()))
+    if math.isnan(lo) or math.isnan(hi):
+        raise node.error("min/max is NaN")
+    imp.emit("Activation", node, [imp.activation_input(node)], node.outputs[0], act=("CLIP", lo, hi))
+
+
+def _hardsigmoid(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"alpha", "beta"})
+    act = ("HARDSIGMOID", float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5)))
+    imp.emit("Activation", node, [imp.activation_input(node)], node.outputs[0], act=act)
+
+
+def _binary(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
+    def handler(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+        imp.check_attrs(node, attrs, set())
+        a, b = node.inputs[0], node.inputs[1]
+        ca, cb = imp.graph.const(a), imp.graph.const(b)
+        for name, c in ((a, ca), (b, cb)):
+            if c is not None:
+                if not np.issubdtype(c.dtype, np.floating):
+                    raise node.error(f"constant {name!r} has dtype {c.dtype}; only float tensors are supported")
+                imp.weight(node, node.inputs.index(name), "constant operand")
+        if op in ("Sub", "Div"):
+            if cb is None:
+                raise node.error(f"{op} with a non-constant second operand is not supported")
+            b = imp.add_const(f"{b}.neg" if op == "Sub" else f"{b}.recip",
+                              -cb if op == "Sub" else (1.0 / cb.astype(np.float64)).astype(np.float32))
+        ir_op = {"Add": "Add", "Sub": "Add", "Mul": "Mul", "Div": "Mul"}[op]
+        imp.emit(ir_op, node, [a, b], node.outputs[0])
+    return handler
+
+
+def _concat(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"axis"})
+    rank = len(imp.graph.shape(node.inputs[0]))
+    axis = int(attrs["axis"])
+    if not -rank <= axis < rank:
+        raise node.error(f"axis {axis} out of range for rank {rank}")
+    imp.emit("Concat", node, list(node.inputs), node.outputs[0], {"axis": axis % rank})
+
+
+def _global_avg_pool(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, set())
+    imp.emit("GlobalAveragePool", node, [imp.activation_input(node)], node.outputs[0])
+
+
+def _pool(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
+    def handler(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+        allowed = {"auto_pad", "ceil_mode", "kernel_shape", "pads", "strides"}
+        allowed |= {"dilations", "storage_order"} if op == "MaxPool" else {"count_include_pad"}
+        imp.check_attrs(node, attrs, allowed)
+        if attrs.get("storage_order", 0):
+            raise node.error("unsupported attribute storage_order=1")
+        x = imp.activation_input(node)
+        kernel = tuple(int(k) for k in attrs.get("kernel_shape", ()))
+        if len(kernel) != 2:
+            raise node.error(f"kernel_shape {list(kernel)}: only 2-D pooling is supported")
+        params = _window_params(imp, node, attrs, kernel, with_dilations=False)  # type: ignore[arg-type]
+        params["ceil_mode"] = int(attrs.get("ceil_mode", 0))
+        params["count_include_pad"] = int(attrs.get("count_include_pad", 0))
+        kh, kw = kernel
+        pt, pl, pb, pr = params["pads"]
+        if max(pt, pb) >= kh or max(pl, pr) >= kw:
+            raise node.error(f"pads {[pt, pl, pb, pr]} must be smaller than the kernel {kh}x{kw}")
+        imp.emit(op, node, [x], node.outputs[0], params)
+    return handler
+
+
+def _reshape_to(imp: _Importer, node: Node, shape: Sequence[int]) -> None:
+    x = imp.activation_input(node)
+    imp.emit_reshape(node, x, shape, node.outputs[0])
+
+
+def _flatten(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"axis"})
+    _reshape_to(imp, node, _flatten_shape(imp.graph.shape(node.inputs[0]), int(attrs.get("axis", 1))))
+
+
+def _reshape(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"allowzero"})
+    shape = imp.graph.const(node.inputs[1])
+    if shape is None:
+        raise node.error(f"dynamic shape: target shape {node.inputs[1]!r} is not constant (could not be folded)")
+    _reshape_to(imp, node, _reshape_shape(imp.graph.shape(node.inputs[0]), shape, int(attrs.get("allowzero", 0))))
+
+
+def _squeeze(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, set())
+    axes = _axes_input(imp, node)
+    _reshape_to(imp, node, _squeeze_shape(imp.graph.shape(node.inputs[0]), axes))
+
+
+def _unsqueeze(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, set())
+    axes = _axes_input(imp, node)
+    if axes is None:
+        raise node.error("missing axes input")
+    _reshape_to(imp, node, _unsqueeze_shape(imp.graph.shape(node.inputs[0]), axes))
+
+
+def _axes_input(imp: _Importer, node: Node) -> list[int] | None:
+    if len(node.inputs) < 2 or not node.inputs[1]:
+        return None
+    axes = imp.graph.const(node.inputs[1])
+    if axes is None:
+        raise node.error(f"dynamic shape: axes {node.inputs[1]!r} is not constant")
+    return [int(a) for a in axes.reshape(-1)]
+
+
+def _softmax(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"axis"})
+    x = imp.activation_input(node)
+    rank = len(imp.graph.shape(x))
+    axis = int(attrs.get("axis", -1))
+    if not -rank <= axis < rank:
+        raise node.error(f"axis {axis} out of range for rank {rank}")
+    imp.emit("Softmax", node, [x], node.outputs[0], {"axis": axis % rank})
+
+
+def _identity(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, set())
+    imp.emit("Identity", node, [imp.activation_input(node)], node.outputs[0])
+
+
+def _dropout(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"seed"})
+    if len(node.inputs) > 2 and node.inputs[2]:
+        mode = imp.graph.const(node.inputs[2])
+        if mode is None or bool(mode.reshape(-1)[0]):
+            raise node.error("training_mode must be a constant false for inference")
+    _identity(imp, Node(node.op, node.name, node.inputs[:1], node.outputs, source_op=node.source_op), {})
+
+
+def _cast(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"to", "saturate"})
+    if int(attrs["to"]) != onnx.TensorProto.FLOAT:
+        raise node.error(f"unsupported attribute to={onnx.TensorProto.DataType.Name(int(attrs['to']))} "
+                         "on an activation (only FLOAT)")
+    _identity(imp, node, {})
+
+
+def _constant(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    if len(attrs) != 1:
+        raise node.error(f"expected exactly one value attribute, got {sorted(attrs)}")
+    key, v = next(iter(attrs.items()))
+    if key == "value":
+        arr = numpy_helper.to_array(v)
+    elif key in ("value_float", "value_floats"):
+        arr = np.asarray(v, dtype=np.float32)
+    elif key in ("value_int", "value_ints"):
+        arr = np.asarray(v, dtype=np.int64)
+    else:
+        raise node.error(f"unsupported attribute {key}")
+    imp.graph.add_const(node.outputs[0], arr)
+
+
+def _shape(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"start", "end"})
+    shape = imp.graph.shape(node.inputs[0])
+    start, end = attrs.get("start", 0), attrs.get("end", len(shape))
+    imp.graph.add_const(node.outputs[0], np.asarray(shape[start:end], dtype=np.int64))
+
+
+def _needs_constants(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Ops we only evaluate on constants (shape arithmetic); on an activation they are unsupported."""
+    raise node.error("unsupported op on a non-constant input (only constant-folded uses are supported)")
+
+
+_HANDLERS: dict[str, Callable[[_Importer, Node, dict[str, Any]], None]] = {
+    "Conv": _conv,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "BatchNormalization": _batchnorm,
+    "Relu": _activation("CLIP", (0.0, INF)),
+    "Clip": _clip,
+    "HardSigmoid": _hardsigmoid,
+    "HardSwish": _activation("HARDSWISH"),
+    "Sigmoid": _activation("SIGMOID"),
+    "Add": _binary("Add"),
+    "Sub": _binary("Sub"),
+    "Mul": _binary("Mul"),
+    "Div": _binary("Div"),
+    "Concat": _concat,
+    "GlobalAveragePool": _global_avg_pool,
+    "AveragePool": _pool("AveragePool"),
+    "MaxPool": _pool("MaxPool"),
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Squeeze": _squeeze,
+    "Unsqueeze": _unsqueeze,
+    "Softmax": _softmax,
+    "Identity": _identity,
+    "Dropout": _dropout,
+    "Cast": _cast,
+    "Constant": _constant,
+    "Shape": _shape,
+    "Gather": _needs_constants,
+    "Slice": _needs_constants,
+    "Transpose": _needs_constants,
+    "Range": _needs_constants,
+    "ConstantOfShape": _needs_constants,
+    "Equal": _needs_constants,
+    "Where": _needs_constants,
+}
+
+
+# ================= shape helpers and constant folding =================
+
+def _flatten_shape(shape: tuple[int, ...], axis: int) -> tuple[int, int]:
+    axis = axis % (len(shape) + 1) if axis < 0 else axis
+    return math.prod(shape[:axis]), math.prod(shape[axis:])
+
+
+def _reshape_shape(shape: tuple[int, ...], target: np.ndarray, allowzero: int) -> tuple[int, ...]:
+    out = [int(d) for d in target.reshape(-1)]
+    if not allowzero:
+        out = [shape[i] if d == 0 and i < len(shape) else d for i, d in enumerate(out)]
+    if out.count(-1) > 1:
+        raise ValueError(f"more than one -1 in reshape target {out}")
+    if -1 in out:
+        known = math.prod(d for d in out if d != -1)
+        total = math.prod(shape)
+        if known == 0 or total % known:
+            raise ValueError(f"cannot reshape {list(shape)} to {out}")
+        out[out.index(-1)] = total // known
+    if math.prod(out) != math.prod(shape):
+        raise ValueError(f"cannot reshape {list(shape)} to {out}")
+    return tuple(out)
+
+
+def _squeeze_shape(shape: tuple[int, ...], axes: list[int] | None) -> tuple[int, ...]:
+    if axes is None:
+        return tuple(d for d in shape if d != 1)
+    norm = {a % len(shape) for a in axes}
+    for a in norm:
+        if shape[a] != 1:
+            raise ValueError(f"cannot squeeze axis {a} of shape {list(shape)}")
+    return tuple(d for i, d in enumerate(shape) if i not in norm)
+
+
+def _unsqueeze_shape(shape: tuple[int, ...], axes: list[int]) -> tuple[int, ...]:
+    rank = len(shape) + len(axes)
+    norm = sorted(a % rank for a in axes)
+    out = list(shape)
+    for a in norm:
+        out.insert(a, 1)
+    return tuple(out)
+
+
+def _fold(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    return lambda imp, node, attrs, *xs: fn(attrs, *xs)
+
+
+def _slice(attrs: dict[str, Any], data: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+           axes: np.ndarray | None = None, steps: np.ndarray | None = None) -> np.ndarray:
+    axes_l = list(range(len(starts))) if axes is None else [int(a) % data.ndim for a in axes]
+    steps_l = [1] * len(axes_l) if steps is None else [int(s) for s in steps]
+    index = [slice(None)] * data.ndim
+    for a, s, e, st in zip(axes_l, starts, ends, steps_l, strict=True):
+        index[a] = slice(int(s), int(e), st)
+    return data[tuple(index)]
+
+
+def _cast_const(attrs: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    return x.astype(helper.tensor_dtype_to_np_dtype(int(attrs["to"])))
+
+
+def _float_op(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
+    def apply(attrs: dict[str, Any], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out = fn(a, b)
+        return out.astype(np.result_type(a, b)) if np.issubdtype(np.result_type(a, b), np.floating) else out
+    return apply
+
+
+def _int_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer):
+        return np.trunc(a / b).astype(np.result_type(a, b))
+    return a / b
+
+
+_FOLD.update({
+    "Gather": _fold(lambda attrs, data, idx: np.take(data, idx.astype(np.int64), axis=int(attrs.get("axis", 0)))),
+    "Unsqueeze": _fold(lambda attrs, x, axes: x.reshape(_unsqueeze_shape(x.shape, [int(a) for a in axes]))),
+    "Squeeze": _fold(lambda attrs, x, axes=None: x.reshape(
+        _squeeze_shape(x.shape, None if axes is None else [int(a) for a in axes]))),
+    "Concat": _fold(lambda attrs, *xs: np.concatenate(xs, axis=int(attrs["axis"]))),
+    "Cast": _fold(_cast_const),
+    "Reshape": _fold(lambda attrs, x, s: x.reshape(_reshape_shape(x.shape, s, int(attrs.get("allowzero", 0))))),
+    "Flatten": _fold(lambda attrs, x: x.reshape(_flatten_shape(x.shape, int(attrs.get("axis", 1))))),
+    "Transpose": _fold(lambda attrs, x: np.transpose(x, attrs.get("perm"))),
+    "Identity": _fold(lambda attrs, x: x),
+    "Add": _fold(_float_op(np.add)),
+    "Sub": _fold(_float_op(np.subtract)),
+    "Mul": _fold(_float_op(np.multiply)),
+    "Div": _fold(_float_op(_int_div)),
+    "Slice": _fold(_slice),
+    "Range": _fold(lambda attrs, s, e, d: np.arange(s, e, d, dtype=np.result_type(s, e, d))),
+    "ConstantOfShape": _fold(lambda attrs, s: np.full(
+        [int(d) for d in s], numpy_helper.to_array(attrs["value"]).reshape(-1)[0] if "value" in attrs else 0.0,
+        dtype=numpy_helper.to_array(attrs["value"]).dtype if "value" in attrs else np.float32)),
+    "Equal": _fold(lambda attrs, a, b: np.equal(a, b)),
+    "Where": _fold(lambda attrs, c, a, b: np.where(c, a, b)),
+})

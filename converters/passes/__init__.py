@@ -1,0 +1,1 @@
+"""Graph passes over the IR, run in order by converters/api.py."""
