@@ -8,7 +8,8 @@
  * Registry: each family has a list header per architecture, `list.h` beside its kernels, with one line per kernel,
  * best first:  SB_UKERNEL(<family>, <function>, <param1>, <param2>)  (see each family below for the params).
  * engine/src/dispatch.c includes the lists of the build's architecture followed by the scalar list and picks the
- * first kernel whose params fit; tests and benchmarks iterate over the same lists. */
+ * first kernel whose params fit; tests and benchmarks iterate over the same lists. A param of 0 means any; a
+ * kernel_size param k means kh == kw == k (3 for 3x3), a stride param s means stride_h == stride_w == s. */
 #ifndef SB_KERNELS_H
 #define SB_KERNELS_H
 

@@ -1,0 +1,123 @@
+/* Kernel test harness: runs every registry entry of every family (the build's NEON/WASM lists and the scalar list)
+ * on awkward shapes and compares with the naive references in this directory.
+ *
+ *   kernel_test [--family f32_spmm] [--kernel SUBSTRING] [--quick] [--verbose]
+ *
+ * Prints one line per family + kernel and ends with "N passed, N failed" (counting those lines); exits 1 on any
+ * failure, 2 on a usage error. Deterministic: the same cases on every run and every architecture. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static family_test_fn* const family_tests[SB_FAMILY_COUNT] = {
+    [SB_FAMILY_F32_SPMM] = test_f32_spmm,       [SB_FAMILY_F32_GEMM] = test_f32_gemm,
+    [SB_FAMILY_F32_CONV] = test_f32_conv,       [SB_FAMILY_F32_DWCONV] = test_f32_dwconv,
+    [SB_FAMILY_F32_SPCONV] = test_f32_spconv,   [SB_FAMILY_F32_MAXPOOL] = test_f32_maxpool,
+    [SB_FAMILY_F32_AVGPOOL] = test_f32_avgpool, [SB_FAMILY_F32_GAVGPOOL] = test_f32_gavgpool,
+    [SB_FAMILY_F32_VADD] = test_f32_vadd,       [SB_FAMILY_F32_VMUL] = test_f32_vmul,
+    [SB_FAMILY_F32_VADDC] = test_f32_vaddc,     [SB_FAMILY_F32_VMULC] = test_f32_vmulc,
+    [SB_FAMILY_F32_VACT] = test_f32_vact,       [SB_FAMILY_F32_AFFINE] = test_f32_affine,
+};
+
+/* Dispatch relies on every family ending with a scalar kernel that accepts any shape. */
+static int check_registry(void) {
+  int ok = 1;
+  for (int f = 0; f < SB_FAMILY_COUNT; f++) {
+    size_t count = 0;
+    const sb_kernel_entry* entries = sb_kernel_registry((sb_kernel_family)f, &count);
+    const char* family = sb_kernel_family_name((sb_kernel_family)f);
+    if (entries == NULL || count == 0) {
+      printf("    registry: family %s has no kernels\n", family);
+      ok = 0;
+      continue;
+    }
+    for (size_t i = 0; i < count; i++) {
+      if (entries[i].fn == NULL || entries[i].name == NULL || entries[i].arch == NULL) {
+        printf("    registry: entry %zu of %s is incomplete\n", i, family);
+        ok = 0;
+      }
+    }
+    const sb_kernel_entry* last = &entries[count - 1];
+    /* f32_spmm's param2 and f32_gemm's params are informative tiles, not restrictions. */
+    const int restricts = f == SB_FAMILY_F32_GEMM ? 0 : (f == SB_FAMILY_F32_SPMM ? last->param1 : (last->param1 | last->param2));
+    if (strcmp(last->arch, "scalar") != 0 || restricts != 0) {
+      printf("    registry: the last %s kernel (%s) is not the any-shape scalar fallback\n", family, last->name);
+      ok = 0;
+    }
+  }
+  size_t count = 1;
+  if (sb_kernel_registry(SB_FAMILY_COUNT, &count) != NULL || count != 0) {
+    printf("    registry: an invalid family must give NULL and count 0\n");
+    ok = 0;
+  }
+  printf("%s registry (%d families, scalar fallback last)\n", ok ? "PASS" : "FAIL", SB_FAMILY_COUNT);
+  return ok;
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: kernel_test [--family NAME] [--kernel SUBSTRING] [--quick] [--verbose]\n  families:");
+  for (int f = 0; f < SB_FAMILY_COUNT; f++) fprintf(stderr, " %s", sb_kernel_family_name((sb_kernel_family)f));
+  fprintf(stderr, " registry\n");
+}
+
+int main(int argc, char** argv) {
+  const char* family_filter = NULL;
+  const char* kernel_filter = NULL;
+  test_options opt = {0};
+  int verbose = 0;
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--family") == 0 && i + 1 < argc) {
+      family_filter = argv[++i];
+    } else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
+      kernel_filter = argv[++i];
+    } else if (strcmp(argv[i], "--quick") == 0) {
+      opt.quick = 1;
+    } else if (strcmp(argv[i], "--verbose") == 0) {
+      verbose = 1;
+    } else {
+      usage();
+      return 2;
+    }
+  }
+  if (family_filter != NULL && strcmp(family_filter, "registry") != 0) {
+    int known = 0;
+    for (int f = 0; f < SB_FAMILY_COUNT; f++) known |= strcmp(family_filter, sb_kernel_family_name((sb_kernel_family)f)) == 0;
+    if (!known) {
+      fprintf(stderr, "kernel_test: unknown family '%s'\n", family_filter);
+      usage();
+      return 2;
+    }
+  }
+
+  size_t passed = 0, failed = 0;
+  if ((family_filter == NULL && kernel_filter == NULL) ||
+      (family_filter != NULL && strcmp(family_filter, "registry") == 0)) {
+    if (check_registry()) passed++; else failed++;
+  }
+  for (int f = 0; f < SB_FAMILY_COUNT; f++) {
+    const char* family = sb_kernel_family_name((sb_kernel_family)f);
+    if (family_filter != NULL && strcmp(family_filter, family) != 0) continue;
+    size_t count = 0;
+    const sb_kernel_entry* entries = sb_kernel_registry((sb_kernel_family)f, &count);
+    for (size_t i = 0; i < count; i++) {
+      const sb_kernel_entry* e = &entries[i];
+      if (kernel_filter != NULL && strstr(e->name, kernel_filter) == NULL) continue;
+      checker c = {0};
+      c.verbose = verbose;
+      family_tests[f](e, &c, &opt);
+      const int ok = c.failures == 0 && c.cases > 0;
+      printf("%s %s %s [%s, params %d,%d]: %zu cases, %zu failed\n", ok ? "PASS" : "FAIL", family, e->name, e->arch,
+             e->param1, e->param2, c.cases, c.failures);
+      fflush(stdout);
+      if (ok) passed++; else failed++;
+    }
+  }
+  if (passed + failed == 0) {
+    fprintf(stderr, "kernel_test: no kernel matches the filters\n");
+    return 2;
+  }
+  printf("%zu passed, %zu failed\n", passed, failed);
+  return failed == 0 ? 0 : 1;
+}
