@@ -1,0 +1,212 @@
+"""A slow, obvious numpy interpreter for .sbn files, written from docs/format.md alone.
+
+It checks the converter's output independently of the C engine (and points at the engine when both disagree with
+onnxruntime differently). It does not use the converter's code: sparse weights are unpacked here by their own loop.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+
+OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
+       9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE"}
+ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID"}
+
+
+@dataclass
+class Tensor:
+    name: str
+    shape: tuple[int, ...]
+    data: np.ndarray | None
+
+
+@dataclass
+class SbnNode:
+    op: str
+    name: str
+    inputs: list[int]
+    outputs: list[int]
+    act: tuple[str, float, float]
+    attrs: list[int]
+
+
+class SbnFile:
+    def __init__(self, data: bytes) -> None:
+        assert data[:4] == b"SBN\x00"
+        count, table_off = struct.unpack_from("<IQ", data, 12)
+        sections = {}
+        for i in range(count):
+            stype, _f, off, size = struct.unpack_from("<IIQQ", data, table_off + 32 * i)
+            sections[stype] = data[off:off + size]
+        strings = sections[1]
+        weights = sections[6]
+
+        def name(off: int, ln: int) -> str:
+            return strings[off:off + ln].decode()
+
+        self.tensors: list[Tensor] = []
+        (n,) = struct.unpack_from("<I", sections[2], 0)
+        for i in range(n):
+            e = struct.unpack_from("<IIII6IIIQQ", sections[2], 8 + 64 * i)
+            noff, nlen, dtype, rank = e[:4]
+            dims = tuple(e[4:4 + rank])
+            flags, data_off, size = e[10], e[12], e[13]
+            arr = None
+            if flags & 1:
+                arr = np.frombuffer(weights[data_off:data_off + size], "<f4" if dtype == 1 else "<i4").reshape(dims)
+            self.tensors.append(Tensor(name(noff, nlen), dims, arr))
+        io_count = struct.unpack_from("<I", sections[4], 0)[0]
+        io = struct.unpack_from(f"<{io_count}I", sections[4], 8)
+        self.nodes: list[SbnNode] = []
+        (n,) = struct.unpack_from("<I", sections[3], 0)
+        for i in range(n):
+            op, noff, nlen, nin, nout, start, act, p0, p1 = struct.unpack_from("<IIIIIIIff", sections[3], 8 + 128 * i)
+            attrs = list(struct.unpack_from("<22i", sections[3], 8 + 128 * i + 40))
+            self.nodes.append(SbnNode(OPS[op], name(noff, nlen), list(io[start:start + nin]),
+                                      list(io[start + nin:start + nin + nout]), (ACTS[act], p0, p1), attrs))
+        nin, nout = struct.unpack_from("<II", sections[5], 0)
+        ids = struct.unpack_from(f"<{nin + nout}I", sections[5], 8)
+        self.inputs, self.outputs = list(ids[:nin]), list(ids[nin:])
+        self.metadata = json.loads(sections[7]) if 7 in sections else None
+
+    @classmethod
+    def load(cls, path: str) -> SbnFile:
+        with open(path, "rb") as f:
+            return cls(f.read())
+
+    def tensor_names(self) -> list[str]:
+        return [t.name for t in self.tensors]
+
+    def run(self, *xs: np.ndarray) -> dict[str, np.ndarray]:
+        """Every tensor's value by name (constants included)."""
+        vals: dict[int, np.ndarray] = {i: t.data for i, t in enumerate(self.tensors) if t.data is not None}
+        for i, x in zip(self.inputs, xs, strict=True):
+            assert tuple(x.shape) == self.tensors[i].shape, (x.shape, self.tensors[i].shape)
+            vals[i] = np.asarray(x, np.float32)
+        for node in self.nodes:
+            args = [vals[i] for i in node.inputs]
+            out_shape = self.tensors[node.outputs[0]].shape
+            y = _eval(node, args, out_shape)
+            y = _act(node.act, y.astype(np.float64))
+            assert y.shape == out_shape, (node.name, y.shape, out_shape)
+            vals[node.outputs[0]] = y.astype(np.float32)
+        return {self.tensors[i].name: v for i, v in vals.items()}
+
+
+def _act(act: tuple[str, float, float], x: np.ndarray) -> np.ndarray:
+    kind, p0, p1 = act
+    if kind == "CLIP":
+        return np.minimum(np.maximum(x, p0), p1)
+    if kind == "HARDSIGMOID":
+        return np.clip(p0 * x + p1, 0, 1)
+    if kind == "HARDSWISH":
+        return x * np.clip(x / 6 + 0.5, 0, 1)
+    if kind == "SIGMOID":
+        return 1 / (1 + np.exp(-x))
+    return x
+
+
+def unpack_dense(nnz: np.ndarray, index: np.ndarray, values: np.ndarray, cout: int, cin: int, kh: int,
+                 kw: int) -> np.ndarray:
+    g = values.shape[2]
+    w = np.zeros((cout, cin, kh, kw), np.float64)
+    j = 0
+    for grp in range(len(nnz)):
+        for _ in range(nnz[grp]):
+            i = index[j]
+            for lane in range(g):
+                o = grp * g + lane
+                for k in range(kh * kw):
+                    if o < cout:
+                        w[o, i, k // kw, k % kw] = values[j, k, lane]
+                    else:
+                        assert values[j, k, lane] == 0, "lane past Cout must be zero"
+            j += 1
+    assert j == len(index)
+    return w
+
+
+def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, a: list[int], out_shape: tuple[int, ...]) -> np.ndarray:
+    kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups = a[:11]
+    n, cin, h, wd = x.shape
+    cout = w.shape[0]
+    xp = np.zeros((n, cin, h + pt + pb, wd + pl + pr))
+    xp[:, :, pt:pt + h, pl:pl + wd] = x
+    oh, ow = out_shape[2], out_shape[3]
+    y = np.zeros((n, cout, oh, ow))
+    cpg, opg = cin // groups, cout // groups
+    for g in range(groups):
+        xg = xp[:, g * cpg:(g + 1) * cpg]
+        wg = w[g * opg:(g + 1) * opg].astype(np.float64)
+        for ky in range(kh):
+            for kx in range(kw):
+                patch = xg[:, :, ky * dh: ky * dh + sh * (oh - 1) + 1: sh, kx * dw: kx * dw + sw * (ow - 1) + 1: sw]
+                y[:, g * opg:(g + 1) * opg] += np.einsum("nchw,oc->nohw", patch, wg[:, :, ky, kx])
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+def _pool(x: np.ndarray, a: list[int], out_shape: tuple[int, ...], kind: str) -> np.ndarray:
+    kh, kw, sh, sw, pt, pl, pb, pr, include_pad = a[:9]
+    n, c, h, w = x.shape
+    oh, ow = out_shape[2], out_shape[3]
+    y = np.zeros((n, c, oh, ow))
+    for i in range(oh):
+        for j in range(ow):
+            hs, ws = i * sh - pt, j * sw - pl
+            he, we = min(hs + kh, h + pb), min(ws + kw, w + pr)
+            size = (he - hs) * (we - ws)
+            hs, ws, he, we = max(hs, 0), max(ws, 0), min(he, h), min(we, w)
+            win = x[:, :, hs:he, ws:we].astype(np.float64)
+            if kind == "MAX_POOL":
+                y[:, :, i, j] = win.max(axis=(2, 3))
+            else:
+                y[:, :, i, j] = win.sum(axis=(2, 3)) / (size if include_pad else (he - hs) * (we - ws))
+    return y
+
+
+def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
+    op, a = node.op, node.attrs
+    if op == "CONV":
+        return _conv(args[0], args[1], args[2] if len(args) > 2 else None, a, out_shape)
+    if op == "CONV_SPARSE":
+        x, nnz, index, values = args[:4]
+        w = unpack_dense(nnz, index, values, out_shape[1], x.shape[1], a[0], a[1])
+        assert values.shape[2] == a[11]
+        return _conv(x, w, args[4] if len(args) > 4 else None, a, out_shape)
+    if op == "FC":
+        y = args[0].astype(np.float64) @ args[1].T.astype(np.float64)
+        return y + args[2] if len(args) > 2 else y
+    if op == "FC_SPARSE":
+        x, nnz, index, values = args[:4]
+        w = unpack_dense(nnz, index, values, out_shape[1], x.shape[1], 1, 1)[:, :, 0, 0]
+        assert values.shape[2] == a[11]
+        y = x.astype(np.float64) @ w.T
+        return y + args[4] if len(args) > 4 else y
+    if op == "ADD":
+        return args[0].astype(np.float64) + args[1]
+    if op == "MUL":
+        return args[0].astype(np.float64) * args[1]
+    if op == "CONCAT":
+        return np.concatenate(args, axis=a[0])
+    if op == "GLOBAL_AVG_POOL":
+        return args[0].astype(np.float64).mean(axis=(2, 3), keepdims=True)
+    if op in ("AVG_POOL", "MAX_POOL"):
+        return _pool(args[0], a, out_shape, op)
+    if op == "RESHAPE":
+        return args[0].reshape(out_shape)
+    if op == "SOFTMAX":
+        x = args[0].astype(np.float64)
+        e = np.exp(x - x.max(axis=a[0], keepdims=True))
+        return e / e.sum(axis=a[0], keepdims=True)
+    if op == "ACTIVATION":
+        return args[0]
+    if op == "CHANNEL_AFFINE":
+        shape = (1, -1) + (1,) * (args[0].ndim - 2)
+        return args[0] * args[1].reshape(shape).astype(np.float64) + args[2].reshape(shape)
+    raise NotImplementedError(op)

@@ -1,0 +1,418 @@
+"""One-operator (and small fused) ONNX models on awkward shapes, shared by the engine tests (tests/ops) and the
+converter tests (tests/converter, through a numpy interpreter of the .sbn).
+
+Each case: an ONNX model with input "x" and output "y", a random input, convert() options, and the .sbn ops expected.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx_helpers import model, node, rand, sparse_weight
+
+
+@dataclass
+class Case:
+    id: str
+    build: Callable[[], tuple[onnx.ModelProto, np.ndarray]]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    ops: list[str] | None = None  # expected .sbn node ops, in order
+    group: int | None = None  # expected G of the (single) sparse layer
+
+
+CASES: list[Case] = []
+
+
+def case(id: str, ops: list[str] | None = None, group: int | None = None, **kwargs: Any):
+    def register(fn: Callable[[], tuple[onnx.ModelProto, np.ndarray]]) -> Callable:
+        CASES.append(Case(id, fn, kwargs, ops, group))
+        return fn
+    return register
+
+
+def _rng(seed_text: str) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(seed_text.encode()))
+
+
+# ---------------- Conv ----------------
+
+def _conv_model(x_shape, w, bias=True, act_nodes=(), seed="conv", **attrs):
+    rng = _rng(seed)
+    inits = {"W": w}
+    ins = ["x", "W"]
+    if bias:
+        inits["B"] = rand(rng, w.shape[0])
+        ins.append("B")
+    out = "y" if not act_nodes else "c"
+    nodes = [node("Conv", ins, [out], name="conv", **attrs)]
+    nodes += list(act_nodes)
+    return model(nodes, {"x": x_shape}, ["y"], inits), rand(rng, *x_shape)
+
+
+def _conv_case(id, x_shape, w_shape, bias=True, **attrs):
+    @case(id, ops=["CONV"], force_dense=True)
+    def build():
+        rng = _rng(id)
+        return _conv_model(x_shape, rand(rng, *w_shape), bias, seed=id, **attrs)
+
+
+_conv_case("conv3x3_c5_c7_pad1", (1, 5, 9, 11), (7, 5, 3, 3), pads=[1, 1, 1, 1])
+_conv_case("conv1x1_on_1x1", (1, 9, 1, 1), (6, 9, 1, 1))
+_conv_case("conv7x7_on_7x7_nobias", (1, 3, 7, 7), (5, 3, 7, 7), bias=False)
+_conv_case("conv3x3_stride2_odd", (1, 3, 13, 10), (10, 3, 3, 3), strides=[2, 2], pads=[1, 1, 1, 1])
+_conv_case("conv3x3_asym_pads", (1, 4, 8, 9), (6, 4, 3, 3), pads=[0, 1, 2, 1])
+_conv_case("conv3x3_dilation2", (1, 3, 12, 12), (5, 3, 3, 3), dilations=[2, 2], pads=[2, 2, 2, 2])
+_conv_case("conv_rect_kernel_stride", (1, 3, 11, 9), (4, 3, 1, 5), strides=[1, 2], pads=[0, 2, 0, 1])
+_conv_case("conv_same_upper_s2", (1, 3, 11, 8), (5, 3, 3, 3), strides=[2, 2], auto_pad="SAME_UPPER")
+_conv_case("conv_same_lower_s2", (1, 3, 11, 8), (5, 3, 4, 4), strides=[2, 2], auto_pad="SAME_LOWER")
+_conv_case("conv_valid", (1, 3, 10, 9), (5, 3, 3, 3), auto_pad="VALID")
+_conv_case("conv_grouped3", (1, 6, 8, 7), (9, 2, 3, 3), group=3, pads=[1, 1, 1, 1])
+_conv_case("conv_depthwise13_s2", (1, 13, 9, 9), (13, 1, 3, 3), group=13, strides=[2, 2], pads=[1, 1, 1, 1])
+_conv_case("conv_depthwise_mult2", (1, 5, 6, 6), (10, 1, 3, 3), group=5, pads=[1, 1, 1, 1])
+_conv_case("conv_batch2", (2, 3, 6, 5), (4, 3, 3, 3), pads=[1, 1, 1, 1])
+
+
+def _sparse_conv_case(id, x_shape, cout, k, g, density, **attrs):
+    @case(id, ops=["CONV_SPARSE"], group=g, group_arg=g, sparse_threshold=1.0)
+    def build():
+        rng = _rng(id)
+        w = sparse_weight(rng, cout, x_shape[1], k, k, g, density)
+        return _conv_model(x_shape, w, seed=id, **attrs)
+
+
+for _g in (1, 2, 4, 8):
+    for _d in (0.0, 0.5, 1.0):
+        _sparse_conv_case(f"sparse1x1_g{_g}_d{int(_d * 100)}", (1, 11, 5, 6), 13, 1, _g, _d)
+        _sparse_conv_case(f"sparse3x3_g{_g}_d{int(_d * 100)}", (1, 6, 7, 5), 13, 3, _g, _d, pads=[1, 1, 1, 1])
+    _sparse_conv_case(f"sparse3x3_s2_asym_g{_g}", (1, 5, 9, 8), 10, 3, _g, 0.4, strides=[2, 2], pads=[1, 0, 1, 2])
+    _sparse_conv_case(f"sparse3x3_dil2_g{_g}", (1, 5, 9, 8), 6, 3, _g, 0.6, dilations=[2, 2], pads=[2, 2, 2, 2])
+    _sparse_conv_case(f"sparse1x1_cout3_g{_g}", (1, 7, 4, 4), 3, 1, _g, 0.5)
+
+
+# ---------------- FC ----------------
+
+@case("gemm_transB_alpha_beta", ops=["FC"], force_dense=True)
+def _gemm():
+    rng = _rng("gemm")
+    m = model([node("Gemm", ["x", "W", "C"], ["y"], alpha=0.5, beta=2.0, transB=1)], {"x": (3, 13)}, ["y"],
+              {"W": rand(rng, 7, 13), "C": rand(rng, 1, 7)})
+    return m, rand(rng, 3, 13)
+
+
+@case("gemm_noTrans_scalar_bias", ops=["FC"], force_dense=True)
+def _gemm2():
+    rng = _rng("gemm2")
+    m = model([node("Gemm", ["x", "W", "C"], ["y"])], {"x": (1, 10)}, ["y"],
+              {"W": rand(rng, 10, 5), "C": np.array([0.25], np.float32)})
+    return m, rand(rng, 1, 10)
+
+
+@case("gemm_nobias", ops=["FC"], force_dense=True)
+def _gemm3():
+    rng = _rng("gemm3")
+    return model([node("Gemm", ["x", "W"], ["y"], transB=1)], {"x": (2, 9)}, ["y"], {"W": rand(rng, 3, 9)}), \
+        rand(rng, 2, 9)
+
+
+@case("matmul_const", ops=["FC"], force_dense=True)
+def _matmul():
+    rng = _rng("matmul")
+    return model([node("MatMul", ["x", "W"], ["y"])], {"x": (2, 9)}, ["y"], {"W": rand(rng, 9, 6)}), rand(rng, 2, 9)
+
+
+@case("matmul_rank3", ops=["RESHAPE", "FC", "RESHAPE"], force_dense=True)
+def _matmul3():
+    rng = _rng("matmul3")
+    return model([node("MatMul", ["x", "W"], ["y"])], {"x": (1, 5, 9)}, ["y"], {"W": rand(rng, 9, 6)}), \
+        rand(rng, 1, 5, 9)
+
+
+def _sparse_fc_case(g, density, cout=13, cin=19):
+    id = f"fc_sparse_g{g}_d{int(density * 100)}"
+
+    @case(id, ops=["FC_SPARSE"], group=g, group_arg=g, sparse_threshold=1.0)
+    def build():
+        rng = _rng(id)
+        w = sparse_weight(rng, cout, cin, 1, 1, g, density)[:, :, 0, 0]
+        m = model([node("Gemm", ["x", "W", "B"], ["y"], transB=1)], {"x": (2, cin)}, ["y"],
+                  {"W": w, "B": rand(rng, cout)})
+        return m, rand(rng, 2, cin)
+
+
+for _g in (1, 2, 4, 8):
+    for _d in (0.0, 0.5, 1.0):
+        _sparse_fc_case(_g, _d)
+
+
+# ---------------- normalisation and activations ----------------
+
+@case("batchnorm_standalone", ops=["CHANNEL_AFFINE"])
+def _bn():
+    rng = _rng("bn")
+    c = 7
+    inits = {"s": rand(rng, c), "b": rand(rng, c), "m": rand(rng, c), "v": np.abs(rand(rng, c)) + 0.1}
+    return model([node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], epsilon=1e-3)], {"x": (1, c, 5, 3)},
+                 ["y"], inits), rand(rng, 1, c, 5, 3)
+
+
+@case("conv_bn_relu_fused", ops=["CONV"], force_dense=True)
+def _conv_bn_relu():
+    rng = _rng("cbr")
+    c = 6
+    inits = {"W": rand(rng, c, 3, 3, 3), "B": rand(rng, c), "s": rand(rng, c), "b": rand(rng, c), "m": rand(rng, c),
+             "v": np.abs(rand(rng, c)) + 0.1}
+    nodes = [node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]),
+             node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]), node("Relu", ["n"], ["y"])]
+    return model(nodes, {"x": (1, 3, 6, 7)}, ["y"], inits), rand(rng, 1, 3, 6, 7)
+
+
+ACTIVATIONS: dict[str, tuple[str, dict[str, Any], dict[str, np.ndarray]]] = {
+    "relu": ("Relu", {}, {}),
+    "relu6": ("Clip", {}, {"lo": np.array(0, np.float32), "hi": np.array(6, np.float32)}),
+    "clip_neg": ("Clip", {}, {"lo": np.array(-1.0, np.float32), "hi": np.array(0.5, np.float32)}),
+    "clip_maxonly": ("Clip", {}, {"hi": np.array(0.3, np.float32)}),
+    "hardsigmoid": ("HardSigmoid", {}, {}),
+    "hardsigmoid_torch": ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, {}),
+    "hardswish": ("HardSwish", {}, {}),
+    "sigmoid": ("Sigmoid", {}, {}),
+}
+
+
+def _act_node(kind: str, x: str, y: str):
+    op, attrs, consts = ACTIVATIONS[kind]
+    ins = [x]
+    if op == "Clip":
+        ins += ["lo" if "lo" in consts else "", "hi" if "hi" in consts else ""]
+    return node(op, ins, [y], name=f"act_{kind}", **attrs), consts
+
+
+for _kind in ACTIVATIONS:
+    def _standalone(kind=_kind):
+        rng = _rng("act" + kind)
+        n, consts = _act_node(kind, "x", "y")
+        return model([n], {"x": (1, 5, 4, 3)}, ["y"], consts), 4 * rand(rng, 1, 5, 4, 3)
+
+    def _fused_conv(kind=_kind):
+        rng = _rng("fconv" + kind)
+        n, consts = _act_node(kind, "c", "y")
+        nodes = [node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]), n]
+        return model(nodes, {"x": (1, 3, 5, 4)}, ["y"], {"W": rand(rng, 5, 3, 3, 3), "B": rand(rng, 5), **consts}), \
+            rand(rng, 1, 3, 5, 4)
+
+    def _fused_add(kind=_kind):
+        rng = _rng("fadd" + kind)
+        n, consts = _act_node(kind, "s", "y")
+        nodes = [node("Add", ["x", "k"], ["s"]), n]
+        return model(nodes, {"x": (1, 5, 4, 3)}, ["y"], {"k": rand(rng, 1, 5, 1, 1), **consts}), \
+            3 * rand(rng, 1, 5, 4, 3)
+
+    def _fused_fc(kind=_kind):
+        rng = _rng("ffc" + kind)
+        n, consts = _act_node(kind, "f", "y")
+        nodes = [node("Gemm", ["x", "W", "B"], ["f"], transB=1), n]
+        return model(nodes, {"x": (2, 11)}, ["y"], {"W": rand(rng, 9, 11), "B": rand(rng, 9), **consts}), \
+            rand(rng, 2, 11)
+
+    case(f"act_{_kind}_standalone", ops=["ACTIVATION"])(_standalone)
+    case(f"act_{_kind}_fused_conv", ops=["CONV"], force_dense=True)(_fused_conv)
+    case(f"act_{_kind}_fused_add", ops=["ADD"])(_fused_add)
+    case(f"act_{_kind}_fused_fc", ops=["FC"], force_dense=True)(_fused_fc)
+
+
+@case("hardsigmoid_mul_to_hardswish", ops=["CONV"], force_dense=True)
+def _hsw_pattern():
+    rng = _rng("hswp")
+    nodes = [node("Conv", ["x", "W"], ["c"]), node("HardSigmoid", ["c"], ["h"], alpha=1 / 6, beta=0.5),
+             node("Mul", ["c", "h"], ["y"])]
+    return model(nodes, {"x": (1, 3, 4, 4)}, ["y"], {"W": rand(rng, 4, 3, 1, 1)}), 4 * rand(rng, 1, 3, 4, 4)
+
+
+@case("relu_on_shared_conv_stays_standalone", ops=["CONV", "ACTIVATION", "ADD"], force_dense=True)
+def _shared():
+    rng = _rng("shared")
+    nodes = [node("Conv", ["x", "W"], ["c"]), node("Relu", ["c"], ["r"]), node("Add", ["c", "r"], ["y"])]
+    return model(nodes, {"x": (1, 3, 4, 4)}, ["y"], {"W": rand(rng, 4, 3, 1, 1)}), rand(rng, 1, 3, 4, 4)
+
+
+# ---------------- elementwise with broadcasting ----------------
+
+def _binary_case(id, op, a_shape, b_shape, b_const, sbn_op):
+    @case(id, ops=[sbn_op])
+    def build():
+        rng = _rng(id)
+        if b_const:
+            return model([node(op, ["x", "k"], ["y"])], {"x": a_shape}, ["y"], {"k": rand(rng, *b_shape)}), \
+                rand(rng, *a_shape)
+        # second operand computed from x so the graph keeps one input: a reshape-free broadcast of x with itself
+        return model([node(op, ["x", "x"], ["y"])], {"x": a_shape}, ["y"]), rand(rng, *a_shape)
+
+
+_binary_case("add_const_channel", "Add", (1, 7, 5, 3), (1, 7, 1, 1), True, "ADD")
+_binary_case("add_const_spatial", "Add", (1, 7, 5, 3), (1, 1, 5, 3), True, "ADD")
+_binary_case("add_const_scalar", "Add", (1, 7, 5, 3), (), True, "ADD")
+_binary_case("add_const_rank1_lastdim", "Add", (1, 7, 5, 3), (3,), True, "ADD")
+_binary_case("add_const_full", "Add", (2, 3, 4, 5), (2, 3, 4, 5), True, "ADD")
+_binary_case("add_self", "Add", (1, 6, 3, 5), None, False, "ADD")
+_binary_case("mul_const_channel", "Mul", (1, 7, 5, 3), (7, 1, 1), True, "MUL")
+_binary_case("mul_const_2d", "Mul", (3, 11), (1, 11), True, "MUL")
+_binary_case("mul_self", "Mul", (1, 6, 3, 5), None, False, "MUL")
+_binary_case("sub_const", "Sub", (1, 4, 3, 3), (1, 4, 1, 1), True, "ADD")
+_binary_case("div_const", "Div", (1, 4, 3, 3), (1, 4, 1, 1), True, "MUL")
+
+
+@case("add_broadcast_activations", ops=["GLOBAL_AVG_POOL", "MUL"])
+def _se_like():
+    rng = _rng("se")
+    nodes = [node("GlobalAveragePool", ["x"], ["p"]), node("Mul", ["x", "p"], ["y"])]
+    return model(nodes, {"x": (1, 5, 6, 7)}, ["y"]), rand(rng, 1, 5, 6, 7)
+
+
+@case("add_broadcast_first_smaller", ops=["GLOBAL_AVG_POOL", "ADD"])
+def _add_small_first():
+    rng = _rng("asf")
+    nodes = [node("GlobalAveragePool", ["x"], ["p"]), node("Add", ["p", "x"], ["y"])]
+    return model(nodes, {"x": (1, 5, 6, 7)}, ["y"]), rand(rng, 1, 5, 6, 7)
+
+
+# ---------------- concat ----------------
+
+def _concat_case(id, axis, shapes):
+    @case(id)
+    def build():
+        rng = _rng(id)
+        # slice-free: every concat input is a conv of x with a different Cout
+        nodes, inits, names = [], {}, []
+        for i, s in enumerate(shapes):
+            nodes.append(node("Mul", ["x", f"k{i}"], [f"m{i}"]))
+            inits[f"k{i}"] = rand(rng, *s)
+            names.append(f"m{i}")
+        nodes.append(node("Concat", names, ["y"], axis=axis))
+        return model(nodes, {"x": (1, 1, 1, 1)}, ["y"], inits), rand(rng, 1, 1, 1, 1)
+
+
+_concat_case("concat_axis1_3inputs", 1, [(1, 3, 4, 5), (1, 5, 4, 5), (1, 1, 4, 5)])
+_concat_case("concat_axis2", 2, [(1, 3, 2, 5), (1, 3, 7, 5)])
+_concat_case("concat_axis3", 3, [(1, 3, 4, 1), (1, 3, 4, 6)])
+_concat_case("concat_axis_neg1", -1, [(1, 3, 4, 2), (1, 3, 4, 3)])
+_concat_case("concat_axis0", 0, [(1, 3, 4, 2), (2, 3, 4, 2)])
+
+
+@case("concat_2d_features")
+def _concat2d():
+    rng = _rng("c2d")
+    nodes = [node("Gemm", ["x", "W1"], ["a"], transB=1), node("Gemm", ["x", "W2"], ["b"], transB=1),
+             node("Concat", ["a", "b"], ["y"], axis=1)]
+    return model(nodes, {"x": (2, 6)}, ["y"], {"W1": rand(rng, 3, 6), "W2": rand(rng, 5, 6)}), rand(rng, 2, 6)
+
+
+# ---------------- pooling ----------------
+
+@case("global_avg_pool_7x5", ops=["GLOBAL_AVG_POOL"])
+def _gap():
+    rng = _rng("gap")
+    return model([node("GlobalAveragePool", ["x"], ["y"])], {"x": (1, 9, 7, 5)}, ["y"]), rand(rng, 1, 9, 7, 5)
+
+
+def _pool_case(id, op, x_shape, **attrs):
+    sbn = {"AveragePool": "AVG_POOL", "MaxPool": "MAX_POOL"}[op]
+
+    @case(id, ops=[sbn])
+    def build():
+        rng = _rng(id)
+        return model([node(op, ["x"], ["y"], **attrs)], {"x": x_shape}, ["y"]), rand(rng, *x_shape)
+
+
+for _op, _tag in (("AveragePool", "avg"), ("MaxPool", "max")):
+    _pool_case(f"{_tag}pool_k2s2_odd", _op, (1, 3, 7, 9), kernel_shape=[2, 2], strides=[2, 2])
+    _pool_case(f"{_tag}pool_k3s2_ceil", _op, (1, 3, 8, 10), kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+    _pool_case(f"{_tag}pool_k3s2_pad1", _op, (1, 3, 9, 8), kernel_shape=[3, 3], strides=[2, 2],
+               pads=[1, 1, 1, 1])
+    _pool_case(f"{_tag}pool_k3s2_pad_ceil", _op, (1, 2, 8, 8), kernel_shape=[3, 3], strides=[2, 2],
+               pads=[1, 1, 1, 1], ceil_mode=1)
+    _pool_case(f"{_tag}pool_asym_pads", _op, (1, 2, 7, 6), kernel_shape=[3, 2], strides=[1, 2], pads=[0, 1, 2, 0])
+    _pool_case(f"{_tag}pool_same_upper", _op, (1, 2, 7, 6), kernel_shape=[3, 3], strides=[2, 2],
+               auto_pad="SAME_UPPER")
+    _pool_case(f"{_tag}pool_7x7_global_like", _op, (1, 4, 7, 7), kernel_shape=[7, 7])
+_pool_case("avgpool_count_include_pad", "AveragePool", (1, 3, 6, 7), kernel_shape=[3, 3], strides=[2, 2],
+           pads=[1, 1, 1, 1], count_include_pad=1)
+_pool_case("avgpool_count_include_pad_ceil", "AveragePool", (1, 3, 8, 8), kernel_shape=[3, 3], strides=[2, 2],
+           pads=[1, 1, 1, 1], count_include_pad=1, ceil_mode=1)
+
+
+# ---------------- softmax, shapes ----------------
+
+def _softmax_case(id, x_shape, axis):
+    @case(id, ops=["SOFTMAX"])
+    def build():
+        rng = _rng(id)
+        return model([node("Softmax", ["x"], ["y"], axis=axis)], {"x": x_shape}, ["y"]), 3 * rand(rng, *x_shape)
+
+
+_softmax_case("softmax_2d_axis1", (3, 10), 1)
+_softmax_case("softmax_2d_default_last", (2, 1001), -1)
+_softmax_case("softmax_4d_axis1", (1, 5, 3, 4), 1)
+_softmax_case("softmax_4d_axis_last", (1, 5, 3, 4), -1)
+_softmax_case("softmax_4d_axis2", (2, 5, 3, 4), 2)
+_softmax_case("softmax_axis0", (3, 4), 0)
+
+
+@case("flatten_axis1", ops=["RESHAPE"])
+def _flatten():
+    rng = _rng("fl")
+    return model([node("Flatten", ["x"], ["y"])], {"x": (2, 3, 4, 5)}, ["y"]), rand(rng, 2, 3, 4, 5)
+
+
+@case("flatten_axis2_then_fc", ops=["RESHAPE", "FC"], force_dense=True)
+def _flatten2():
+    rng = _rng("fl2")
+    nodes = [node("Flatten", ["x"], ["f"], axis=2), node("Gemm", ["f", "W"], ["y"], transB=1)]
+    return model(nodes, {"x": (1, 3, 4, 5)}, ["y"], {"W": rand(rng, 6, 20)}), rand(rng, 1, 3, 4, 5)
+
+
+@case("reshape_minus1_zero", ops=["RESHAPE"])
+def _reshape():
+    rng = _rng("rs")
+    return model([node("Reshape", ["x", "s"], ["y"])], {"x": (1, 6, 4, 5)}, ["y"],
+                 {"s": np.array([0, -1, 2, 5], np.int64)}), rand(rng, 1, 6, 4, 5)
+
+
+@case("squeeze_unsqueeze", ops=["GLOBAL_AVG_POOL", "RESHAPE", "RESHAPE"])
+def _squeeze():
+    rng = _rng("sq")
+    nodes = [node("GlobalAveragePool", ["x"], ["p"]), node("Squeeze", ["p", "ax"], ["s"]),
+             node("Unsqueeze", ["s", "ax1"], ["y"])]
+    return model(nodes, {"x": (1, 5, 3, 3)}, ["y"], {"ax": np.array([2, 3], np.int64),
+                                                      "ax1": np.array([-1], np.int64)}), rand(rng, 1, 5, 3, 3)
+
+
+@case("torch_view_chain_folded", ops=["GLOBAL_AVG_POOL", "RESHAPE", "FC"], force_dense=True)
+def _view_chain():
+    rng = _rng("view")
+    nodes = [node("GlobalAveragePool", ["x"], ["p"]), node("Shape", ["p"], ["shp"]),
+             node("Constant", [], ["zero"], value=onnx.numpy_helper.from_array(np.array(0, np.int64))),
+             node("Gather", ["shp", "zero"], ["n"], axis=0),
+             node("Unsqueeze", ["n", "ax0"], ["n1"]),
+             node("Concat", ["n1", "minus1"], ["target"], axis=0),
+             node("Reshape", ["p", "target"], ["f"]), node("Gemm", ["f", "W", "B"], ["y"], transB=1)]
+    inits = {"ax0": np.array([0], np.int64), "minus1": np.array([-1], np.int64), "W": rand(rng, 4, 6),
+             "B": rand(rng, 4)}
+    return model(nodes, {"x": (1, 6, 5, 5)}, ["y"], inits), rand(rng, 1, 6, 5, 5)
+
+
+@case("identity_and_dropout_removed", ops=["ACTIVATION"])
+def _identity():
+    rng = _rng("id")
+    nodes = [node("Identity", ["x"], ["i"]), node("Dropout", ["i"], ["d"]), node("Relu", ["d"], ["y"])]
+    return model(nodes, {"x": (1, 3, 2, 2)}, ["y"]), rand(rng, 1, 3, 2, 2)
+
+
+def convert_kwargs(c: Case) -> dict[str, Any]:
+    kw = dict(c.kwargs)
+    if "group_arg" in kw:
+        kw["group"] = kw.pop("group_arg")
+    return kw
