@@ -1,0 +1,7 @@
+"""python -m sparsebyte: the same as the `sparsebyte` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,372 @@
+"""The `sparsebyte` command: convert, info, run, check, profile, bench, demo.
+
+Results go to stdout, progress and logs to stderr. Exit status: 0 success, 1 check failed, 2 bad usage or input."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+class CliError(Exception):
+    """A user-facing error: printed as `sparsebyte: error: ...`, exit status 2."""
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _parse_shapes(specs: Sequence[str] | None) -> dict[str, tuple[int, ...]]:
+    shapes = {}
+    for spec in specs or []:
+        name, sep, dims = spec.rpartition("=")
+        try:
+            shape = tuple(int(d) for d in dims.split(","))
+        except ValueError:
+            shape = ()
+        if not sep or not name or not shape or min(shape) < 1:
+            raise CliError(f"--input-shape {spec!r}: expected name=d0,d1,... with positive integers")
+        shapes[name] = shape
+    return shapes
+
+
+def _load_model(path: str, threads: int = 1) -> Any:
+    from .runtime import Model, SparsebyteError
+
+    try:
+        return Model(path, threads=threads)
+    except SparsebyteError as e:
+        raise CliError(str(e)) from e
+
+
+def _load_inputs(model: Any, paths: Sequence[str] | None, seed: int = 0) -> dict[str, np.ndarray]:
+    """--input name=file.npy or file.npy (one-input models); random normal (seeded) when none is given."""
+    if not paths:
+        rng = np.random.default_rng(seed)
+        return {t.name: rng.standard_normal(t.shape, dtype=np.float32) for t in model.inputs}
+    inputs = {}
+    for spec in paths:
+        name, sep, file = spec.rpartition("=")
+        if not sep:
+            if len(model.inputs) != 1:
+                raise CliError(f"the model has {len(model.inputs)} inputs: use --input name=file.npy")
+            name, file = model.inputs[0].name, spec
+        try:
+            inputs[name] = np.load(file)
+        except (OSError, ValueError) as e:
+            raise CliError(f"--input {file}: cannot read a .npy array ({e})") from e
+    return inputs
+
+
+def _fmt_bytes(n: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def _summarize(name: str, a: np.ndarray) -> str:
+    text = f"{name}: shape {list(a.shape)}  min {a.min():.5g}  max {a.max():.5g}  mean {a.mean():.5g}"
+    if a.ndim == 2 and a.shape[-1] == 1000:
+        from .images import top_k
+
+        best = top_k(a[0], 5)
+        text += "\n  top-5: " + ", ".join(f"{label} ({i}) {p:.3f}" for i, label, p in best)
+    return text
+
+
+# ---- commands ----
+def cmd_convert(args: argparse.Namespace) -> int:
+    from sparsebyte.converters import ConversionError, convert
+
+    shapes = _parse_shapes(args.input_shape)
+    if (args.model is None) == (args.torch is None):
+        raise CliError("give either an ONNX file or --torch module:callable")
+    source: Any = args.model
+    example_input = None
+    if args.torch:
+        module_name, sep, attr = args.torch.partition(":")
+        if not sep or not module_name or not attr:
+            raise CliError(f"--torch {args.torch!r}: expected module:callable")
+        if len(shapes) != 1:
+            raise CliError("--torch needs one --input-shape name=d0,d1,... (e.g. input=1,3,224,224)")
+        if not args.output:
+            raise CliError("--torch needs -o/--output")
+        sys.path.insert(0, os.getcwd())
+        try:
+            factory = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError) as e:
+            raise CliError(f"--torch {args.torch}: {e}") from e
+        import torch
+
+        source = factory()
+        example_input = torch.zeros(next(iter(shapes.values())))
+        shapes = {}
+    elif not Path(args.model).exists():
+        raise CliError(f"{args.model}: no such file")
+    output = args.output or str(Path(args.model).with_suffix(".sbn"))
+    group: int | str = args.group if args.group is not None else "auto"
+    options: dict[str, Any] = {"group": group, "force_dense": args.dense, "input_shapes": shapes or None,
+                               "example_input": example_input}
+    if args.sparse_threshold is not None:
+        options["sparse_threshold"] = args.sparse_threshold
+    try:
+        report = convert(source, output, **options)
+    except ConversionError as e:
+        raise CliError(str(e)) from e
+    print(report)
+    log(f"wrote {output} ({_fmt_bytes(os.path.getsize(output))})")
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    from .sbnfile import read_summary
+
+    try:
+        summary = read_summary(args.model)
+    except (OSError, ValueError) as e:
+        raise CliError(str(e)) from e
+    model = _load_model(args.model)
+    meta = summary.metadata
+    print(f"{args.model}: .sbn {summary.version[0]}.{summary.version[1]}, {_fmt_bytes(summary.file_size)}, "
+          f"producer {meta.get('producer', '?')}, source {meta.get('source', '?')}")
+    for t in model.inputs:
+        print(f"input  {t.name} {list(t.shape)}")
+    for t in model.outputs:
+        print(f"output {t.name} {list(t.shape)}")
+    print(f"nodes {model.num_nodes}, weights {_fmt_bytes(model.weight_bytes)}, arena {_fmt_bytes(model.arena_bytes)}, "
+          f"backend {model.backend}")
+    layers = meta.get("layers", [])
+    if layers:
+        columns = ("op", "choice", "group", "sparsity", "macs", "dense_macs")
+        keys = [k for k in columns if any(k in lay for lay in layers)]
+        print(f"{'node':<40} " + " ".join(f"{k:>12}" for k in keys))
+        for lay in layers:
+            cells = []
+            for k in keys:
+                v = lay.get(k, "")
+                cells.append(f"{v:>12.1%}" if k == "sparsity" and isinstance(v, (int, float)) else f"{v!s:>12}")
+            print(f"{str(lay.get('node', '?'))[:40]:<40} " + " ".join(cells))
+    return 0
+
+
+def _run_qemu(args: argparse.Namespace, inputs: dict[str, np.ndarray], profile: bool = False) -> tuple[Any, dict]:
+    from .qemu import QemuError, run_qemu
+
+    try:
+        return run_qemu(args.model, inputs, threads=args.threads, repeat=getattr(args, "repeat", 1), profile=profile)
+    except QemuError as e:
+        raise CliError(str(e)) from e
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    model = _load_model(args.model, args.threads)
+    inputs = _load_inputs(model, args.input)
+    if args.device == "qemu":
+        outputs, report = _run_qemu(args, inputs)
+        latency = report.get("median_ms")
+        where = "qemu-aarch64 (emulated: timing is meaningless)"
+    else:
+        import time
+
+        times, outputs = [], None
+        for _ in range(max(args.repeat, 1)):
+            t0 = time.perf_counter()
+            out = model.run(inputs)
+            times.append((time.perf_counter() - t0) * 1e3)
+            outputs = out if isinstance(out, dict) else {model.outputs[0].name: out}
+        latency = statistics.median(times)
+        where = f"host ({model.backend}, {args.threads} thread{'s' if args.threads > 1 else ''})"
+    for name, value in outputs.items():
+        print(_summarize(name, value))
+        if args.output:
+            out_path = args.output if len(outputs) == 1 else f"{Path(args.output).with_suffix('')}_{name}.npy"
+            np.save(out_path, value)
+            log(f"saved {out_path}")
+    if latency is not None:
+        print(f"latency median {latency:.3f} ms over {args.repeat} runs on {where}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check
+
+    if not Path(args.reference).exists():
+        raise CliError(f"--reference {args.reference}: no such file")
+    model = _load_model(args.model)
+    try:
+        report = check(model, args.reference, n=args.n, images=args.images, per_layer=args.per_layer,
+                       atol=args.atol, rtol=args.rtol)
+    except (ValueError, FileNotFoundError) as e:
+        raise CliError(str(e)) from e
+    print(report.format())
+    return 0 if report.ok else 1
+
+
+def format_profile(rows: list[dict[str, Any]]) -> str:
+    total = sum(r["time_ms"] for r in rows) or 1.0
+    lines = [f"{'node':<36} {'op':<16} {'kernel':<34} {'ms':>9} {'%':>6} {'MMACs':>9} {'dense':>9}"]
+    for r in rows:
+        lines.append(f"{r['name'][:36]:<36} {r['op'][:16]:<16} {r['kernel'][:34]:<34} {r['time_ms']:>9.3f} "
+                     f"{100 * r['time_ms'] / total:>6.1f} {r['macs'] / 1e6:>9.2f} {r['dense_macs'] / 1e6:>9.2f}")
+    macs, dense = sum(r["macs"] for r in rows), sum(r["dense_macs"] for r in rows)
+    lines.append(f"{'total':<36} {'':<16} {'':<34} {sum(r['time_ms'] for r in rows):>9.3f} {100.0:>6.1f} "
+                 f"{macs / 1e6:>9.2f} {dense / 1e6:>9.2f}")
+    return "\n".join(lines)
+
+
+def cmd_profile(args: argparse.Namespace) -> int:
+    model = _load_model(args.model, args.threads)
+    inputs = _load_inputs(model, None)
+    if args.device == "qemu":
+        _, report = _run_qemu(args, inputs, profile=True)
+        rows = report.get("profile", [])
+        log("qemu-aarch64: times are emulated and mean nothing; MACs and kernels are real")
+    else:
+        runs = [model.profile(inputs) for _ in range(max(args.repeat, 1))]
+        rows = [dict(r, time_ms=statistics.median(run[i]["time_ms"] for run in runs)) for i, r in enumerate(runs[0])]
+    if args.json:
+        print(json.dumps(rows, indent=1))
+    else:
+        print(format_profile(rows))
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import bench
+
+    if args.onnx and not Path(args.onnx).exists():
+        raise CliError(f"--onnx {args.onnx}: no such file")
+    model = _load_model(args.model, args.threads)
+    result = bench(model, args.onnx, repeat=args.repeat, warmup=args.warmup, threads=args.threads)
+    print(f"engine ({model.backend}, {args.threads} thread): median {result.engine_ms:.3f} ms")
+    if result.onnx_ms is not None:
+        print(f"onnxruntime ({args.threads} thread):      median {result.onnx_ms:.3f} ms")
+        print(f"ratio engine/onnxruntime: {result.ratio:.2f}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    return run_demo(Path(args.out), qemu=not args.no_qemu)
+
+
+# ---- parser ----
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sparsebyte", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("convert", help="convert an ONNX model or a PyTorch module to .sbn",
+                       description="Convert an ONNX model (or a torch.nn.Module via --torch) to .sbn and print the "
+                                   "per-layer report (sparsity, group size, dense or sparse choice).")
+    p.add_argument("model", nargs="?", help="the .onnx file")
+    p.add_argument("-o", "--output", help="the .sbn file to write (default: the model's name with .sbn)")
+    p.add_argument("--torch", metavar="MODULE:CALLABLE",
+                   help="build the model by calling CALLABLE() from the Python module MODULE (needs --input-shape)")
+    p.add_argument("--group", type=int, default=None, choices=(1, 2, 4, 8),
+                   help="output channels per group G of the sparse weights (default: chosen per layer)")
+    p.add_argument("--sparse-threshold", type=float, default=None, metavar="F",
+                   help="pack a layer sparse when the fraction of (group, input) pairs it keeps is at most F "
+                        "(default: the converter's)")
+    p.add_argument("--dense", action="store_true", help="store every layer dense (no sparse kernels)")
+    p.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
+                   help="fix the shape of an input (repeatable), e.g. input=1,3,224,224")
+    p.set_defaults(func=cmd_convert)
+
+    p = sub.add_parser("info", help="describe a .sbn file",
+                       description="Inputs, outputs, sizes and the per-layer table (sparsity, G, choice) of a .sbn.")
+    p.add_argument("model", help="the .sbn file")
+    p.set_defaults(func=cmd_info)
+
+    def add_device(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--device", choices=("host", "qemu"), default="host",
+                       help="host: this machine through the Python bindings; qemu: the static aarch64 runner under "
+                            "qemu-aarch64 (NEON kernels; timing meaningless)")
+        q.add_argument("--threads", type=int, default=1, help="engine threads (default 1)")
+
+    p = sub.add_parser("run", help="run a .sbn model", description="Run a .sbn model on .npy inputs (random normal "
+                       "inputs when none are given), print an output summary and the median latency.")
+    p.add_argument("model", help="the .sbn file")
+    p.add_argument("--input", action="append", metavar="[NAME=]FILE.npy", help="an input array (repeatable)")
+    p.add_argument("--output", metavar="FILE.npy", help="save the output array(s)")
+    p.add_argument("--repeat", type=int, default=1, help="runs to time (default 1)")
+    add_device(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="compare a .sbn model with its reference",
+                       description="Run the .sbn and the reference (ONNX via onnxruntime, or a TorchScript .pt) on "
+                                   "the same inputs; report max abs/rel error and top-1/top-5 agreement. Exit 1 "
+                                   "when the tolerance is exceeded.")
+    p.add_argument("model", help="the .sbn file")
+    p.add_argument("--reference", required=True, help="the reference model: .onnx or TorchScript .pt")
+    p.add_argument("--images", metavar="DIR", help="use the images of DIR (resize 256, crop, ImageNet norm)")
+    p.add_argument("-n", type=int, default=20, help="number of inputs (default 20)")
+    p.add_argument("--per-layer", action="store_true",
+                   help="also compare every engine tensor with the ONNX intermediate of the same name")
+    p.add_argument("--atol", type=float, default=1e-4, help="absolute tolerance (default 1e-4)")
+    p.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance (default 1e-4)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("profile", help="per-operator time and MACs",
+                       description="Per-node table: operator, kernel, time, executed and dense MACs.")
+    p.add_argument("model", help="the .sbn file")
+    p.add_argument("--repeat", type=int, default=5, help="profiled runs; times are medians (default 5)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    add_device(p)
+    p.set_defaults(func=cmd_profile)
+
+    p = sub.add_parser("bench", help="engine vs onnxruntime latency on the host",
+                       description="Median latency of the engine and onnxruntime on the same inputs, interleaved "
+                                   "in one process, one thread each by default.")
+    p.add_argument("model", help="the .sbn file")
+    p.add_argument("--onnx", help="the ONNX model to compare with")
+    p.add_argument("--repeat", type=int, default=20, help="timed runs (default 20)")
+    p.add_argument("--warmup", type=int, default=3, help="untimed runs first (default 3)")
+    p.add_argument("--threads", type=int, default=1, help="threads for both (default 1)")
+    p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("demo", help="MobileNetV2 end to end: convert, prune, run, check, classify a photo",
+                       description="Build MobileNetV2 with ImageNet weights, convert it dense and 50%% group-sparse, "
+                                   "run both on the host and under qemu-aarch64, check against PyTorch, classify a "
+                                   "real photo, print errors, latencies and sizes.")
+    p.add_argument("--out", default="out/demo", help="directory for the ONNX and .sbn files (default out/demo)")
+    p.add_argument("--no-qemu", action="store_true", help="skip the qemu-aarch64 runs")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "threads", 1) < 1:
+        parser.error("--threads must be >= 1")
+    try:
+        return int(args.func(args) or 0)
+    except CliError as e:
+        print(f"sparsebyte: error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,150 @@
+"""The cffi bindings: load errors, io info, run, profile, threads, intermediates."""
+
+from __future__ import annotations
+
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+import sparsebyte
+from sparsebyte import ArgumentError, FileError, FormatError, Model, SparsebyteError, VersionError
+from tiny_model import INPUT_SHAPE
+
+
+def onnx_run(path: Path, x: np.ndarray) -> np.ndarray:
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: x})[0]
+
+
+# ---- loading ----
+def test_missing_file_raises_file_error_naming_the_path(tmp_path: Path) -> None:
+    path = tmp_path / "nope.sbn"
+    with pytest.raises(FileError, match="nope.sbn"):
+        Model(path)
+
+
+def test_garbage_bytes_raise_format_error_with_message() -> None:
+    with pytest.raises(FormatError) as info:
+        Model(b"this is not a model" * 10)
+    assert info.value.message and info.value.status == "SB_ERR_FORMAT"
+
+
+def test_truncated_file_raises_format_error(tiny_files: dict[str, Path]) -> None:
+    data = tiny_files["tiny.sbn"].read_bytes()
+    for size in (0, 10, 64, len(data) // 2, len(data) - 1):
+        with pytest.raises(FormatError):
+            Model(data[:size])
+
+
+def test_flipped_weight_byte_fails_the_checksum(tiny_files: dict[str, Path]) -> None:
+    data = bytearray(tiny_files["tiny.sbn"].read_bytes())
+    data[-100] ^= 0xFF  # inside the last section; no valid file changes here without fixing the CRC
+    with pytest.raises(FormatError):
+        Model(bytes(data))
+
+
+def test_newer_major_version_raises_version_error(tiny_files: dict[str, Path]) -> None:
+    data = bytearray(tiny_files["tiny.sbn"].read_bytes())
+    struct.pack_into("<H", data, 4, 2)
+    struct.pack_into("<I", data, 60, zlib.crc32(bytes(data[:60])))
+    with pytest.raises(VersionError):
+        Model(bytes(data))
+
+
+def test_errors_are_sparsebyte_errors() -> None:
+    assert issubclass(FormatError, SparsebyteError) and issubclass(ArgumentError, ValueError)
+
+
+def test_load_from_bytes_equals_load_from_file(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    a = Model(tiny_files["tiny.sbn"]).run(tiny_input)
+    b = Model(tiny_files["tiny.sbn"].read_bytes()).run(tiny_input)
+    np.testing.assert_array_equal(a, b)
+
+
+# ---- io info and running ----
+def test_io_info(tiny_files: dict[str, Path]) -> None:
+    m = Model(tiny_files["tiny.sbn"])
+    assert [(t.name, t.shape) for t in m.inputs] == [("input", INPUT_SHAPE)]
+    assert [(t.name, t.shape) for t in m.outputs] == [("output", (1, 10))]
+    assert m.arena_bytes > 0
+    assert m.weight_bytes >= 4 * (3 * 16 * 9 + 16 * 9 + 16 * 16 + 16 * 10)
+    assert m.backend in ("scalar", "neon", "neon-simde", "wasm-simd128")
+    assert "input" in repr(m)
+
+
+@pytest.mark.parametrize("name", ["tiny", "tiny_sparse"])
+def test_run_matches_onnxruntime(tiny_files: dict[str, Path], tiny_input: np.ndarray, name: str) -> None:
+    out = Model(tiny_files[f"{name}.sbn"]).run(tiny_input)
+    assert out.shape == (1, 10) and out.dtype == np.float32
+    np.testing.assert_allclose(out, onnx_run(tiny_files[f"{name}.onnx"], tiny_input), atol=1e-5, rtol=0)
+
+
+def test_inputs_are_converted_to_float32_c_contiguous(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    m = Model(tiny_files["tiny.sbn"])
+    want = m.run(tiny_input)
+    np.testing.assert_array_equal(m.run(tiny_input.astype(np.float64)), want)
+    fortran = np.asfortranarray(tiny_input)
+    np.testing.assert_array_equal(m.run(fortran), want)
+    np.testing.assert_array_equal(m.run({"input": tiny_input}), want)
+
+
+def test_run_without_inputs_reuses_the_last_ones(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    m = Model(tiny_files["tiny.sbn"])
+    np.testing.assert_array_equal(m.run(tiny_input), m.run())
+
+
+def test_bad_inputs_get_clear_errors(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    m = Model(tiny_files["tiny.sbn"])
+    with pytest.raises(ArgumentError, match=r"input 'input': expected shape \(1, 3, 16, 16\), got \(3, 16, 16\)"):
+        m.run(tiny_input[0])
+    with pytest.raises(ArgumentError, match="unknown \\['x'\\]"):
+        m.run({"x": tiny_input})
+    with pytest.raises(ArgumentError, match="dtype"):
+        m.run(np.full(INPUT_SHAPE, "a"))
+
+
+def test_threads_do_not_change_results(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    m = Model(tiny_files["tiny_sparse.sbn"])
+    one = m.run(tiny_input)
+    m.set_threads(2)
+    assert m.threads == 2
+    np.testing.assert_array_equal(m.run(tiny_input), one)
+    np.testing.assert_array_equal(Model(tiny_files["tiny_sparse.sbn"], threads=3).run(tiny_input), one)
+    with pytest.raises(ArgumentError, match="threads"):
+        m.set_threads(0)
+
+
+# ---- profile and intermediates ----
+def test_profile_reports_every_node(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    m = Model(tiny_files["tiny_sparse.sbn"])
+    rows = m.profile(tiny_input)
+    assert len(rows) == m.num_nodes > 0
+    assert set(rows[0]) == {"name", "op", "kernel", "time_ms", "macs", "dense_macs"}
+    assert all(r["time_ms"] >= 0 and 0 <= r["macs"] <= r["dense_macs"] for r in rows)
+    sparse = [r for r in rows if r["op"].endswith("_SPARSE")]
+    assert sparse, [r["op"] for r in rows]
+    assert all(r["macs"] < r["dense_macs"] and r["kernel"] for r in sparse)
+    assert not m.profiling  # profile() turns profiling back off
+
+
+def test_keep_intermediates_exposes_tensors(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    m = Model(tiny_files["tiny.sbn"])
+    m.keep_intermediates = True
+    out = m.run(tiny_input)
+    np.testing.assert_array_equal(m.tensor("output"), out)
+    names = m.tensor_names()
+    assert "input" in names and "output" in names
+    np.testing.assert_array_equal(m.tensor("input"), tiny_input)
+    with pytest.raises(ArgumentError, match="no tensor named 'missing'"):
+        m.tensor("missing")
+
+
+def test_import_does_not_load_torch() -> None:
+    code = "import sys, sparsebyte; sparsebyte.backend; assert 'torch' not in sys.modules, 'torch imported'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+    assert sparsebyte.engine_version()
