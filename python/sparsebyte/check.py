@@ -71,10 +71,10 @@ class CheckReport:
             lines.append(f"output {o.name}: max abs {o.max_abs:.3g}  max rel {o.max_rel:.3g}{agree}  "
                          f"{'OK' if o.ok else 'FAIL'}")
         if self.layers:
-            lines.append(f"{'tensor':<48} {'shape':<20} {'max abs':>10} {'max rel':>10}")
+            lines.append(f"{'tensor':<56} {'shape':<20} {'max abs':>10} {'max rel':>10}")
             for layer in self.layers:
-                lines.append(f"{layer.name[:48]:<48} {str(list(layer.shape)):<20} {layer.max_abs:>10.3g} "
-                             f"{layer.max_rel:>10.3g}")
+                name = layer.name if len(layer.name) <= 56 else "..." + layer.name[-53:]  # the tail says most
+                lines.append(f"{name:<56} {str(list(layer.shape)):<20} {layer.max_abs:>10.3g} {layer.max_rel:>10.3g}")
         if self.unmatched_layers:
             lines.append(f"{len(self.unmatched_layers)} engine tensors have no ONNX tensor of that name and size")
         lines.append("OK" if self.ok else "FAIL: tolerance exceeded")
@@ -209,8 +209,8 @@ def check(sbn: str | os.PathLike | Model, reference: Any, n: int = 20, images: A
 
         graph = onnx.load(str(reference), load_external_data=False).graph
         onnx_names = {o for node in graph.node for o in node.output}
-        engine_names = set(model.tensor_names()) - {t.name for t in model.inputs}
-        layer_names = sorted(onnx_names & engine_names)
+        input_names = {t.name for t in model.inputs}
+        layer_names = [n for n in model.tensor_names() if n in onnx_names and n not in input_names]  # engine order
     run_reference, ref_names = _reference(reference, layer_names)
     inputs = make_inputs(model.inputs, n, images, seed)
     got: dict[str, list[np.ndarray]] = {o.name: [] for o in model.outputs}

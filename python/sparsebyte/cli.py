@@ -348,6 +348,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_user_error(e: Exception) -> bool:
+    """Engine and converter errors describe bad input (file, node, shape): a message, not a traceback."""
+    from .converters import ConversionError
+    from .runtime import SparsebyteError
+
+    return isinstance(e, (SparsebyteError, ConversionError))
+
+
 def _version() -> str:
     from . import __version__
 
@@ -364,6 +372,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         print(f"sparsebyte: error: {e}", file=sys.stderr)
         return 2
+    except Exception as e:
+        if _is_user_error(e):
+            print(f"sparsebyte: error: {e}", file=sys.stderr)
+            return 2
+        raise
     except KeyboardInterrupt:
         return 130
 
