@@ -1,0 +1,102 @@
+/* Running the graph: inputs in, nodes in order (timed when profiling), outputs and kept tensors out. */
+#define _POSIX_C_SOURCE 199309L
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+sb_status sb_model_set_input(sb_model* m, int index, const float* data, size_t count) {
+  if (!m || (!data && count)) return sb_fail(SB_ERR_ARGUMENT, "model or data is NULL");
+  if (index < 0 || index >= m->num_inputs)
+    return sb_fail(SB_ERR_ARGUMENT, "input index %d out of range (%d inputs)", index, m->num_inputs);
+  sb_tensor* t = &m->tensors[m->inputs[index]];
+  if (count != t->count)
+    return sb_fail(SB_ERR_ARGUMENT, "input '%s': got %zu elements, the tensor has %zu", t->name, count, t->count);
+  memcpy(t->data, data, count * sizeof(float));
+  return SB_OK;
+}
+
+sb_status sb_model_run(sb_model* m) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  for (int32_t i = 0; i < m->num_nodes; i++) {
+    sb_node* n = &m->nodes[i];
+    double start = m->profiling ? now_ms() : 0.0;
+    n->def->run(m, n);
+    if (!n->def->fuses_activation) {
+      sb_tensor* y = &m->tensors[n->output];
+      if (n->act.kind != SB_ACT_NONE)
+        for (size_t k = 0; k < y->count; k++) y->data[k] = sb_activate(&n->act, y->data[k]);
+    }
+    if (m->profiling) n->time_ms = now_ms() - start;
+  }
+  return SB_OK;
+}
+
+static sb_status copy_out(const sb_tensor* t, float* data, size_t count) {
+  if (!data && count) return sb_fail(SB_ERR_ARGUMENT, "data is NULL");
+  if (count != t->count)
+    return sb_fail(SB_ERR_ARGUMENT, "tensor '%s': buffer of %zu elements, the tensor has %zu", t->name, count,
+                   t->count);
+  if (count) memcpy(data, t->is_constant ? t->const_data : t->data, count * sizeof(float));
+  return SB_OK;
+}
+
+sb_status sb_model_get_output(const sb_model* m, int index, float* data, size_t count) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  if (index < 0 || index >= m->num_outputs)
+    return sb_fail(SB_ERR_ARGUMENT, "output index %d out of range (%d outputs)", index, m->num_outputs);
+  return copy_out(&m->tensors[m->outputs[index]], data, count);
+}
+
+sb_status sb_model_get_tensor(const sb_model* m, int tensor, float* data, size_t count) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  if (tensor < 0 || tensor >= m->num_tensors)
+    return sb_fail(SB_ERR_ARGUMENT, "tensor index %d out of range (%d tensors)", tensor, m->num_tensors);
+  const sb_tensor* t = &m->tensors[tensor];
+  if (t->dtype != SB_DTYPE_F32) return sb_fail(SB_ERR_ARGUMENT, "tensor '%s' is i32, not f32", t->name);
+  if (!t->is_constant && !t->is_graph_input && !t->is_graph_output && !m->keep_intermediates)
+    return sb_fail(SB_ERR_ARGUMENT,
+                   "tensor '%s' is an intermediate whose memory is reused; call sb_model_set_keep_intermediates first",
+                   t->name);
+  return copy_out(t, data, count);
+}
+
+sb_status sb_model_set_keep_intermediates(sb_model* m, int enabled) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  enabled = enabled != 0;
+  if (enabled == m->keep_intermediates) return SB_OK;
+  /* Re-planning moves every tensor; carry the graph inputs over so set_input need not be repeated. */
+  size_t total = 0;
+  for (int32_t i = 0; i < m->num_inputs; i++) total += m->tensors[m->inputs[i]].count;
+  float* saved = malloc((total ? total : 1) * sizeof(float));
+  if (!saved) return sb_fail(SB_ERR_NOMEM, "out of memory saving the inputs");
+  size_t at = 0;
+  for (int32_t i = 0; i < m->num_inputs; i++) {
+    const sb_tensor* t = &m->tensors[m->inputs[i]];
+    memcpy(saved + at, t->data, t->count * sizeof(float));
+    at += t->count;
+  }
+  int previous = m->keep_intermediates;
+  m->keep_intermediates = enabled;
+  sb_status st = sb_plan_arena(m);
+  if (st != SB_OK) {
+    m->keep_intermediates = previous;
+    free(saved);
+    return st; /* the old arena is still in place: sb_plan_arena only swaps on success */
+  }
+  at = 0;
+  for (int32_t i = 0; i < m->num_inputs; i++) {
+    sb_tensor* t = &m->tensors[m->inputs[i]];
+    memcpy(t->data, saved + at, t->count * sizeof(float));
+    at += t->count;
+  }
+  free(saved);
+  return SB_OK;
+}

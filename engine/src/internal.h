@@ -1,0 +1,154 @@
+/* Internal structures of the engine: the parsed model, its tensors and nodes, shared helpers. */
+#ifndef SB_INTERNAL_H
+#define SB_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "registry.h"
+#include "sb_kernels.h"
+#include "sparsebyte.h"
+
+#define SB_NUM_ATTRS 22
+#define SB_MAX_NODE_INPUTS 64
+#define SB_MAX_GRAPH_IO 16
+#define SB_MAX_DIM (1 << 24)
+#define SB_MAX_TENSOR_BYTES ((uint64_t)1 << 31)
+#define SB_MAX_ARENA_BYTES ((uint64_t)1 << 32)
+#define SB_ALIGN 64
+
+enum { SB_DTYPE_F32 = 1, SB_DTYPE_I32 = 2 };
+
+enum {
+  SB_OP_CONV = 1,
+  SB_OP_CONV_SPARSE = 2,
+  SB_OP_FC = 3,
+  SB_OP_FC_SPARSE = 4,
+  SB_OP_ADD = 5,
+  SB_OP_MUL = 6,
+  SB_OP_CONCAT = 7,
+  SB_OP_GLOBAL_AVG_POOL = 8,
+  SB_OP_AVG_POOL = 9,
+  SB_OP_MAX_POOL = 10,
+  SB_OP_RESHAPE = 11,
+  SB_OP_SOFTMAX = 12,
+  SB_OP_ACTIVATION = 13,
+  SB_OP_CHANNEL_AFFINE = 14,
+  SB_OP_MAX = 14
+};
+
+typedef struct sb_tensor {
+  const char* name; /* NUL-terminated copy owned by the model */
+  int32_t dtype;
+  int32_t rank;
+  int32_t dims[SB_MAX_RANK];
+  size_t count; /* elements */
+  int is_constant;
+  const void* const_data; /* constants: inside the model's aligned copy of the file */
+  /* graph facts, filled by validate.c */
+  int producer; /* node index, -1 for constants and graph inputs */
+  int is_graph_input;
+  int is_graph_output;
+  /* storage, filled by plan.c */
+  int storage; /* tensor whose arena block holds the data (itself unless aliased by RESHAPE) */
+  size_t arena_offset;
+  float* data; /* activations: arena + offset; NULL for constants */
+} sb_tensor;
+
+typedef struct sb_model sb_model;
+typedef struct sb_node sb_node;
+
+typedef struct sb_op_def {
+  const char* name;
+  int min_inputs, max_inputs;
+  /* Checks shapes and attributes, picks the kernel, builds per-node state, counts MACs. */
+  sb_status (*prepare)(sb_model* model, sb_node* node);
+  void (*run)(sb_model* model, sb_node* node);
+  int fuses_activation; /* 0: the executor applies act_kind to the output after run */
+} sb_op_def;
+
+struct sb_node {
+  int32_t op;
+  const sb_op_def* def;
+  const char* name;
+  int32_t num_inputs;
+  int32_t* inputs; /* tensor indices */
+  int32_t output;
+  sb_activation act;
+  int32_t attrs[SB_NUM_ATTRS];
+  const char* kernel_name;
+  void (*kernel_fn)(void); /* for ops whose state is just the kernel */
+  void* state;    /* op-specific, freed with free() */
+  void* owned[2]; /* buffers derived at load (zero bias, group_start), freed with free() */
+  int aliases_input; /* RESHAPE whose output shares its input's storage */
+  int64_t macs, dense_macs;
+  double time_ms;
+};
+
+typedef struct sb_threadpool sb_threadpool;
+
+struct sb_model {
+  uint8_t* bytes; /* 64-byte aligned copy of the file */
+  size_t size;
+  char* names;
+  int32_t num_tensors;
+  sb_tensor* tensors;
+  int32_t num_nodes;
+  sb_node* nodes;
+  int32_t* node_io;
+  int32_t num_inputs, num_outputs;
+  int32_t inputs[SB_MAX_GRAPH_IO], outputs[SB_MAX_GRAPH_IO];
+  size_t weight_bytes;
+  /* execution */
+  float* arena;
+  size_t arena_bytes;
+  int keep_intermediates;
+  int profiling;
+  int threads;
+  sb_threadpool* pool;
+};
+
+/* error.c */
+sb_status sb_fail(sb_status status, const char* fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void sb_clear_error(void);
+/* Prepends "prefix: " to the current message (e.g. the file name). */
+void sb_prefix_error(const char* prefix);
+
+/* crc32.c */
+uint32_t sb_crc32(const uint8_t* data, size_t size);
+
+/* format.c: parses the aligned bytes into model->tensors/nodes/graph with every per-entry check. */
+sb_status sb_format_parse(sb_model* model);
+/* validate.c: graph checks (order, producers, graph io) then each op's prepare. */
+sb_status sb_validate_graph(sb_model* model);
+const sb_op_def* sb_op_def_for(int32_t op);
+const char* sb_op_name(int32_t op);
+
+/* plan.c: assigns arena offsets (no reuse when keep_intermediates) and allocates the arena. */
+sb_status sb_plan_arena(sb_model* model);
+
+/* dispatch.c: first registry entry of the family whose params fit; NULL if none (error set). */
+const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, int32_t param1, int32_t param2, const sb_node* node);
+
+/* threadpool.c */
+typedef void (*sb_range_fn)(void* ctx, size_t begin, size_t end);
+sb_threadpool* sb_threadpool_create(int threads);
+void sb_threadpool_destroy(sb_threadpool* pool);
+/* Runs fn over [0, n) split into contiguous chunks whose boundaries are multiples of grain, one per thread. */
+void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn, void* ctx);
+
+/* shape helpers (validate.c) */
+int sb_same_shape(const sb_tensor* a, const sb_tensor* b);
+/* Writes "[1,3,224,224]" into buf. */
+const char* sb_shape_str(const sb_tensor* t, char* buf, size_t size);
+void* sb_aligned_alloc(size_t size);
+
+/* Error helpers for op prepare functions: messages name the node and op. */
+#define SB_NODE_FAIL(status, node, fmt, ...) \
+  sb_fail((status), "node '%s' (%s): " fmt, (node)->name, (node)->def->name, __VA_ARGS__)
+
+#endif /* SB_INTERNAL_H */

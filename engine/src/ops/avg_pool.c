@@ -1,0 +1,6 @@
+/* AVG_POOL through f32_avgpool (checks and loop in pool.c). */
+#include "pool.h"
+
+static sb_status prepare(sb_model* m, sb_node* n) { return sb_pool_prepare(m, n, SB_FAMILY_F32_AVGPOOL); }
+
+const sb_op_def sb_op_avg_pool = {"AVG_POOL", 1, 1, prepare, sb_pool_run, 1};

@@ -1,0 +1,39 @@
+/* CONV_SPARSE: group-sparse convolution (groups = 1). 1x1/stride 1/unpadded -> f32_spmm, else -> f32_spconv. */
+#include <stdlib.h>
+
+#include "ops.h"
+
+static sb_status prepare(sb_model* m, sb_node* n) {
+  const sb_tensor* y = sb_output(m, n);
+  if (y->rank != 4) return SB_NODE_FAIL(SB_ERR_FORMAT, n, "output '%s' must be rank 4", y->name);
+  if (n->attrs[10] != 1) return SB_NODE_FAIL(SB_ERR_UNSUPPORTED, n, "groups=%d (sparse convs need groups=1)", n->attrs[10]);
+  sb_conv_state* s = calloc(1, sizeof *s);
+  if (!s) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
+  n->state = s;
+  sb_status st = sb_conv_geometry(m, n, y->dims[1], &s->shape);
+  if (st != SB_OK) return st;
+  const sb_conv_shape* c = &s->shape;
+  st = sb_prepare_sparse(m, n, 1, c->out_c, c->in_c, c->kh * c->kw, n->attrs[11], &s->sparse, (int32_t**)&n->owned[1]);
+  if (st != SB_OK) return st;
+  if ((st = sb_bias_or_zeros(m, n, 4, c->out_c, &s->sparse.bias, (float**)&n->owned[0])) != SB_OK) return st;
+
+  int pointwise = c->kh == 1 && c->kw == 1 && c->stride_h == 1 && c->stride_w == 1 && c->pad_top == 0 &&
+                  c->pad_left == 0 && n->attrs[6] == 0 && n->attrs[7] == 0;
+  const sb_kernel_entry* k;
+  if (pointwise) {
+    s->mode = SB_CONV_SPMM;
+    k = sb_pick_kernel(SB_FAMILY_F32_SPMM, s->sparse.group, 0, n);
+  } else {
+    s->mode = SB_CONV_DIRECT_SPARSE;
+    k = sb_pick_kernel(SB_FAMILY_F32_SPCONV, s->sparse.group, sb_conv_kernel_param(c), n);
+  }
+  if (!k) return SB_ERR_UNSUPPORTED;
+  s->fn = k->fn;
+  n->kernel_name = k->name;
+  int64_t pixels = (int64_t)c->out_h * c->out_w * sb_input(m, n, 0)->dims[0];
+  n->macs = sb_sparse_kept_macs(&s->sparse) * pixels;
+  n->dense_macs = (int64_t)c->out_c * c->in_c * c->kh * c->kw * pixels;
+  return SB_OK;
+}
+
+const sb_op_def sb_op_conv_sparse = {"CONV_SPARSE", 4, 5, prepare, sb_conv_run, 1};

@@ -1,0 +1,53 @@
+/* SOFTMAX over attrs[0]: max-subtracted exponentials, so large logits do not overflow. Any axis. */
+#include <math.h>
+
+#include "ops.h"
+
+static sb_status prepare(sb_model* m, sb_node* n) {
+  sb_status st = sb_check_activation(m, n, 0, "X", -1);
+  if (st != SB_OK) return st;
+  const sb_tensor* x = sb_input(m, n, 0);
+  if (n->attrs[0] < 0 || n->attrs[0] >= x->rank)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "axis %d out of range for rank %d", n->attrs[0], x->rank);
+  if ((st = sb_check_output(m, n, x->rank, x->dims)) != SB_OK) return st;
+  n->kernel_name = "ref_softmax";
+  return SB_OK;
+}
+
+typedef struct softmax_job {
+  const float* x;
+  float* y;
+  size_t len, inner;
+} softmax_job;
+
+/* Rows [begin, end) of the outer dimension; each (outer, inner) line is reduced by one thread. */
+static void run_outer(void* ctx, size_t begin, size_t end) {
+  const softmax_job* j = ctx;
+  for (size_t o = begin; o < end; o++) {
+    for (size_t i = 0; i < j->inner; i++) {
+      const float* x = j->x + o * j->len * j->inner + i;
+      float* y = j->y + o * j->len * j->inner + i;
+      float max = x[0];
+      for (size_t k = 1; k < j->len; k++) max = x[k * j->inner] > max ? x[k * j->inner] : max;
+      float sum = 0.0f;
+      for (size_t k = 0; k < j->len; k++) {
+        y[k * j->inner] = expf(x[k * j->inner] - max);
+        sum += y[k * j->inner];
+      }
+      float scale = 1.0f / sum;
+      for (size_t k = 0; k < j->len; k++) y[k * j->inner] *= scale;
+    }
+  }
+}
+
+static void run(sb_model* m, sb_node* n) {
+  const sb_tensor* x = sb_input(m, n, 0);
+  size_t outer = 1, inner = 1;
+  int32_t axis = n->attrs[0];
+  for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
+  for (int d = axis + 1; d < x->rank; d++) inner *= (size_t)x->dims[d];
+  softmax_job job = {x->data, sb_output(m, n)->data, (size_t)x->dims[axis], inner};
+  sb_parallel_for(m->pool, outer, 1, run_outer, &job);
+}
+
+const sb_op_def sb_op_softmax = {"SOFTMAX", 1, 1, prepare, run, 0};
