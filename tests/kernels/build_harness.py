@@ -1,0 +1,198 @@
+"""Builds and runs the C kernel test harness (tests/kernels/kernel_test.c) for one build configuration.
+
+A configuration names a compiler, flags, extra kernel sources (from a make variable of an architecture's kernels.mk)
+and how to run the result (natively, under qemu-aarch64, under node). tests/kernels/test_kernels.py runs every
+configuration; add one to CONFIGS to test another architecture's kernels.
+
+    python3 tests/kernels/build_harness.py --config scalar [-- --family f32_spmm --quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HARNESS_DIR = REPO / "tests" / "kernels"
+SCALAR_MK = "engine/kernels/kernels.mk"
+NEON_MK = "kernels_arm/kernels.mk"
+
+
+def common_flags(kernels_dir: str = "engine/kernels") -> list[str]:
+    """The project's C flags; kernels_dir replaces engine/kernels on the include path."""
+    return ["-std=c11", "-Wall", "-Wextra", "-Werror", "-Iengine/include", f"-I{kernels_dir}", "-I."]
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str
+    cc: str
+    flags: tuple[str, ...]
+    # (kernels.mk path relative to the repo, make variable listing sources relative to the repo)
+    source_lists: tuple[tuple[str, str], ...] = ((SCALAR_MK, "SCALAR_KERNEL_SRCS"),)
+    runner: tuple[str, ...] = ()  # prefix of the command that runs the binary
+    output_name: str = "kernel_test"
+    # Present only once an architecture has kernels; without it the configuration has nothing to test.
+    requires_file: str | None = None
+    tools: tuple[str, ...] = field(default=())  # executables that must be on PATH
+
+    def missing_requirement(self) -> str | None:
+        """Why this configuration cannot run yet (its kernels do not exist), or None."""
+        if self.requires_file is not None and not (REPO / self.requires_file).is_file():
+            return f"{self.requires_file} does not exist yet: no kernels for config {self.name}"
+        return None
+
+
+CONFIGS: dict[str, Config] = {
+    c.name: c
+    for c in [
+        Config("scalar", "gcc", ("-O2",)),
+        Config(
+            "scalar-asan",
+            "gcc",
+            ("-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"),
+        ),
+        Config(
+            "neon-simde",
+            "gcc",
+            ("-O2", "-DSB_ARCH_NEON", "-DSB_NEON_SIMDE", "-mfma"),
+            source_lists=((SCALAR_MK, "SCALAR_KERNEL_SRCS"), (NEON_MK, "NEON_KERNEL_SRCS")),
+            requires_file=NEON_MK,
+        ),
+        Config(
+            "aarch64-qemu",
+            "aarch64-linux-gnu-gcc",
+            ("-O2", "-march=armv8-a", "-static", "-DSB_ARCH_NEON"),
+            source_lists=((SCALAR_MK, "SCALAR_KERNEL_SRCS"), (NEON_MK, "NEON_KERNEL_SRCS")),
+            runner=("qemu-aarch64",),
+            requires_file=NEON_MK,
+            tools=("qemu-aarch64",),
+        ),
+    ]
+}
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def make_variable(makefile: str, variable: str) -> list[str]:
+    """Words of a make variable. Plain `VAR = a b \\` lists are parsed here; anything using make syntax ($(...))
+    is evaluated by make itself, run from the repo root so paths and wildcards resolve as in the build."""
+    path = REPO / makefile
+    if not path.is_file():
+        raise BuildError(f"{makefile}: not found (needed for {variable})")
+    text = path.read_text()
+    joined = re.sub(r"\\\n", " ", text)
+    words: list[str] = []
+    found = False
+    for line in joined.splitlines():
+        line = line.split("#", 1)[0]
+        m = re.match(rf"^\s*{re.escape(variable)}\s*(\+=|:=|::=|\?=|=)(.*)$", line)
+        if m is None:
+            continue
+        found = True
+        if m.group(1) != "+=":
+            words = []
+        words += m.group(2).split()
+    if not found:
+        raise BuildError(f"{makefile}: variable {variable} is not defined")
+    if any("$" in w for w in words):
+        if shutil.which("make") is None:
+            raise BuildError(f"{makefile}: {variable} uses make syntax and `make` is not installed")
+        out = subprocess.run(
+            [
+                "make",
+                "-s",
+                "--no-print-directory",
+                "-f",
+                makefile,
+                "--eval",
+                f"sb-print-var: ; @echo $({variable})",
+                "sb-print-var",
+            ],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if out.returncode != 0:
+            raise BuildError(f"make could not evaluate {variable} in {makefile}:\n{out.stderr}")
+        words = out.stdout.split()
+    return words
+
+
+def harness_sources(config: Config, kernels_dir: str = "engine/kernels") -> list[str]:
+    """Harness sources plus the configuration's kernel sources, relative to the repo root. `kernels_dir` lets a test
+    build against a modified copy of the scalar kernels (an absolute path)."""
+    sources = sorted(str(p.relative_to(REPO)) for p in HARNESS_DIR.glob("*.c"))
+    for makefile, variable in config.source_lists:
+        for src in make_variable(makefile, variable):
+            if kernels_dir != "engine/kernels" and src.startswith("engine/kernels/"):
+                src = str(Path(kernels_dir) / src[len("engine/kernels/") :])
+            sources.append(src)
+    return sources
+
+
+def build(config: Config, out_dir: Path, kernels_dir: str = "engine/kernels") -> Path:
+    """Compiles the harness for `config` into out_dir; raises BuildError with the compiler's output on failure."""
+    for tool in (config.cc, *config.tools):
+        if shutil.which(tool) is None:
+            raise BuildError(f"config {config.name}: `{tool}` is not installed (see .ci/install)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    binary = out_dir / config.output_name
+    cmd = [
+        config.cc,
+        *common_flags(kernels_dir),
+        *config.flags,
+        *harness_sources(config, kernels_dir),
+        "-o",
+        str(binary),
+        "-lm",
+    ]
+    out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise BuildError(f"config {config.name}: compile failed\n$ {' '.join(cmd)}\n{out.stdout}{out.stderr}")
+    return binary
+
+
+def run(
+    config: Config, binary: Path, args: list[str] | tuple[str, ...] = (), timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Runs the harness binary (through the configuration's runner) and returns the finished process."""
+    return subprocess.run(
+        [*config.runner, str(binary), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default="scalar", choices=sorted(CONFIGS))
+    parser.add_argument("--out", type=Path, help="build directory (default: a temporary one)")
+    parser.add_argument("harness_args", nargs="*", help="arguments for kernel_test (after --)")
+    ns = parser.parse_args()
+    config = CONFIGS[ns.config]
+    reason = config.missing_requirement()
+    if reason is not None:
+        print(reason, file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            binary = build(config, ns.out or Path(tmp))
+        except BuildError as e:
+            print(e, file=sys.stderr)
+            return 2
+        result = run(config, binary, ns.harness_args)
+        sys.stdout.write(result.stdout)
+        sys.stderr.write(result.stderr)
+        return result.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,134 @@
+"""Kernel tests: builds the C harness (tests/kernels/kernel_test.c) per configuration and runs every registry entry
+of every family against the harness's naive references. Also checks that the harness itself catches broken kernels.
+
+Configurations live in build_harness.CONFIGS; NEON ones run once kernels_arm/kernels.mk exists."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from build_harness import CONFIGS, REPO, Config, build, run
+
+FAMILIES = [
+    "f32_spmm", "f32_gemm", "f32_conv", "f32_dwconv", "f32_spconv", "f32_maxpool", "f32_avgpool", "f32_gavgpool",
+    "f32_vadd", "f32_vmul", "f32_vaddc", "f32_vmulc", "f32_vact", "f32_affine",
+]  # fmt: skip
+RESULT_LINE = re.compile(r"^(PASS|FAIL) (\S+) (\S+) \[(\w+), params (-?\d+),(-?\d+)\]: (\d+) cases, (\d+) failed$")
+SUMMARY_LINE = re.compile(r"^(\d+) passed, (\d+) failed$")
+
+
+@pytest.fixture(scope="module")
+def harness_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Built lazily, once per configuration."""
+    return {}
+
+
+def built(config: Config, cache: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if config.name not in cache:
+        cache[config.name] = build(config, tmp_path_factory.mktemp(config.name))
+    return cache[config.name]
+
+
+def parse_output(stdout: str) -> tuple[list[re.Match[str]], tuple[int, int]]:
+    lines = stdout.strip().splitlines()
+    assert lines, "kernel_test printed nothing"
+    summary = SUMMARY_LINE.match(lines[-1])
+    assert summary is not None, f"last line is not the summary: {lines[-1]!r}"
+    results = [m for m in (RESULT_LINE.match(line) for line in lines) if m is not None]
+    return results, (int(summary.group(1)), int(summary.group(2)))
+
+
+@pytest.mark.parametrize("config_name", sorted(CONFIGS))
+def test_every_registered_kernel_matches_reference(
+    config_name: str, harness_binaries: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    config = CONFIGS[config_name]
+    reason = config.missing_requirement()
+    if reason is not None:
+        pytest.skip(reason)
+    binary = built(config, harness_binaries, tmp_path_factory)
+    result = run(config, binary)
+    assert result.returncode == 0, f"kernel_test failed for {config_name}:\n{result.stdout}\n{result.stderr}"
+    results, (passed, failed) = parse_output(result.stdout)
+    assert failed == 0
+    assert "PASS registry" in result.stdout
+    assert passed == len(results) + 1  # + the registry line
+    tested = {m.group(2) for m in results}
+    assert tested == set(FAMILIES), f"families without a tested kernel: {set(FAMILIES) - tested}"
+    for m in results:
+        assert int(m.group(7)) >= 10, f"{m.group(3)} ran only {m.group(7)} cases"
+    if "-DSB_ARCH_NEON" in config.flags:
+        assert any(m.group(4) == "neon" for m in results), "an SB_ARCH_NEON build registered no NEON kernel"
+
+
+def test_family_filter_and_usage_errors(
+    harness_binaries: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    config = CONFIGS["scalar"]
+    binary = built(config, harness_binaries, tmp_path_factory)
+    result = run(config, binary, ["--family", "f32_vadd", "--quick"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    results, (passed, failed) = parse_output(result.stdout)
+    assert {m.group(2) for m in results} == {"f32_vadd"}
+    assert (passed, failed) == (len(results), 0)
+
+    unknown = run(config, binary, ["--family", "f32_nonsense"])
+    assert unknown.returncode == 2
+    assert "unknown family 'f32_nonsense'" in unknown.stderr
+
+    nothing = run(config, binary, ["--kernel", "no_such_kernel"])
+    assert nothing.returncode == 2
+    assert "no kernel matches" in nothing.stderr
+
+
+# Each mutant breaks one rule of the kernel contract in a copy of the scalar kernels; the harness must notice.
+MUTANTS = [
+    ("f32-spmm/scalar.c", "float acc = w->bias[c];", "float acc = 0.0f;", "f32_spmm"),
+    ("f32-spmm/scalar.c", "const size_t lane = c % g_size;", "const size_t lane = c % 4 % g_size;", "f32_spmm"),
+    ("f32-spmm/scalar.c", "p < pixels", "p <= pixels", "f32_spmm"),
+    ("f32-spmm/scalar.c", "sb_activate(act, acc)", "sb_activate(act, acc * 1.0001f)", "f32_spmm"),
+    ("f32-gemm/scalar.c", "i * plane_stride + p", "i * pixels + p", "f32_gemm"),
+    ("f32-conv/scalar.c", "ky * s->dil_h", "ky", "f32_conv"),
+    (
+        "f32-conv/scalar.c",
+        "size_t oy = oy_begin; oy < oy_end",
+        "size_t oy = oy_begin; oy < oy_end + (oy_end < (size_t)s->out_h)",
+        "f32_conv",
+    ),
+    ("f32-conv/scalar.c", "(oc / out_per_group) * in_per_group", "(oc / out_per_group) * 0", "f32_conv"),
+    ("f32-dwconv/scalar.c", "ox * s->stride_w - s->pad_left", "ox * s->stride_w", "f32_dwconv"),
+    ("f32-spconv/scalar.c", "kx * s->dil_w", "kx", "f32_spconv"),
+    ("f32-pool/scalar.c", "float best = -INFINITY;", "float best = 0.0f;", "f32_maxpool"),
+    ("f32-pool/scalar.c", "s->count_include_pad ? s->kh * s->kw : count", "count", "f32_avgpool"),
+    ("f32-gavgpool/scalar.c", "sum / (float)pixels", "sum / (float)(pixels + 1)", "f32_gavgpool"),
+    ("f32-vbinary/scalar.c", "a[c * pixels + p] * b[c]", "a[c * pixels + p] * b[0]", "f32_vmulc"),
+    (
+        "f32-vunary/scalar.c",
+        "y[i] = sb_activate(act, x[i]);",
+        "y[i] = sb_activate(act, x[i] > 0.0f ? x[i] : 0.0f);",
+        "f32_vact",
+    ),
+    ("f32-vunary/scalar.c", "* scale[c] + shift[c]", "* scale[c] + shift[0]", "f32_affine"),
+]
+
+
+@pytest.mark.parametrize(
+    ("source", "original", "broken", "family"), MUTANTS, ids=[f"{m[3]}-{i}" for i, m in enumerate(MUTANTS)]
+)
+def test_harness_catches_broken_kernel(source: str, original: str, broken: str, family: str, tmp_path: Path) -> None:
+    kernels = tmp_path / "kernels"
+    shutil.copytree(REPO / "engine" / "kernels", kernels)
+    path = kernels / source
+    text = path.read_text()
+    assert text.count(original) == 1, f"{source} changed: update the mutant {original!r}"
+    path.write_text(text.replace(original, broken))
+    config = CONFIGS["scalar"]
+    binary = build(config, tmp_path / "build", kernels_dir=str(kernels))
+    result = run(config, binary, ["--family", family])
+    assert result.returncode == 1, f"the harness passed a broken {family} kernel:\n{result.stdout}"
+    results, (passed, failed) = parse_output(result.stdout)
+    assert (passed, failed) == (0, 1)
+    assert "FAIL [" in result.stdout  # the failing case is described
