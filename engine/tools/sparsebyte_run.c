@@ -50,7 +50,9 @@ static int parse_args(int argc, char** argv, options* o) {
   for (int i = 1; i < argc; i++) {
     const char* a = argv[i];
     long v;
-    int has_value = i + 1 < argc;
+    static const char* const valued[] = {"--input", "--output", "--random-seed", "--warmup", "--repeat", "--threads"};
+    int takes_value = 0;
+    for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) takes_value |= !strcmp(a, valued[k]);
     if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
       usage(stdout);
       exit(0);
@@ -58,7 +60,7 @@ static int parse_args(int argc, char** argv, options* o) {
       o->profile = 1;
     } else if (!strcmp(a, "--json")) {
       o->json = 1;
-    } else if (a[0] == '-' && a[1] == '-' && !has_value) {
+    } else if (takes_value && i + 1 >= argc) {
       fprintf(stderr, "sparsebyte-run: %s needs a value\n", a);
       return -1;
     } else if (!strcmp(a, "--input") || !strcmp(a, "--output")) {
