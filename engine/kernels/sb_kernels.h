@@ -76,8 +76,8 @@ typedef struct sb_pool_shape {
 /* f32-spmm: group-sparse 1x1 stride-1 conv and FC.
  *   output[c * plane_stride + p] = act(bias[c] + sum_{j in group(c)} values[j][0][c % G] * input[index[j] * plane_stride + p])
  *   for p in [0, pixels). input/output point at the first pixel of the slice (threads pass offsets).
- * list.h params: SB_UKERNEL(f32_spmm, fn, G, pixel_tile)   -- G must equal w->group (0 = any G: the scalar kernel);
- *   pixel_tile is informative. */
+ * list.h params: SB_UKERNEL(f32_spmm, fn, G, pixel_tile)   -- G must equal w->group (never 0: the scalar list has one
+ *   line per G); pixel_tile is informative. */
 typedef void sb_f32_spmm_ukernel(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
                                const float* input, float* output, const sb_activation* act);
 

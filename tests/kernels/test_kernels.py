@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -125,10 +126,10 @@ def test_harness_catches_broken_kernel(source: str, original: str, broken: str, 
     text = path.read_text()
     assert text.count(original) == 1, f"{source} changed: update the mutant {original!r}"
     path.write_text(text.replace(original, broken))
-    config = CONFIGS["scalar"]
+    config = replace(CONFIGS["scalar"], flags=("-O0",))  # compiles twice as fast; the run is still instant
     binary = build(config, tmp_path / "build", kernels_dir=str(kernels))
     result = run(config, binary, ["--family", family])
     assert result.returncode == 1, f"the harness passed a broken {family} kernel:\n{result.stdout}"
     results, (passed, failed) = parse_output(result.stdout)
-    assert (passed, failed) == (0, 1)
+    assert failed >= 1 and failed == sum(m.group(1) == "FAIL" for m in results)
     assert "FAIL [" in result.stdout  # the failing case is described
