@@ -10,8 +10,20 @@ from onnx_helpers import run_ort
 from op_cases import CASES, Case, convert_kwargs
 from sparsebyte.converters import convert
 
+# Known engine bugs (reported to the engine owners); strict, so a fix turns these into failures to remove.
+ENGINE_BUGS = {
+    "avgpool_count_include_pad_ceil": "engine bug: f32-pool scalar.c divides by kh*kw with count_include_pad; "
+    "ONNX/onnxruntime/PyTorch divide by the window clipped to the padded input (differs when ceil_mode lets a "
+    "window run past the end padding)",
+}
 
-@pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
+
+def _param(c: Case):
+    marks = [pytest.mark.xfail(reason=ENGINE_BUGS[c.id], strict=True)] if c.id in ENGINE_BUGS else []
+    return pytest.param(c, id=c.id, marks=marks)
+
+
+@pytest.mark.parametrize("c", [_param(c) for c in CASES])
 def test_engine_matches_onnxruntime(c: Case, tmp_path) -> None:
     m, x = c.build()
     expected = run_ort(m, {"x": x})["y"]
