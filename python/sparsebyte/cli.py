@@ -174,7 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     inputs = _load_inputs(model, args.input)
     if args.device == "qemu":
         outputs, report = _run_qemu(args, inputs)
-        latency = report.get("median_ms")
+        latency = report.get("latency_ms", {}).get("median")
         where = "qemu-aarch64 (emulated: timing is meaningless)"
     else:
         import time
@@ -230,7 +230,7 @@ def cmd_profile(args: argparse.Namespace) -> int:
     inputs = _load_inputs(model, None)
     if args.device == "qemu":
         _, report = _run_qemu(args, inputs, profile=True)
-        rows = report.get("profile", [])
+        rows = report.get("ops", [])
         log("qemu-aarch64: times are emulated and mean nothing; MACs and kernels are real")
     else:
         runs = [model.profile(inputs) for _ in range(max(args.repeat, 1))]

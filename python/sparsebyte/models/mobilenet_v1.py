@@ -39,6 +39,16 @@ class MobileNetV1(nn.Module):
         return self.fc(torch.flatten(x, 1))
 
 
+def _calibration_images(batch: int, generator: torch.Generator) -> torch.Tensor:
+    """Half white noise, half smooth noise (upsampled from coarse grids): photos are spatially correlated, and
+    statistics from white noise alone leave real photos with logits in the hundreds."""
+    white = torch.randn(batch - batch // 2, 3, 224, 224, generator=generator)
+    smooth = [nn.functional.interpolate(torch.randn(1, 3, size, size, generator=generator) * 1.5, size=(224, 224),
+                                        mode="bilinear", align_corners=False)
+              for size in (7, 14, 28, 56)[: batch // 2]]
+    return torch.cat([white, *smooth])
+
+
 @torch.no_grad()
 def _calibrate_batchnorm(model: nn.Module, generator: torch.Generator, batches: int = 2, batch: int = 4) -> None:
     """Running stats from random inputs (cumulative average), then random affine parameters around them."""
@@ -48,7 +58,7 @@ def _calibrate_batchnorm(model: nn.Module, generator: torch.Generator, batches: 
             m.momentum = None
     model.train()
     for _ in range(batches):
-        model(torch.randn(batch, 3, 224, 224, generator=generator))
+        model(_calibration_images(batch, generator))
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):
             m.weight.copy_(torch.empty_like(m.weight).uniform_(0.5, 1.5, generator=generator))
@@ -63,7 +73,7 @@ def _center_classifier(model: MobileNetV1, generator: torch.Generator, batch: in
     """Random features share a large common component; without this every input gets the same top-1 class.
     Subtract it through the FC bias and scale the logits to a std of about 3 over random inputs."""
     model.eval()
-    x = model.features(torch.randn(batch, 3, 224, 224, generator=generator))
+    x = model.features(_calibration_images(batch, generator))
     features = torch.flatten(nn.functional.adaptive_avg_pool2d(x, 1), 1)
     mean = features.mean(0)
     spread = ((features - mean) @ model.fc.weight.T).std()
