@@ -67,7 +67,7 @@ class ConversionReport:
                f"{'dense MACs':>12} {'MACs':>12} {'bytes':>10}"
         lines = [head, "-" * len(head)]
         for r in self.layers:
-            lines.append(f"{r.node[:32]:<32} {r.op:<10} {'x'.join(map(str, r.weight_shape)):<18} "
+            lines.append(f"{_tail(r.node, 32):<32} {r.op:<10} {'x'.join(map(str, r.weight_shape)):<18} "
                          f"{r.sparsity:>8.1%} {r.group or '-':>2} {r.choice.split()[0]:<9} {r.dense_macs:>12,} "
                          f"{r.macs:>12,} {r.weight_bytes:>10,}")
         speed = self.dense_macs / self.macs if self.macs else float("inf")
@@ -76,6 +76,11 @@ class ConversionReport:
                      f"{self.dense_macs:,} dense ({speed:.2f}x fewer); weights {self.weight_bytes:,} bytes; "
                      f"{self.node_count} nodes; file {self.output_path} ({self.file_size:,} bytes)")
         return "\n".join(lines)
+
+
+def _tail(text: str, width: int) -> str:
+    """Long ONNX names differ at the end ("/features.12/conv/conv.0/Conv"): keep that part."""
+    return text if len(text) <= width else "~" + text[-(width - 1):]
 
 
 def _source_name(source: Any) -> str:

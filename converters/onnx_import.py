@@ -134,6 +134,8 @@ class _Importer:
         for o in g.output:
             if o.name not in self.graph.values:
                 raise ConversionError(f"graph output {o.name!r} is produced by no node")
+            if o.name in self.graph.inputs:
+                raise ConversionError(f"graph output {o.name!r} is a graph input (no operator computes it)")
             if self.graph.values[o.name].is_const:
                 raise ConversionError(f"graph output {o.name!r} is a constant (does not depend on any input)")
             self.graph.outputs.append(o.name)

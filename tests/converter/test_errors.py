@@ -246,3 +246,12 @@ def test_output_path_is_a_directory(tmp_path) -> None:
     with pytest.raises(ConversionError, match="cannot write"):
         convert(_conv_model(), tmp_path / "d.sbn")
     assert os.listdir(tmp_path / "d.sbn") == [] and sorted(os.listdir(tmp_path)) == ["d.sbn"]
+
+
+def test_graph_output_that_is_an_input(tmp_path) -> None:
+    g = helper.make_graph([helper.make_node("Relu", ["x"], ["y"])], "g",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3]),
+                           helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)])
+    _fails(m, tmp_path, "graph output 'x' is a graph input")

@@ -302,6 +302,13 @@ _concat_case("concat_axis_neg1", -1, [(1, 3, 4, 2), (1, 3, 4, 3)])
 _concat_case("concat_axis0", 0, [(1, 3, 4, 2), (2, 3, 4, 2)])
 
 
+@case("concat_with_constant", ops=["CONCAT"])
+def _concat_const():
+    rng = _rng("cc")
+    m = model([node("Concat", ["x", "k"], ["y"], axis=1)], {"x": (1, 3, 2, 4)}, ["y"], {"k": rand(rng, 1, 2, 2, 4)})
+    return m, rand(rng, 1, 3, 2, 4)
+
+
 @case("concat_2d_features")
 def _concat2d():
     rng = _rng("c2d")
@@ -396,7 +403,8 @@ def _view_chain():
     nodes = [node("GlobalAveragePool", ["x"], ["p"]), node("Shape", ["p"], ["shp"]),
              node("Constant", [], ["zero"], value=onnx.numpy_helper.from_array(np.array(0, np.int64))),
              node("Gather", ["shp", "zero"], ["n"], axis=0),
-             node("Unsqueeze", ["n", "ax0"], ["n1"]),
+             node("Cast", ["n"], ["n64"], to=onnx.TensorProto.INT64),
+             node("Unsqueeze", ["n64", "ax0"], ["n1"]),
              node("Concat", ["n1", "minus1"], ["target"], axis=0),
              node("Reshape", ["p", "target"], ["f"]), node("Gemm", ["f", "W", "B"], ["y"], transB=1)]
     inits = {"ax0": np.array([0], np.int64), "minus1": np.array([-1], np.int64), "W": rand(rng, 4, 6),
