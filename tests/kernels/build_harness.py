@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 HARNESS_DIR = REPO / "tests" / "kernels"
 SCALAR_MK = "engine/kernels/kernels.mk"
 NEON_MK = "kernels_arm/kernels.mk"
+WASM_MK = "kernels_wasm/kernels.mk"
 
 
 def common_flags(kernels_dir: str = "engine/kernels") -> list[str]:
@@ -73,6 +74,17 @@ CONFIGS: dict[str, Config] = {
             runner=("qemu-aarch64",),
             requires_file=NEON_MK,
             tools=("qemu-aarch64",),
+        ),
+        # WASM SIMD128 kernels built with emscripten and run in node (kernels_wasm/emcc.sh sets NODE_PATH for emcc).
+        Config(
+            "wasm-node",
+            str(REPO / "kernels_wasm" / "emcc.sh"),
+            ("-O3", "-msimd128", "-DSB_ARCH_WASMSIMD", "-sALLOW_MEMORY_GROWTH=1", "-sEXIT_RUNTIME=1", "-sSINGLE_FILE=1"),
+            source_lists=((SCALAR_MK, "SCALAR_KERNEL_SRCS"), (WASM_MK, "WASM_KERNEL_SRCS")),
+            runner=("node",),
+            output_name="kernel_test.js",
+            requires_file=WASM_MK,
+            tools=("emcc", "node"),
         ),
     ]
 }

@@ -1,0 +1,39 @@
+/* Shared by the WASM SIMD128 kernels: the fused activation epilogue on 4 lanes, matching sb_activate() lane by lane
+ * (pmin/pmax keep the scalar compare-and-select semantics, NaN included). */
+#ifndef SB_WASM_ACT_H
+#define SB_WASM_ACT_H
+
+#include <wasm_simd128.h>
+
+#include "sb_kernels.h"
+
+#define SB_WASM_INLINE static inline __attribute__((always_inline))
+
+SB_WASM_INLINE v128_t sb_wasm_clamp(v128_t x, v128_t lo, v128_t hi) {
+  return wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, x)); /* x < lo ? lo : (hi < x ? hi : x) */
+}
+
+/* Sigmoid needs expf: rare, so done lane by lane with the scalar definition. */
+static inline v128_t sb_wasm_sigmoid(const sb_activation* a, v128_t x) {
+  float lanes[4];
+  wasm_v128_store(lanes, x);
+  for (int i = 0; i < 4; i++) lanes[i] = sb_activate(a, lanes[i]);
+  return wasm_v128_load(lanes);
+}
+
+SB_WASM_INLINE v128_t sb_wasm_activate(const sb_activation* a, v128_t x) {
+  switch (a->kind) {
+    case SB_ACT_CLIP: return sb_wasm_clamp(x, wasm_f32x4_splat(a->p0), wasm_f32x4_splat(a->p1));
+    case SB_ACT_HARDSIGMOID:
+      return sb_wasm_clamp(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_splat(a->p0), x), wasm_f32x4_splat(a->p1)),
+                           wasm_f32x4_splat(0.0f), wasm_f32x4_splat(1.0f));
+    case SB_ACT_HARDSWISH: {
+      v128_t y = wasm_f32x4_add(wasm_f32x4_div(x, wasm_f32x4_splat(6.0f)), wasm_f32x4_splat(0.5f));
+      return wasm_f32x4_mul(x, sb_wasm_clamp(y, wasm_f32x4_splat(0.0f), wasm_f32x4_splat(1.0f)));
+    }
+    case SB_ACT_SIGMOID: return sb_wasm_sigmoid(a, x);
+    default: return x;
+  }
+}
+
+#endif /* SB_WASM_ACT_H */

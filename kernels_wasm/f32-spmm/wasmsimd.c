@@ -1,0 +1,100 @@
+/* f32-spmm on WASM SIMD128 (NCHW): for each tile of pixels and each group of G output channels, G x tile
+ * accumulators run over the group's kept input channels; each input vector is loaded once and used G times.
+ * Remainders: smaller pixel tiles, then single pixels (vectorised over the group's lanes when G >= 4).
+ * Lanes of a last, partial group (Cout not a multiple of G) are computed but never stored. */
+#include <wasm_simd128.h>
+
+#include "kernels_wasm/common/wasm_act.h"
+
+#define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
+#include "list.h"
+#undef SB_UKERNEL
+
+/* Pixels [p, p + 4*NV) of group g. G and NV are compile-time constants at every call site. */
+SB_WASM_INLINE void spmm_tile(const size_t G, const size_t NV, const sb_sparse_weights* w, size_t g, size_t lanes,
+                              size_t p, size_t plane_stride, const float* input, float* output,
+                              const sb_activation* act) {
+  const size_t begin = (size_t)w->group_start[g], end = (size_t)w->group_start[g + 1];
+  const size_t wstride = (size_t)w->kernel_size * G;
+  const float* vals = w->values + begin * wstride;
+  const int32_t* idx = w->index + begin;
+  v128_t acc[8][8]; /* G x NV used; fixed size so the unrolled loops keep them in registers */
+  for (size_t l = 0; l < G; l++) {
+    const v128_t b = wasm_f32x4_splat(l < lanes ? w->bias[g * G + l] : 0.0f);
+    for (size_t v = 0; v < NV; v++) acc[l][v] = b;
+  }
+  for (size_t j = 0; j < end - begin; j++) {
+    const float* in = input + (size_t)idx[j] * plane_stride + p;
+    v128_t x[8];
+    for (size_t v = 0; v < NV; v++) x[v] = wasm_v128_load(in + 4 * v);
+    for (size_t l = 0; l < G; l++) {
+      const v128_t wl = wasm_v128_load32_splat(vals + l);
+      for (size_t v = 0; v < NV; v++) acc[l][v] = wasm_f32x4_add(acc[l][v], wasm_f32x4_mul(wl, x[v]));
+    }
+    vals += wstride;
+  }
+  for (size_t l = 0; l < G; l++) {
+    if (l >= lanes) break;
+    float* out = output + (g * G + l) * plane_stride + p;
+    for (size_t v = 0; v < NV; v++) wasm_v128_store(out + 4 * v, sb_wasm_activate(act, acc[l][v]));
+  }
+}
+
+/* One pixel of group g. For G >= 4 the accumulators hold the group's lanes; else scalar. */
+SB_WASM_INLINE void spmm_pixel(const size_t G, const sb_sparse_weights* w, size_t g, size_t lanes, size_t p,
+                               size_t plane_stride, const float* input, float* output, const sb_activation* act) {
+  const size_t begin = (size_t)w->group_start[g], end = (size_t)w->group_start[g + 1];
+  const size_t wstride = (size_t)w->kernel_size * G;
+  const float* vals = w->values + begin * wstride;
+  float lane_acc[8];
+  for (size_t l = 0; l < G; l++) lane_acc[l] = l < lanes ? w->bias[g * G + l] : 0.0f;
+  if (G >= 4) {
+    v128_t acc[2];
+    for (size_t v = 0; v < G / 4; v++) acc[v] = wasm_v128_load(lane_acc + 4 * v);
+    for (size_t j = begin; j < end; j++) {
+      const v128_t x = wasm_v128_load32_splat(input + (size_t)w->index[j] * plane_stride + p);
+      for (size_t v = 0; v < G / 4; v++) acc[v] = wasm_f32x4_add(acc[v], wasm_f32x4_mul(wasm_v128_load(vals + 4 * v), x));
+      vals += wstride;
+    }
+    for (size_t v = 0; v < G / 4; v++) wasm_v128_store(lane_acc + 4 * v, acc[v]);
+  } else {
+    for (size_t j = begin; j < end; j++) {
+      const float x = input[(size_t)w->index[j] * plane_stride + p];
+      for (size_t l = 0; l < G; l++) lane_acc[l] += vals[l] * x;
+      vals += wstride;
+    }
+  }
+  for (size_t l = 0; l < lanes; l++) output[(g * G + l) * plane_stride + p] = sb_activate(act, lane_acc[l]);
+}
+
+SB_WASM_INLINE void spmm(const size_t G, const size_t NV, size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+                         const float* input, float* output, const sb_activation* act) {
+  const size_t cout = (size_t)w->out_channels;
+  for (size_t g = 0; g < (size_t)w->num_groups; g++) {
+    const size_t lanes = cout - g * G < G ? cout - g * G : G;
+    size_t p = 0;
+    for (; p + 4 * NV <= pixels; p += 4 * NV) spmm_tile(G, NV, w, g, lanes, p, plane_stride, input, output, act);
+    for (; p + 4 <= pixels; p += 4) spmm_tile(G, 1, w, g, lanes, p, plane_stride, input, output, act);
+    for (; p < pixels; p++) spmm_pixel(G, w, g, lanes, p, plane_stride, input, output, act);
+  }
+}
+
+void sb_f32_spmm_ukernel__wasmsimd_g1_32x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+                                          const float* input, float* output, const sb_activation* act) {
+  spmm(1, 8, pixels, plane_stride, w, input, output, act);
+}
+
+void sb_f32_spmm_ukernel__wasmsimd_g2_16x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+                                          const float* input, float* output, const sb_activation* act) {
+  spmm(2, 4, pixels, plane_stride, w, input, output, act);
+}
+
+void sb_f32_spmm_ukernel__wasmsimd_g4_8x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+                                         const float* input, float* output, const sb_activation* act) {
+  spmm(4, 2, pixels, plane_stride, w, input, output, act);
+}
+
+void sb_f32_spmm_ukernel__wasmsimd_g8_4x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+                                         const float* input, float* output, const sb_activation* act) {
+  spmm(8, 1, pixels, plane_stride, w, input, output, act);
+}

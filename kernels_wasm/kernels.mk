@@ -1,0 +1,4 @@
+# WASM SIMD128 kernels, for the emscripten builds (web/build.sh, tests/kernels/build_harness.py --config wasm-node).
+# Paths are relative to the repository root; compile with -msimd128 -DSB_ARCH_WASMSIMD.
+WASM_KERNEL_SRCS = \
+	kernels_wasm/f32-spmm/wasmsimd.c
