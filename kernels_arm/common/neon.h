@@ -1,0 +1,58 @@
+/* NEON intrinsics for every kernel in kernels_arm/: <arm_neon.h> on aarch64, SIMDe's native aliases on x86
+ * (-DSB_NEON_SIMDE, build with -mfma so vfmaq_f32 rounds as on ARM), plus the vector activation epilogue. */
+#ifndef SB_KERNELS_ARM_NEON_H
+#define SB_KERNELS_ARM_NEON_H
+
+#if defined(SB_NEON_SIMDE)
+#define SIMDE_ENABLE_NATIVE_ALIASES
+#include <simde/arm/neon.h>
+#else
+#include <arm_neon.h>
+#endif
+
+#include <math.h>
+#include <stddef.h>
+
+#include "sb_kernels.h"
+
+/* An activation prepared once per call: NONE and CLIP become one clamp (to +-inf for NONE). */
+typedef struct sb_neon_act {
+  const sb_activation* act;
+  int clamp_only;
+  float32x4_t lo, hi;
+} sb_neon_act;
+
+static inline sb_neon_act sb_neon_act_init(const sb_activation* act) {
+  sb_neon_act a;
+  a.act = act;
+  a.clamp_only = act->kind == SB_ACT_NONE || act->kind == SB_ACT_CLIP;
+  a.lo = vdupq_n_f32(act->kind == SB_ACT_CLIP ? act->p0 : -INFINITY);
+  a.hi = vdupq_n_f32(act->kind == SB_ACT_CLIP ? act->p1 : INFINITY);
+  return a;
+}
+
+static inline float32x4_t sb_neon_act_general(float32x4_t v, const sb_activation* act) {
+  const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f);
+  switch (act->kind) {
+    case SB_ACT_HARDSIGMOID:
+      return vminq_f32(vmaxq_f32(vfmaq_f32(vdupq_n_f32(act->p1), v, vdupq_n_f32(act->p0)), zero), one);
+    case SB_ACT_HARDSWISH: {
+      /* x * (1/6): within an ulp of the reference's x / 6 (SIMDe 0.7.4 has no vdivq_f32). */
+      const float32x4_t y = vfmaq_f32(vdupq_n_f32(0.5f), v, vdupq_n_f32(1.0f / 6.0f));
+      return vmulq_f32(v, vminq_f32(vmaxq_f32(y, zero), one));
+    }
+    default: {
+      float lanes[4];
+      vst1q_f32(lanes, v);
+      for (int i = 0; i < 4; i++) lanes[i] = sb_activate(act, lanes[i]);
+      return vld1q_f32(lanes);
+    }
+  }
+}
+
+static inline float32x4_t sb_neon_activate(float32x4_t v, const sb_neon_act* a) {
+  if (a->clamp_only) return vminq_f32(vmaxq_f32(v, a->lo), a->hi);
+  return sb_neon_act_general(v, a->act);
+}
+
+#endif /* SB_KERNELS_ARM_NEON_H */
