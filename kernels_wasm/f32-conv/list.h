@@ -1,0 +1,2 @@
+/* f32-conv WASM SIMD128 kernels: SB_UKERNEL(f32_conv, fn, kernel_size (0 = any), stride (0 = any)). */
+SB_UKERNEL(f32_conv, sb_f32_conv_ukernel__wasmsimd_4x4, 0, 0)

@@ -1,0 +1,3 @@
+/* f32-vunary WASM SIMD128 kernels: SB_UKERNEL(f32_vact, fn, 0, 0) and SB_UKERNEL(f32_affine, fn, 0, 0). */
+SB_UKERNEL(f32_vact, sb_f32_vact_ukernel__wasmsimd_x8, 0, 0)
+SB_UKERNEL(f32_affine, sb_f32_affine_ukernel__wasmsimd_x8, 0, 0)
