@@ -1,0 +1,263 @@
+// sparsebyte for the web: the engine and its WebAssembly SIMD128 kernels behind a small ES-module API.
+// Works in node (>= 18) and in browsers with wasm SIMD.
+//
+//   import { loadModel } from 'sparsebyte-wasm';
+//   const model = await loadModel('mobilenet_v2.sbn');      // ArrayBuffer, typed array, URL or (node) file path
+//   const [probs] = model.run(new Float32Array(model.inputs[0].count));
+//   console.table(model.profile());                          // per-op time of the last run
+//   model.free();
+import createSparsebyteModule from '../dist/sparsebyte.js';
+
+const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+// Byte offsets of the C structs in wasm32 memory; web/src/layout_check.c fails the build if they change.
+const TENSOR_INFO = { size: 36, name: 0, rank: 4, dims: 8, count: 32 };
+const NODE_PROFILE = { size: 40, name: 0, op: 4, kernel: 8, timeMs: 16, macs: 24, denseMacs: 32 };
+
+/** An engine call failed: `status` is the engine's status name (e.g. "SB_ERR_FORMAT"). */
+export class SparsebyteError extends Error {
+  constructor(message, status) {
+    super(message);
+    this.name = 'SparsebyteError';
+    this.status = status;
+  }
+}
+
+let enginePromise = null;
+
+async function readBytes(source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  const isUrlObject = typeof URL !== 'undefined' && source instanceof URL;
+  if (typeof source !== 'string' && !isUrlObject) {
+    throw new TypeError('model source must be an ArrayBuffer, a typed array, a URL or a path string');
+  }
+  const text = String(source);
+  if (isNode && !/^(https?|data|blob):/i.test(text)) {
+    const { readFile } = await import('node:fs/promises');
+    return new Uint8Array(await readFile(isUrlObject ? source : text.startsWith('file:') ? new URL(text) : text));
+  }
+  const response = await fetch(source);
+  if (!response.ok) throw new Error(`could not fetch ${text}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** The shared engine instance (created on first use). `wasmUrl` overrides where sparsebyte.wasm is read from. */
+export function loadEngine({ wasmUrl } = {}) {
+  if (enginePromise === null) {
+    enginePromise = (async () => {
+      const url = wasmUrl ?? new URL('../dist/sparsebyte.wasm', import.meta.url);
+      const wasmBinary = await readBytes(url);
+      return createSparsebyteModule({ wasmBinary });
+    })();
+    enginePromise.catch(() => {
+      enginePromise = null; // let a later call retry
+    });
+  }
+  return enginePromise;
+}
+
+function check(mod, status, what) {
+  if (status !== 0) {
+    const name = mod.UTF8ToString(mod._sb_status_name(status));
+    const detail = mod.UTF8ToString(mod._sb_last_error());
+    throw new SparsebyteError(`${what}: ${detail || name}`, name);
+  }
+}
+
+function readTensorInfo(mod, ptr) {
+  const base = ptr >> 2;
+  const rank = mod.HEAP32[(ptr + TENSOR_INFO.rank) >> 2];
+  const dims = Array.from(mod.HEAP32.subarray(base + TENSOR_INFO.dims / 4, base + TENSOR_INFO.dims / 4 + rank));
+  return {
+    name: mod.UTF8ToString(mod.HEAPU32[(ptr + TENSOR_INFO.name) >> 2]),
+    dims,
+    count: mod.HEAPU32[(ptr + TENSOR_INFO.count) >> 2],
+  };
+}
+
+function readInt64(mod, ptr) {
+  const lo = mod.HEAPU32[ptr >> 2];
+  const hi = mod.HEAP32[(ptr >> 2) + 1];
+  return hi * 4294967296 + lo;
+}
+
+/** A loaded .sbn model. Create with loadModel(); call free() when done (wasm memory is not garbage collected). */
+export class Model {
+  constructor(mod, handle) {
+    this._mod = mod;
+    this._handle = handle;
+    this.inputs = this._infos(mod._sb_model_num_inputs, mod._sb_model_input_info, 'input');
+    this.outputs = this._infos(mod._sb_model_num_outputs, mod._sb_model_output_info, 'output');
+    this._profiling = false;
+  }
+
+  _live() {
+    if (this._handle === 0) throw new SparsebyteError('the model was freed', 'SB_ERR_ARGUMENT');
+    return this._handle;
+  }
+
+  _infos(countFn, infoFn, what) {
+    const mod = this._mod;
+    const n = countFn(this._handle);
+    const ptr = mod._malloc(TENSOR_INFO.size);
+    try {
+      const infos = [];
+      for (let i = 0; i < n; i++) {
+        check(mod, infoFn(this._handle, i, ptr), `${what} ${i}`);
+        infos.push(readTensorInfo(mod, ptr));
+      }
+      return infos;
+    } finally {
+      mod._free(ptr);
+    }
+  }
+
+  /** Name of the kernel set the engine runs ("wasm-simd128"). */
+  get backend() {
+    return this._mod.UTF8ToString(this._mod._sb_backend_name());
+  }
+
+  /** Bytes of the planned activation arena and of the constant weights. */
+  get arenaBytes() {
+    return this._mod._sb_model_arena_bytes(this._live()) >>> 0;
+  }
+
+  get weightBytes() {
+    return this._mod._sb_model_weight_bytes(this._live()) >>> 0;
+  }
+
+  /**
+   * Runs the model. `inputs`: one Float32Array (single-input models), an array of them in input order, or an object
+   * keyed by input name. Options: {profile: true} times every op (read with profile()). Returns the outputs as
+   * Float32Arrays in output order; each array also carries `name` and `dims` properties.
+   */
+  run(inputs, { profile = false } = {}) {
+    const mod = this._mod;
+    const handle = this._live();
+    const list = this._inputList(inputs);
+    if (profile !== this._profiling) {
+      check(mod, mod._sb_model_set_profiling(handle, profile ? 1 : 0), 'set profiling');
+      this._profiling = profile;
+    }
+    for (let i = 0; i < list.length; i++) {
+      const data = list[i];
+      const info = this.inputs[i];
+      if (!(data instanceof Float32Array)) {
+        throw new TypeError(`input '${info.name}' must be a Float32Array, got ${Object.prototype.toString.call(data)}`);
+      }
+      if (data.length !== info.count) {
+        throw new SparsebyteError(
+          `input '${info.name}' has ${data.length} floats, the model expects ${info.count} (shape [${info.dims}])`,
+          'SB_ERR_ARGUMENT',
+        );
+      }
+      const ptr = mod._malloc(data.length * 4);
+      try {
+        mod.HEAPF32.set(data, ptr >> 2);
+        check(mod, mod._sb_model_set_input(handle, i, ptr, data.length), `set input '${info.name}'`);
+      } finally {
+        mod._free(ptr);
+      }
+    }
+    check(mod, mod._sb_model_run(handle), 'run');
+    return this.outputs.map((info, i) => {
+      const ptr = mod._malloc(Math.max(4, info.count * 4));
+      try {
+        check(mod, mod._sb_model_get_output(handle, i, ptr, info.count), `get output '${info.name}'`);
+        const out = mod.HEAPF32.slice(ptr >> 2, (ptr >> 2) + info.count);
+        return Object.assign(out, { name: info.name, dims: info.dims.slice() });
+      } finally {
+        mod._free(ptr);
+      }
+    });
+  }
+
+  _inputList(inputs) {
+    if (inputs instanceof Float32Array || !(typeof inputs === 'object' && inputs !== null)) {
+      if (this.inputs.length !== 1) {
+        throw new SparsebyteError(`the model has ${this.inputs.length} inputs: pass an array or an object`, 'SB_ERR_ARGUMENT');
+      }
+      return [inputs];
+    }
+    if (Array.isArray(inputs)) {
+      if (inputs.length !== this.inputs.length) {
+        throw new SparsebyteError(`got ${inputs.length} inputs, the model has ${this.inputs.length}`, 'SB_ERR_ARGUMENT');
+      }
+      return inputs;
+    }
+    const unknown = Object.keys(inputs).filter((k) => !this.inputs.some((info) => info.name === k));
+    if (unknown.length > 0) {
+      throw new SparsebyteError(
+        `unknown input name(s) ${unknown.join(', ')}; the model's inputs are ${this.inputs.map((i) => i.name).join(', ')}`,
+        'SB_ERR_ARGUMENT',
+      );
+    }
+    return this.inputs.map((info) => {
+      if (!(info.name in inputs)) throw new SparsebyteError(`missing input '${info.name}'`, 'SB_ERR_ARGUMENT');
+      return inputs[info.name];
+    });
+  }
+
+  /** Per-op profile of the last run made with {profile: true}: [{name, op, kernel, timeMs, macs, denseMacs}]. */
+  profile() {
+    const mod = this._mod;
+    const handle = this._live();
+    const n = mod._sb_model_num_nodes(handle);
+    const ptr = mod._malloc(NODE_PROFILE.size);
+    try {
+      const rows = [];
+      for (let i = 0; i < n; i++) {
+        check(mod, mod._sb_model_node_profile(handle, i, ptr), `profile of node ${i}`);
+        const str = (off) => {
+          const p = mod.HEAPU32[(ptr + off) >> 2];
+          return p === 0 ? '' : mod.UTF8ToString(p);
+        };
+        rows.push({
+          name: str(NODE_PROFILE.name),
+          op: str(NODE_PROFILE.op),
+          kernel: str(NODE_PROFILE.kernel),
+          timeMs: mod.HEAPF64[(ptr + NODE_PROFILE.timeMs) >> 3],
+          macs: readInt64(mod, ptr + NODE_PROFILE.macs),
+          denseMacs: readInt64(mod, ptr + NODE_PROFILE.denseMacs),
+        });
+      }
+      return rows;
+    } finally {
+      mod._free(ptr);
+    }
+  }
+
+  /** Releases the model's wasm memory. Safe to call twice. */
+  free() {
+    if (this._handle !== 0) {
+      this._mod._sb_model_free(this._handle);
+      this._handle = 0;
+    }
+  }
+}
+
+/**
+ * Loads and validates a .sbn model. `source`: ArrayBuffer or typed array of the file's bytes, a URL (fetched), or in
+ * node a file path. Throws SparsebyteError naming the problem when the bytes are not a valid model.
+ */
+export async function loadModel(source, options = {}) {
+  const [mod, bytes] = await Promise.all([loadEngine(options), readBytes(source)]);
+  const dataPtr = mod._malloc(Math.max(1, bytes.length));
+  const outPtr = mod._malloc(4);
+  try {
+    mod.HEAPU8.set(bytes, dataPtr);
+    mod.HEAPU32[outPtr >> 2] = 0;
+    check(mod, mod._sb_model_load_memory(dataPtr, bytes.length, outPtr), 'load model');
+    return new Model(mod, mod.HEAPU32[outPtr >> 2]);
+  } finally {
+    mod._free(outPtr);
+    mod._free(dataPtr); // load_memory copies the bytes
+  }
+}
+
+/** Engine version and kernel set, e.g. {version: "1.0.0", backend: "wasm-simd128"}. */
+export async function engineInfo(options = {}) {
+  const mod = await loadEngine(options);
+  return { version: mod.UTF8ToString(mod._sb_version_string()), backend: mod.UTF8ToString(mod._sb_backend_name()) };
+}
