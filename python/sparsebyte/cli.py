@@ -148,15 +148,18 @@ def cmd_info(args: argparse.Namespace) -> int:
           f"backend {model.backend}")
     layers = meta.get("layers", [])
     if layers:
-        columns = ("op", "choice", "group", "sparsity", "macs", "dense_macs")
-        keys = [k for k in columns if any(k in lay for lay in layers)]
-        print(f"{'node':<40} " + " ".join(f"{k:>12}" for k in keys))
+        print(f"{'node':<48} {'op':<11} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
         for lay in layers:
-            cells = []
-            for k in keys:
-                v = lay.get(k, "")
-                cells.append(f"{v:>12.1%}" if k == "sparsity" and isinstance(v, (int, float)) else f"{v!s:>12}")
-            print(f"{str(lay.get('node', '?'))[:40]:<40} " + " ".join(cells))
+            node = str(lay.get("node", "?"))
+            node = node if len(node) <= 48 else "..." + node[-45:]  # the tail names the layer
+            sparsity = lay.get("sparsity")
+            sparsity_text = f"{sparsity:.1%}" if isinstance(sparsity, (int, float)) else "-"
+            print(f"{node:<48} {str(lay.get('op', '?')):<11} {lay.get('group') or '-':>2} {sparsity_text:>8} "
+                  f"{lay.get('macs', 0):>12,} {lay.get('dense_macs', 0):>12,}  {lay.get('choice', '')}")
+        totals = meta.get("totals", {})
+        if totals.get("dense_macs"):
+            print(f"MACs {totals.get('macs', 0):,} of {totals['dense_macs']:,} dense; "
+                  f"{totals.get('sparse_layers', 0)} of {totals.get('layers', len(layers))} conv/fc layers sparse")
     return 0
 
 
@@ -215,12 +218,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def format_profile(rows: list[dict[str, Any]]) -> str:
     total = sum(r["time_ms"] for r in rows) or 1.0
-    lines = [f"{'node':<36} {'op':<16} {'kernel':<34} {'ms':>9} {'%':>6} {'MMACs':>9} {'dense':>9}"]
+    lines = [f"{'node':<40} {'op':<16} {'kernel':<34} {'ms':>9} {'%':>6} {'MMACs':>9} {'dense':>9}"]
     for r in rows:
-        lines.append(f"{r['name'][:36]:<36} {r['op'][:16]:<16} {r['kernel'][:34]:<34} {r['time_ms']:>9.3f} "
+        name = r["name"] if len(r["name"]) <= 40 else "..." + r["name"][-37:]
+        lines.append(f"{name:<40} {r['op'][:16]:<16} {r['kernel'][:34]:<34} {r['time_ms']:>9.3f} "
                      f"{100 * r['time_ms'] / total:>6.1f} {r['macs'] / 1e6:>9.2f} {r['dense_macs'] / 1e6:>9.2f}")
     macs, dense = sum(r["macs"] for r in rows), sum(r["dense_macs"] for r in rows)
-    lines.append(f"{'total':<36} {'':<16} {'':<34} {sum(r['time_ms'] for r in rows):>9.3f} {100.0:>6.1f} "
+    lines.append(f"{'total':<40} {'':<16} {'':<34} {sum(r['time_ms'] for r in rows):>9.3f} {100.0:>6.1f} "
                  f"{macs / 1e6:>9.2f} {dense / 1e6:>9.2f}")
     return "\n".join(lines)
 
@@ -372,6 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         print(f"sparsebyte: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `sparsebyte profile m.sbn | head`: stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as e:
         if _is_user_error(e):
             print(f"sparsebyte: error: {e}", file=sys.stderr)

@@ -150,3 +150,12 @@ def test_bench_against_onnxruntime(tiny_files: dict[str, Path]) -> None:
     result = sparsebyte("bench", tiny_files["tiny.sbn"], "--onnx", tiny_files["tiny.onnx"], "--repeat", "3")
     assert result.returncode == 0, result.stderr
     assert "engine" in result.stdout and "onnxruntime" in result.stdout and "ratio" in result.stdout
+
+
+def test_run_and_profile_under_qemu(tiny_files: dict[str, Path]) -> None:
+    result = sparsebyte("run", tiny_files["tiny_sparse.sbn"], "--device", "qemu")
+    assert result.returncode == 0, result.stderr
+    assert "output: shape [1, 10]" in result.stdout and "qemu-aarch64" in result.stdout
+    result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--device", "qemu")
+    assert result.returncode == 0, result.stderr
+    assert "CONV_SPARSE" in result.stdout and "emulated" in result.stderr
