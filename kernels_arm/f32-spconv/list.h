@@ -1,0 +1,2 @@
+/* NEON f32-spconv kernels: SB_UKERNEL(f32_spconv, fn, G (0 = any), kernel_size (0 = any)). */
+SB_UKERNEL(f32_spconv, sb_f32_spconv_ukernel__neon, 0, 0)
