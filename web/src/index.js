@@ -174,7 +174,7 @@ export class Model {
   }
 
   _inputList(inputs) {
-    if (inputs instanceof Float32Array || !(typeof inputs === 'object' && inputs !== null)) {
+    if (ArrayBuffer.isView(inputs) || !(typeof inputs === 'object' && inputs !== null)) {
       if (this.inputs.length !== 1) {
         throw new SparsebyteError(`the model has ${this.inputs.length} inputs: pass an array or an object`, 'SB_ERR_ARGUMENT');
       }

@@ -1,7 +1,7 @@
 """Models for the wasm tests: a small network that uses every op the engine has a WASM kernel for (dense and
 group-sparse for each G), and MobileNetV2 with the ImageNet weights, written as .sbn files with the team's converter.
 
-    python tests/wasm/make_models.py OUT_DIR [--mobilenet]
+    python tests/wasm/wasm_models.py OUT_DIR [--mobilenet]
 """
 
 from __future__ import annotations
@@ -11,10 +11,9 @@ import copy
 from pathlib import Path
 
 import torch
-from torch import nn
-
 from sparsebyte.converters import convert
 from sparsebyte.prune import prune_groups
+from torch import nn
 
 SMALL_INPUT_SHAPE = (1, 3, 37, 29)  # odd sizes: border pixels and every pixel-tile remainder
 MOBILENET_INPUT_SHAPE = (1, 3, 224, 224)
