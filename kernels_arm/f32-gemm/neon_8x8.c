@@ -386,7 +386,8 @@ static void tail_pixels(size_t count, size_t plane_stride, size_t cout, size_t c
         out[c * plane_stride + q] += sum;
       }
     }
-    for (size_t c = 0; c < cout; c++) out[c * plane_stride + q] = sb_activate(act, out[c * plane_stride + q]);
+    for (size_t c = 0; c < cout; c++)
+      out[c * plane_stride + q] = sb_activate(act, out[c * plane_stride + q]);
   }
 }
 

@@ -119,13 +119,15 @@ def pixel_function(g: int) -> list[str]:
     if g >= 4:
         nh = g // 4
         lines += [f"    float32x4_t a{h} = vld1q_f32(bias + {4 * h});" for h in range(nh)]
-        lines += [f"    for (; idx < idx_end; idx++, wv += {g}) {{", "      const float x = in[(size_t)*idx * plane_stride];"]
+        lines += [f"    for (; idx < idx_end; idx++, wv += {g}) {{",
+                  "      const float x = in[(size_t)*idx * plane_stride];"]
         lines += [f"      a{h} = vfmaq_n_f32(a{h}, vld1q_f32(wv + {4 * h}), x);" for h in range(nh)]
         lines += ["    }", f"    float acc[{g}];"]
         lines += [f"    vst1q_f32(acc + {4 * h}, a{h});" for h in range(nh)]
     else:
         lines += [f"    float acc[{g}];", f"    for (size_t k = 0; k < {g}; k++) acc[k] = bias[k];"]
-        lines += [f"    for (; idx < idx_end; idx++, wv += {g}) {{", "      const float x = in[(size_t)*idx * plane_stride];"]
+        lines += [f"    for (; idx < idx_end; idx++, wv += {g}) {{",
+                  "      const float x = in[(size_t)*idx * plane_stride];"]
         lines += [f"      acc[{k}] += wv[{k}] * x;" for k in range(g)]
         lines += ["    }"]
     lines += [
@@ -160,7 +162,8 @@ def kernel_source(g: int, tile: int) -> str:
         "                                 const float* input, float* output, const sb_activation* act) {",
         "  const sb_neon_act na = sb_neon_act_init(act);",
         "  size_t p = 0;",
-        f"  for (; p + {tiles[0]} <= pixels; p += {tiles[0]}) tile_{tiles[0]}(w, input + p, output + p, plane_stride, &na);",
+        f"  for (; p + {tiles[0]} <= pixels; p += {tiles[0]})",
+        f"    tile_{tiles[0]}(w, input + p, output + p, plane_stride, &na);",
     ]
     for t in tiles[1:]:
         lines.append(f"  if (pixels - p >= {t}) {{")

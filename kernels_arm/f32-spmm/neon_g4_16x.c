@@ -284,7 +284,8 @@ void sb_f32_spmm_ukernel__neon_g4_16x(size_t pixels, size_t plane_stride, const 
                                  const float* input, float* output, const sb_activation* act) {
   const sb_neon_act na = sb_neon_act_init(act);
   size_t p = 0;
-  for (; p + 16 <= pixels; p += 16) tile_16(w, input + p, output + p, plane_stride, &na);
+  for (; p + 16 <= pixels; p += 16)
+    tile_16(w, input + p, output + p, plane_stride, &na);
   if (pixels - p >= 8) {
     tile_8(w, input + p, output + p, plane_stride, &na);
     p += 8;

@@ -1,0 +1,51 @@
+"""NEON kernels (kernels_arm/) against the team's kernel harness (tests/kernels/build_harness.py): every entry of
+every kernels_arm/<family>/list.h must be built, run on the harness's awkward shapes and pass, both through SIMDe on
+x86 (neon-simde) and as real aarch64 code under qemu-aarch64 (aarch64-qemu)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "kernels"))
+
+from build_harness import CONFIGS, build, run  # noqa: E402
+
+LIST_LINE = re.compile(r"^SB_UKERNEL\((\w+),\s*(\w+),\s*(-?\d+),\s*(-?\d+)\)", re.MULTILINE)
+RESULT_LINE = re.compile(r"^(PASS|FAIL) (\S+) (\S+) \[(\w+), params (-?\d+),(-?\d+)\]: (\d+) cases, (\d+) failed$",
+                         re.MULTILINE)
+
+
+def neon_entries() -> set[tuple[str, str]]:
+    """(family, function) of every line of every kernels_arm list."""
+    entries = set()
+    for path in sorted((REPO / "kernels_arm").glob("*/list.h")):
+        entries |= {(m.group(1), m.group(2)) for m in LIST_LINE.finditer(path.read_text())}
+    return entries
+
+
+def test_lists_name_kernels_of_every_compute_family() -> None:
+    families = {family for family, _ in neon_entries()}
+    for family in ("f32_spmm", "f32_gemm", "f32_conv", "f32_dwconv", "f32_spconv", "f32_gavgpool", "f32_vadd",
+                   "f32_vmul", "f32_vaddc", "f32_vmulc", "f32_vact", "f32_affine"):
+        assert family in families, f"no NEON kernel for {family}"
+    spmm_groups = {int(m.group(3)) for m in LIST_LINE.finditer((REPO / "kernels_arm/f32-spmm/list.h").read_text())}
+    assert spmm_groups == {1, 2, 4, 8}
+
+
+@pytest.mark.parametrize("config_name", ["neon-simde", "aarch64-qemu"])
+def test_every_neon_kernel_passes_the_harness(config_name: str, tmp_path: Path) -> None:
+    config = CONFIGS[config_name]
+    binary = build(config, tmp_path)
+    result = run(config, binary)
+    assert result.returncode == 0, f"{config_name}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+    tested = {(m.group(2), m.group(3)): m for m in RESULT_LINE.finditer(result.stdout)}
+    for family, fn in sorted(neon_entries()):
+        m = tested.get((family, fn))
+        assert m is not None, f"{config_name}: {fn} ({family}) was not tested"
+        assert m.group(1) == "PASS" and m.group(4) == "neon", m.group(0)
+        assert int(m.group(7)) >= 10, f"{fn} ran only {m.group(7)} cases"
