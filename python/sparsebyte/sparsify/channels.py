@@ -205,7 +205,7 @@ def analyze(model: nn.Module, example_input: torch.Tensor) -> ChannelGraph:
                     out = join(a, b, f"{node.name}: operands of different layouts")
             elif is_binary and len(channel_args) == 1 and _shape(node) == _shape(channel_args[0]):
                 out = layouts[channel_args[0]]  # tensor op scalar/broadcast constant
-            elif is_elementwise and src is not None and _shape(node) == _shape(first):
+            elif is_elementwise and src is not None and _same_channels(node, first):
                 out = src
             elif is_reshape and src is not None and _reshape_keeps_channels(first, node):
                 out = src
@@ -254,6 +254,11 @@ def analyze(model: nn.Module, example_input: torch.Tensor) -> ChannelGraph:
             spaces[s].channelwise.append(name)
     return ChannelGraph(spaces, [(n, resolve(lay)) for n, lay in consumers],
                         {n: resolve(lay) for n, lay in channelwise.items()})
+
+
+def _same_channels(node: fx.Node, src: fx.Node) -> bool:
+    a, b = _shape(node), _shape(src)
+    return a is not None and b is not None and len(a) == len(b) and a[:2] == b[:2]
 
 
 def _flatten_keeps_channels(node: fx.Node) -> bool:

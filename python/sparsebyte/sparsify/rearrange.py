@@ -92,9 +92,11 @@ def _greedy_groups(x: torch.Tensor, group: int, real: int) -> list[list[int]]:
 
 
 def _refine(x: torch.Tensor, groups: list[list[int]], real: int, sparsity: float, rounds: int = 30,
-            chunk: int = 64) -> tuple[list[list[int]], int]:
-    """Rounds of the best disjoint pairwise swaps between groups; returns the groups and the number of swaps."""
+            chunk: int = 64, candidates: int = 96) -> tuple[list[list[int]], int]:
+    """Rounds of the best disjoint pairwise swaps between groups, each channel trying `candidates` partners drawn
+    at random (seeded) per round; returns the groups and the number of swaps."""
     n, k = x.shape
+    generator = torch.Generator().manual_seed(0)
     group_of = torch.empty(n, dtype=torch.long)
     for g, members in enumerate(groups):
         group_of[members] = g
@@ -108,17 +110,16 @@ def _refine(x: torch.Tensor, groups: list[list[int]], real: int, sparsity: float
         gs = scores[group_of]  # [n, K]: the score row of each channel's group
         best_gain = torch.zeros(n)
         best_j = torch.full((n,), -1, dtype=torch.long)
+        pool = torch.randperm(real, generator=generator)[:candidates] if real > candidates else torch.arange(real)
         for start in range(0, real, chunk):
             i = torch.arange(start, min(start + chunk, real))
-            delta = x[None, :, :] - x[i][:, None, :]  # [c, n, K]: x_j - x_i
+            delta = x[pool][None, :, :] - x[i][:, None, :]  # [c, pool, K]: x_j - x_i
             new_a = (gs[i][:, None, :] + delta - tau).clamp_min(0).sum(dim=2)
-            new_b = (gs[None, :, :] - delta - tau).clamp_min(0).sum(dim=2)
-            gain = new_a + new_b - base[group_of[i]][:, None] - base[group_of][None, :]
-            same = group_of[i][:, None] == group_of[None, :]
-            gain[same] = 0.0
-            gain[:, real:] = 0.0
+            new_b = (gs[pool][None, :, :] - delta - tau).clamp_min(0).sum(dim=2)
+            gain = new_a + new_b - base[group_of[i]][:, None] - base[group_of[pool]][None, :]
+            gain[group_of[i][:, None] == group_of[pool][None, :]] = 0.0
             value, j = gain.max(dim=1)
-            best_gain[i], best_j[i] = value, j
+            best_gain[i], best_j[i] = value, pool[j]
         used: set[int] = set()
         applied = 0
         for i in torch.argsort(best_gain, descending=True).tolist():
@@ -134,7 +135,7 @@ def _refine(x: torch.Tensor, groups: list[list[int]], real: int, sparsity: float
             group_of[i], group_of[j] = gb, ga
             applied += 1
         swaps += applied
-        if applied == 0:
+        if applied == 0 and real <= candidates:
             break
     return groups, swaps
 
