@@ -123,6 +123,26 @@ static sb_status parse_sections(const sb_model* m, uint32_t count, section found
                        (unsigned long long)c1);
     }
   }
+  /* Padding between and after sections must be zero, so that no byte of the file escapes every check. */
+  const section* sorted[SECTION_TYPES];
+  int present = 0;
+  for (uint32_t t = 1; t <= SECTION_TYPES; t++) {
+    if (!found[t].data) continue;
+    int at = present++;
+    while (at > 0 && sorted[at - 1]->offset > found[t].offset) {
+      sorted[at] = sorted[at - 1];
+      at--;
+    }
+    sorted[at] = &found[t];
+  }
+  uint64_t cursor = table_end;
+  for (int i = 0; i <= present; i++) {
+    uint64_t gap_end = i < present ? sorted[i]->offset : m->size;
+    for (uint64_t p = cursor; p < gap_end; p++)
+      if (m->bytes[p] != 0)
+        return sb_fail(SB_ERR_FORMAT, "padding byte at offset %llu is not zero", (unsigned long long)p);
+    if (i < present) cursor = sorted[i]->offset + sorted[i]->size;
+  }
   for (uint32_t t = 1; t <= SECTION_TYPES; t++) {
     if (!found[t].data) continue;
     const uint8_t* crc_field = table;

@@ -103,12 +103,19 @@ static sb_status check_producers(sb_model* m) {
   return SB_OK;
 }
 
-static sb_status check_order_and_arity(const sb_model* m) {
+static sb_status check_arity(const sb_model* m) {
   for (int32_t i = 0; i < m->num_nodes; i++) {
     const sb_node* n = &m->nodes[i];
     if (n->num_inputs < n->def->min_inputs || n->num_inputs > n->def->max_inputs)
       return SB_NODE_FAIL(SB_ERR_FORMAT, n, "%d inputs, expects %d..%d", n->num_inputs, n->def->min_inputs,
                           n->def->max_inputs);
+  }
+  return SB_OK;
+}
+
+static sb_status check_order(const sb_model* m) {
+  for (int32_t i = 0; i < m->num_nodes; i++) {
+    const sb_node* n = &m->nodes[i];
     for (int32_t k = 0; k < n->num_inputs; k++) {
       const sb_tensor* t = &m->tensors[n->inputs[k]];
       if (t->producer >= i)
@@ -123,8 +130,9 @@ sb_status sb_validate_graph(sb_model* m) {
   sb_status st;
   if ((st = check_unique_names(m)) != SB_OK) return st;
   if ((st = check_graph_io(m)) != SB_OK) return st;
+  if ((st = check_arity(m)) != SB_OK) return st;
   if ((st = check_producers(m)) != SB_OK) return st;
-  if ((st = check_order_and_arity(m)) != SB_OK) return st;
+  if ((st = check_order(m)) != SB_OK) return st;
   for (int32_t i = 0; i < m->num_nodes; i++)
     if ((st = m->nodes[i].def->prepare(m, &m->nodes[i])) != SB_OK) return st;
   return SB_OK;
