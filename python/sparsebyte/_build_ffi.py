@@ -52,19 +52,8 @@ def public_cdef(header_text: str) -> str:
 
 
 def _arm_sources() -> list[Path]:
-    """NEON kernel sources: the .c names listed in kernels_arm/kernels.mk, or every kernels_arm .c file without one."""
-    mk = REPO / "kernels_arm" / "kernels.mk"
-    if mk.exists():
-        names = re.findall(r"[\w./-]+\.c\b", mk.read_text())
-        found = []
-        for name in names:
-            for base in (REPO, REPO / "kernels_arm"):
-                if (base / name).exists():
-                    found.append(base / name)
-                    break
-        if found:
-            return sorted(set(found))
-    return sorted((REPO / "kernels_arm").rglob("*.c"))
+    """NEON kernel sources: kernels_arm/*/*.c, the wildcard kernels_arm/kernels.mk uses for NEON_KERNEL_SRCS."""
+    return sorted((REPO / "kernels_arm").glob("*/*.c"))
 
 
 def engine_sources_and_flags(relative: bool = True) -> tuple[list[str], list[str], list[tuple[str, str | None]]]:
@@ -80,7 +69,7 @@ def engine_sources_and_flags(relative: bool = True) -> tuple[list[str], list[str
         macros.append(("SB_ARCH_NEON", None))
     elif os.environ.get("SPARSEBYTE_NEON_SIMDE") == "1":
         sources += _arm_sources()
-        macros += [("SB_ARCH_NEON", None), ("SB_NEON_SIMDE", None), ("SIMDE_ENABLE_NATIVE_ALIASES", None)]
+        macros += [("SB_ARCH_NEON", None), ("SB_NEON_SIMDE", None)]
         flags.append("-mfma")
     return [_rel(s) if relative else str(s) for s in sources], flags, macros
 
