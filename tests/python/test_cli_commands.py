@@ -159,3 +159,12 @@ def test_run_and_profile_under_qemu(tiny_files: dict[str, Path]) -> None:
     result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--device", "qemu")
     assert result.returncode == 0, result.stderr
     assert "CONV_SPARSE" in result.stdout and "emulated" in result.stderr
+
+
+def test_demo_end_to_end_on_the_host(tmp_path: Path) -> None:
+    result = sparsebyte("demo", "--out", tmp_path, "--no-qemu")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "dense: Egyptian cat" in result.stdout  # the real weights classify the real photo
+    assert "demo passed" in result.stdout and "onnxruntime" in result.stdout
+    sizes = {name: (tmp_path / f"mobilenet_v2_{name}.sbn").stat().st_size for name in ("dense", "sparse")}
+    assert sizes["sparse"] < 0.7 * sizes["dense"]
