@@ -9,6 +9,8 @@
 #include "list.h"
 #undef SB_UKERNEL
 
+#define SB_GEMM_BLOCK_FLOATS 16384
+
 /* Channels [c, c + C) x pixels [p, p + 4*NV). C and NV are compile-time constants at every call site. */
 SB_WASM_INLINE void gemm_tile(const size_t C, const size_t NV, size_t c, size_t p, size_t plane_stride,
                               size_t in_channels, const float* weights, const float* bias, const float* input,
@@ -84,25 +86,31 @@ void sb_f32_gemm_ukernel__wasmsimd_4x8(size_t pixels, size_t plane_stride, size_
     gemm_dot(out_channels, in_channels, weights, bias, input, output, plane_stride, act);
     return;
   }
-  size_t c = 0;
-  for (; c + 4 <= out_channels; c += 4) {
-    size_t p = 0;
-    for (; p + 8 <= pixels; p += 8) gemm_tile(4, 2, c, p, plane_stride, in_channels, weights, bias, input, output, act);
-    for (; p + 4 <= pixels; p += 4) gemm_tile(4, 1, c, p, plane_stride, in_channels, weights, bias, input, output, act);
-    for (; p < pixels; p++) {
-      for (size_t l = 0; l < 4; l++) {
-        const float acc = dot_scalar(weights + (c + l) * in_channels, input + p, plane_stride, in_channels, bias[c + l]);
-        output[(c + l) * plane_stride + p] = sb_activate(act, acc);
+  /* Pixel blocks whose input columns (Cin x block floats) stay in cache while all output channels sweep them. */
+  size_t block = SB_GEMM_BLOCK_FLOATS / (in_channels + 1);
+  block = block < 16 ? 16 : block - block % 16;
+  for (size_t p0 = 0; p0 < pixels; p0 += block) {
+    const size_t p_end = pixels - p0 < block ? pixels : p0 + block;
+    size_t c = 0;
+    for (; c + 4 <= out_channels; c += 4) {
+      size_t p = p0;
+      for (; p + 8 <= p_end; p += 8) gemm_tile(4, 2, c, p, plane_stride, in_channels, weights, bias, input, output, act);
+      for (; p + 4 <= p_end; p += 4) gemm_tile(4, 1, c, p, plane_stride, in_channels, weights, bias, input, output, act);
+      for (; p < p_end; p++) {
+        for (size_t l = 0; l < 4; l++) {
+          const float acc = dot_scalar(weights + (c + l) * in_channels, input + p, plane_stride, in_channels, bias[c + l]);
+          output[(c + l) * plane_stride + p] = sb_activate(act, acc);
+        }
       }
     }
-  }
-  for (; c < out_channels; c++) {
-    size_t p = 0;
-    for (; p + 16 <= pixels; p += 16) gemm_tile(1, 4, c, p, plane_stride, in_channels, weights, bias, input, output, act);
-    for (; p + 4 <= pixels; p += 4) gemm_tile(1, 1, c, p, plane_stride, in_channels, weights, bias, input, output, act);
-    for (; p < pixels; p++) {
-      const float acc = dot_scalar(weights + c * in_channels, input + p, plane_stride, in_channels, bias[c]);
-      output[c * plane_stride + p] = sb_activate(act, acc);
+    for (; c < out_channels; c++) {
+      size_t p = p0;
+      for (; p + 16 <= p_end; p += 16) gemm_tile(1, 4, c, p, plane_stride, in_channels, weights, bias, input, output, act);
+      for (; p + 4 <= p_end; p += 4) gemm_tile(1, 1, c, p, plane_stride, in_channels, weights, bias, input, output, act);
+      for (; p < p_end; p++) {
+        const float acc = dot_scalar(weights + c * in_channels, input + p, plane_stride, in_channels, bias[c]);
+        output[c * plane_stride + p] = sb_activate(act, acc);
+      }
     }
   }
 }

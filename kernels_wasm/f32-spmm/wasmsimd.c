@@ -67,15 +67,24 @@ SB_WASM_INLINE void spmm_pixel(const size_t G, const sb_sparse_weights* w, size_
   for (size_t l = 0; l < lanes; l++) output[(g * G + l) * plane_stride + p] = sb_activate(act, lane_acc[l]);
 }
 
+/* Pixels are processed in blocks whose input columns (Cin x block floats) stay in cache while every group of
+ * output channels sweeps them; without blocking each group re-streams the whole input from memory. */
+#define SB_SPMM_BLOCK_FLOATS 16384
+
 SB_WASM_INLINE void spmm(const size_t G, const size_t NV, size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
                          const float* input, float* output, const sb_activation* act) {
-  const size_t cout = (size_t)w->out_channels;
-  for (size_t g = 0; g < (size_t)w->num_groups; g++) {
-    const size_t lanes = cout - g * G < G ? cout - g * G : G;
-    size_t p = 0;
-    for (; p + 4 * NV <= pixels; p += 4 * NV) spmm_tile(G, NV, w, g, lanes, p, plane_stride, input, output, act);
-    for (; p + 4 <= pixels; p += 4) spmm_tile(G, 1, w, g, lanes, p, plane_stride, input, output, act);
-    for (; p < pixels; p++) spmm_pixel(G, w, g, lanes, p, plane_stride, input, output, act);
+  const size_t cout = (size_t)w->out_channels, tile = 4 * NV;
+  size_t block = SB_SPMM_BLOCK_FLOATS / ((size_t)w->in_channels + 1);
+  block = block < tile ? tile : block - block % tile;
+  for (size_t p0 = 0; p0 < pixels; p0 += block) {
+    const size_t p_end = pixels - p0 < block ? pixels : p0 + block;
+    for (size_t g = 0; g < (size_t)w->num_groups; g++) {
+      const size_t lanes = cout - g * G < G ? cout - g * G : G;
+      size_t p = p0;
+      for (; p + tile <= p_end; p += tile) spmm_tile(G, NV, w, g, lanes, p, plane_stride, input, output, act);
+      for (; p + 4 <= p_end; p += 4) spmm_tile(G, 1, w, g, lanes, p, plane_stride, input, output, act);
+      for (; p < p_end; p++) spmm_pixel(G, w, g, lanes, p, plane_stride, input, output, act);
+    }
   }
 }
 
