@@ -22,14 +22,14 @@ typedef struct conv_rows_args {
   size_t oy_begin, oy_end;
 } conv_rows_args;
 
-static inline float32x4_t conv_rows_load(const float* p, int stride, int odd) {
+static inline __attribute__((always_inline)) float32x4_t conv_rows_load(const float* p, int stride, int odd) {
   if (stride == 1) return vld1q_f32(p);
   const float32x4x2_t d = vld2q_f32(p - odd);
   return odd ? d.val[1] : d.val[0];
 }
 
 /* Pixels ox of one output row, one at a time (the border), any G. */
-static inline void conv_rows_pixel(const conv_rows_args* a, int G, size_t oy, size_t ox, int ky_lo, int ky_hi) {
+static inline __attribute__((always_inline)) void conv_rows_pixel(const conv_rows_args* a, int G, size_t oy, size_t ox, int ky_lo, int ky_hi) {
   const sb_conv_shape* s = a->s;
   const size_t ks = (size_t)s->kh * s->kw, plane = (size_t)s->in_h * s->in_w;
   float acc[8];
@@ -57,12 +57,14 @@ static inline void conv_rows_pixel(const conv_rows_args* a, int G, size_t oy, si
 }
 
 /* V vectors (4V pixels) of one output row starting at ox, all taps inside the row. */
-static inline void conv_rows_block(const conv_rows_args* a, const int G, const int V, const int stride, size_t oy,
+static inline __attribute__((always_inline)) void conv_rows_block(const conv_rows_args* a, const int G, const int V, const int stride, size_t oy,
                                    size_t ox, int ky_lo, int ky_hi) {
   const sb_conv_shape* s = a->s;
   const size_t ks = (size_t)s->kh * s->kw, plane = (size_t)s->in_h * s->in_w;
   float32x4_t acc[8][2];
+#pragma GCC unroll 8
   for (int k = 0; k < G; k++)
+#pragma GCC unroll 2
     for (int v = 0; v < V; v++) acc[k][v] = vdupq_n_f32((size_t)k < a->valid ? a->bias[k] : 0.0f);
   const int ix0 = (int)ox * stride - s->pad_left;
   const int iy0 = (int)oy * s->stride_h - s->pad_top;
@@ -74,19 +76,24 @@ static inline void conv_rows_block(const conv_rows_args* a, const int G, const i
       const float* wk = wj + (size_t)ky * s->kw * G;
       for (int kx = 0; kx < s->kw; kx++, wk += G) {
         float32x4_t x[2];
+#pragma GCC unroll 2
         for (int v = 0; v < V; v++) x[v] = conv_rows_load(row + kx + 4 * stride * v, stride, kx & 1);
         if (G == 1) {
           const float32x4_t w = vld1q_dup_f32(wk);
+#pragma GCC unroll 2
           for (int v = 0; v < V; v++) acc[0][v] = vfmaq_f32(acc[0][v], x[v], w);
         } else if (G == 2) {
           const float32x2_t w = vld1_f32(wk);
+#pragma GCC unroll 2
           for (int v = 0; v < V; v++) {
             acc[0][v] = vfmaq_lane_f32(acc[0][v], x[v], w, 0);
             acc[1][v] = vfmaq_lane_f32(acc[1][v], x[v], w, 1);
           }
         } else {
+#pragma GCC unroll 2
           for (int h = 0; h < G / 4; h++) {
             const float32x4_t w = vld1q_f32(wk + 4 * h);
+#pragma GCC unroll 2
             for (int v = 0; v < V; v++) {
               acc[4 * h + 0][v] = vfmaq_laneq_f32(acc[4 * h + 0][v], x[v], w, 0);
               acc[4 * h + 1][v] = vfmaq_laneq_f32(acc[4 * h + 1][v], x[v], w, 1);
@@ -98,19 +105,21 @@ static inline void conv_rows_block(const conv_rows_args* a, const int G, const i
       }
     }
   }
+#pragma GCC unroll 8
   for (int k = 0; k < G; k++) {
     if ((size_t)k >= a->valid) break;
     float* o = a->output + (size_t)k * s->out_h * s->out_w + oy * s->out_w + ox;
+#pragma GCC unroll 2
     for (int v = 0; v < V; v++) vst1q_f32(o + 4 * v, sb_neon_activate(acc[k][v], a->na));
   }
 }
 
 /* Whether conv_rows handles the shape (else the caller uses the scalar reference). */
-static inline int conv_rows_supported(const sb_conv_shape* s) {
+static inline __attribute__((always_inline)) int conv_rows_supported(const sb_conv_shape* s) {
   return s->dil_h == 1 && s->dil_w == 1 && (s->stride_w == 1 || s->stride_w == 2) && s->stride_h >= 1;
 }
 
-static inline void conv_rows(const conv_rows_args* a, const int G, const int stride) {
+static inline __attribute__((always_inline)) void conv_rows(const conv_rows_args* a, const int G, const int stride) {
   const sb_conv_shape* s = a->s;
   /* Vector blocks of 4 pixels starting at ox need ix0 >= 0 and the last load inside the row: stride 2 reads
    * 8 floats from ix0 + kx (or one before it for odd kx), so 4 pixels read up to ix0 + kw - 1 + 7 - (kw - 1) % 2. */

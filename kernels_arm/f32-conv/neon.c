@@ -11,7 +11,7 @@ sb_f32_conv_ukernel sb_f32_conv_ukernel__scalar;
 
 #define PACK_FLOATS 8192 /* 32 KiB: in_c/groups * kh * kw * 4 must fit */
 
-static void conv_tiles(const sb_conv_shape* s, const float* weights, const float* bias, const float* input,
+static inline __attribute__((always_inline)) void conv_tiles(const sb_conv_shape* s, const float* weights, const float* bias, const float* input,
                        float* output, const sb_neon_act* na, size_t oy_begin, size_t oy_end, const int stride) {
   const size_t ks = (size_t)s->kh * s->kw, plane = (size_t)s->out_h * s->out_w;
   const size_t in_per_group = (size_t)(s->in_c / s->groups), out_per_group = (size_t)(s->out_c / s->groups);

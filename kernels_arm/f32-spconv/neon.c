@@ -8,7 +8,7 @@
 
 sb_f32_spconv_ukernel sb_f32_spconv_ukernel__scalar;
 
-static void spconv_groups(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input, float* output,
+static inline __attribute__((always_inline)) void spconv_groups(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input, float* output,
                           const sb_neon_act* na, size_t oy_begin, size_t oy_end, const int G, const int stride) {
   const size_t ks = (size_t)s->kh * s->kw, plane = (size_t)s->out_h * s->out_w;
   for (size_t g = 0; g < (size_t)w->num_groups; g++) {
