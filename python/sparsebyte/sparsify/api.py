@@ -1,0 +1,102 @@
+"""`sparsify()`: a dense PyTorch model in, the same model with masks in the engine's pattern out.
+
+    from sparsebyte.sparsify import api
+    result = api.sparsify(model, example_input, api.Options(sparsity=0.7, pattern=Pattern("group", group=4),
+                          rearrange=True, schedule="gradual", train=TrainConfig(epochs=2)),
+                          batches=lambda epoch: loader, steps_per_epoch=len(loader))
+    result.export("out/")  # model.onnx for `sparsebyte convert`, model.pt for `sparsebyte check`, masks.pt
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import export as export_mod
+from .allocate import allocate, find_layers
+from .masked import MaskedModel
+from .masks import Pattern
+from .rearrange import RearrangeReport, rearrange
+from .schedule import Schedule
+from .train import Batches, TrainConfig, load_checkpoint, train
+
+
+@dataclass
+class Options:
+    sparsity: float = 0.5  # fraction of zero weights over the pruned layers (N:M: set by N:M)
+    pattern: Pattern = field(default_factory=Pattern)
+    allocation: str = "uniform"  # "uniform", "global", "flops"
+    prune_first: bool = False  # prune the first conv/FC (stem) too
+    prune_last: bool = True  # prune the last conv/FC (classifier) too
+    exclude: tuple[str, ...] = ()  # module names kept dense
+    rearrange: bool = False  # permute channels first (group pattern)
+    schedule: str = "oneshot"  # "oneshot", "gradual", "srste"
+    srste_lambda: float = 2e-4  # SR-STE's decay of the pruned weights
+    update_every: int = 50  # steps between mask updates (gradual, srste)
+    prune_fraction: float = 0.6  # gradual: share of the steps spent ramping the sparsity
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=0))
+
+
+@dataclass
+class Result:
+    model: nn.Module  # masks baked in: plain weights with zeros
+    masks: dict[str, torch.Tensor]
+    pattern: Pattern
+    targets: dict[str, float]
+    example_input: torch.Tensor
+    rearrangement: RearrangeReport | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def sparsity(self) -> float:
+        total = sum(m.numel() for m in self.masks.values())
+        return float(sum(int((m == 0).sum()) for m in self.masks.values()) / max(total, 1))
+
+    def layer_table(self) -> list[dict[str, Any]]:
+        return export_mod.layer_table(self.model, self.masks)
+
+    def export(self, out_dir: str | os.PathLike, onnx: bool = True) -> dict[str, str]:
+        meta = {"options": self.options, "sparsity": self.sparsity, "history": self.history}
+        if self.rearrangement is not None:
+            meta["rearrangement"] = self.rearrangement.summary()
+        return export_mod.export(self.model, self.masks, self.pattern, out_dir, self.example_input, meta, onnx)
+
+
+def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, batches: Batches | None = None,
+             steps_per_epoch: int = 0, evaluate: Any = None, checkpoint: str | os.PathLike | None = None,
+             resume: bool = False, progress: bool = True) -> Result:
+    """Prune `model` in place (rearrange, allocate, mask, fine-tune per the schedule) and bake the masks."""
+    if not 0.0 <= options.sparsity < 1.0:
+        raise ValueError(f"sparsity must be in [0, 1), got {options.sparsity}")
+    epochs = options.train.epochs if batches is not None else 0
+    if options.train.epochs > 0 and batches is None:
+        raise ValueError(f"{options.train.epochs} training epochs need training batches")
+    if options.schedule != "oneshot" and epochs == 0:
+        raise ValueError(f"schedule {options.schedule!r} needs training (epochs > 0 and batches)")
+    if options.rearrange and options.pattern.kind != "group":
+        raise ValueError("rearrangement applies to the group pattern")
+    report = None
+    if resume:
+        if checkpoint is None:
+            raise ValueError("resume needs a checkpoint path")
+        targets = load_checkpoint(checkpoint)["targets"]  # weights (already rearranged) come back in train()
+    else:
+        if options.rearrange:
+            report = rearrange(model, example_input, options.pattern.group, options.sparsity)
+        layers = find_layers(model, example_input, options.prune_first, options.prune_last, options.exclude)
+        targets = allocate(layers, options.sparsity, options.pattern, options.allocation)
+    masked = MaskedModel(model, targets, options.pattern,
+                         options.srste_lambda if options.schedule == "srste" else 0.0)
+    config = TrainConfig(**{**asdict(options.train), "epochs": epochs})
+    schedule = Schedule(options.schedule, epochs * steps_per_epoch, options.prune_fraction, options.update_every)
+    result = train(masked, schedule, batches or (lambda epoch: []), steps_per_epoch, config, checkpoint, resume,
+                   evaluate, progress)
+    masks = masked.bake()
+    model.eval()
+    opts = asdict(options)
+    return Result(model, masks, options.pattern, targets, example_input, report, result.history, opts)
