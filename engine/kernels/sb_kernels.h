@@ -71,6 +71,7 @@ typedef struct sb_pool_shape {
   int32_t channels, in_h, in_w, out_h, out_w;
   int32_t kh, kw, stride_h, stride_w, pad_top, pad_left;
   int32_t count_include_pad;
+  int32_t pad_bottom, pad_right; /* the padded extent bounds the count_include_pad divisor */
 } sb_pool_shape;
 
 /* f32-spmm: group-sparse 1x1 stride-1 conv and FC.
@@ -106,8 +107,10 @@ typedef void sb_f32_spconv_ukernel(const sb_conv_shape* s, const sb_sparse_weigh
                                  float* output, const sb_activation* act, size_t oy_begin, size_t oy_end);
 
 /* f32-pool: max and average pooling over planes [c_begin, c_end). Windows are clipped to the input; padding never
- * wins a max; an average divides by the clipped window size, or by kh*kw when count_include_pad. A window holding no
- * input pixel (inconsistent shapes only) gives 0.
+ * wins a max; an average divides by the clipped window size, or with count_include_pad by the size of the window
+ * clipped to the padded input [-pad_top, in_h + pad_bottom) x [-pad_left, in_w + pad_right) (as ONNX/onnxruntime and
+ * PyTorch; it is kh*kw except where ceil_mode lets a window run past the end padding). A window holding no input pixel
+ * (inconsistent shapes only) gives 0.
  * list.h params: SB_UKERNEL(f32_maxpool | f32_avgpool, fn, kernel_size (0 = any), stride (0 = any)) */
 typedef void sb_f32_pool_ukernel(const sb_pool_shape* s, const float* input, float* output, size_t c_begin,
                                size_t c_end);

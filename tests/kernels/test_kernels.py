@@ -103,7 +103,8 @@ MUTANTS = [
     ("f32-dwconv/scalar.c", "ox * s->stride_w - s->pad_left", "ox * s->stride_w", "f32_dwconv"),
     ("f32-spconv/scalar.c", "kx * s->dil_w", "kx", "f32_spconv"),
     ("f32-pool/scalar.c", "float best = -INFINITY;", "float best = 0.0f;", "f32_maxpool"),
-    ("f32-pool/scalar.c", "s->count_include_pad ? s->kh * s->kw : count", "count", "f32_avgpool"),
+    ("f32-pool/scalar.c", "if (s->count_include_pad) {", "if (0) {", "f32_avgpool"),
+    ("f32-pool/scalar.c", "divisor = (py1 - py0) * (px1 - px0);", "divisor = s->kh * s->kw;", "f32_avgpool"),
     ("f32-gavgpool/scalar.c", "sum / (float)pixels", "sum / (float)(pixels + 1)", "f32_gavgpool"),
     ("f32-vbinary/scalar.c", "a[c * pixels + p] * b[c]", "a[c * pixels + p] * b[0]", "f32_vmulc"),
     (

@@ -22,6 +22,7 @@ static sb_pool_shape pool_case_shape(const pool_case* pc) {
   s.channels = pc->channels, s.in_h = pc->in_h, s.in_w = pc->in_w;
   s.kh = pc->kh, s.kw = pc->kw, s.stride_h = pc->stride_h, s.stride_w = pc->stride_w;
   s.pad_top = pc->pad_top, s.pad_left = pc->pad_left, s.count_include_pad = pc->count_include_pad;
+  s.pad_bottom = pc->pad_bottom, s.pad_right = pc->pad_right;
   s.out_h = pool_out_size(pc->in_h, pc->kh, pc->stride_h, pc->pad_top, pc->pad_bottom, pc->ceil_mode);
   s.out_w = pool_out_size(pc->in_w, pc->kw, pc->stride_w, pc->pad_left, pc->pad_right, pc->ceil_mode);
   return s;
@@ -33,11 +34,13 @@ static void oracle_pool(const sb_pool_shape* s, int is_max, const float* input, 
     for (int32_t oy = 0; oy < s->out_h; oy++) {
       for (int32_t ox = 0; ox < s->out_w; ox++) {
         double best = -INFINITY, sum = 0.0, abs_sum = 0.0;
-        int32_t count = 0;
+        int32_t count = 0, padded_count = 0;
         for (int32_t ky = 0; ky < s->kh; ky++) {
           for (int32_t kx = 0; kx < s->kw; kx++) {
             const int32_t y = oy * s->stride_h - s->pad_top + ky;
             const int32_t x = ox * s->stride_w - s->pad_left + kx;
+            /* count_include_pad counts window positions inside the padded input (ONNX, onnxruntime, PyTorch). */
+            if (y < s->in_h + s->pad_bottom && x < s->in_w + s->pad_right) padded_count++;
             if (y < 0 || x < 0 || y >= s->in_h || x >= s->in_w) continue;
             const double v = input[((size_t)c * s->in_h + y) * s->in_w + x];
             best = fmax(best, v);
@@ -52,7 +55,7 @@ static void oracle_pool(const sb_pool_shape* s, int is_max, const float* input, 
         } else if (is_max) {
           ref[o] = best, mag[o] = fabs(best);
         } else {
-          const double divisor = s->count_include_pad ? (double)s->kh * s->kw : (double)count;
+          const double divisor = s->count_include_pad ? (double)padded_count : (double)count;
           ref[o] = sum / divisor, mag[o] = abs_sum / divisor;
         }
       }

@@ -11,11 +11,7 @@ from op_cases import CASES, Case, convert_kwargs
 from sparsebyte.converters import convert
 
 # Known engine bugs (reported to the engine owners); strict, so a fix turns these into failures to remove.
-ENGINE_BUGS = {
-    "avgpool_count_include_pad_ceil": "engine bug: f32-pool scalar.c divides by kh*kw with count_include_pad; "
-    "ONNX/onnxruntime/PyTorch divide by the window clipped to the padded input (differs when ceil_mode lets a "
-    "window run past the end padding)",
-}
+ENGINE_BUGS: dict[str, str] = {}
 
 
 def _param(c: Case):

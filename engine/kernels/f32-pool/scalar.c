@@ -1,5 +1,6 @@
 /* Scalar reference for f32-maxpool and f32-avgpool. Windows are clipped to the input; padding never contributes to
- * a max. Average: sum over the clipped window divided by the clipped size, or by kh*kw with count_include_pad.
+ * a max. Average: sum over the clipped window divided by the clipped size, or with count_include_pad by the size of
+ * the window clipped to the padded input (ONNX/onnxruntime/PyTorch: kh*kw except past the end padding in ceil mode).
  * A window with no input pixel (only possible with inconsistent shapes) gives 0. See sb_kernels.h. */
 #include "sb_kernels.h"
 
@@ -56,7 +57,13 @@ void sb_f32_avgpool_ukernel__scalar(const sb_pool_shape* s, const float* input, 
             count++;
           }
         }
-        const int32_t divisor = s->count_include_pad ? s->kh * s->kw : count;
+        int32_t divisor = count;
+        if (s->count_include_pad) { /* the window clipped to the padded input, in padded coordinates */
+          int32_t py0, py1, px0, px1;
+          clip_window(oy * s->stride_h, s->kh, s->in_h + s->pad_top + s->pad_bottom, &py0, &py1);
+          clip_window(ox * s->stride_w, s->kw, s->in_w + s->pad_left + s->pad_right, &px0, &px1);
+          divisor = (py1 - py0) * (px1 - px0);
+        }
         out_plane[(size_t)oy * s->out_w + ox] = count > 0 ? sum / (float)divisor : 0.0f;
       }
     }
