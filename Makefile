@@ -4,6 +4,10 @@
 #   make aarch64        static aarch64 with NEON kernels (kernels_arm/kernels.mk)
 #   make aarch64-scalar static aarch64, scalar kernels only
 #   make host-neon      x86 running the NEON kernels through SIMDe
+#   make fuzz           libFuzzer target build/fuzz/sbn-fuzz (clang, ASan+UBSan) and build/asan/sbn-replay
+#   make fuzz-run       fuzz for FUZZ_SECONDS (default 60) from fuzz/corpus; crashes go to build/fuzz/crashes/
+#   make fuzz-replay    replay fuzz/corpus and fuzz/crashes through the ASan build (no libFuzzer needed)
+#   make fuzz-corpus    regenerate the seed corpus fuzz/corpus with the converter
 #   make clean
 include engine/sources.mk
 -include kernels_arm/kernels.mk
@@ -13,8 +17,8 @@ KERNEL_SRCS ?= $(REF_KERNEL_SRCS)
 COMMON_FLAGS := -std=c11 -Wall -Wextra -Werror -Iengine/include -Iengine/kernels -I.
 LIBS := -lm -lpthread
 
-CONFIGS := host asan aarch64 aarch64-scalar host-neon
-.PHONY: all clean $(CONFIGS)
+CONFIGS := host asan aarch64 aarch64-scalar host-neon fuzz
+.PHONY: all clean $(CONFIGS) fuzz-run fuzz-replay fuzz-corpus
 all: host
 
 
@@ -52,5 +56,32 @@ $(eval $(call config_rules,aarch64,$(AARCH64_CC),$(AARCH64_FLAGS) -DSB_ARCH_NEON
 $(eval $(call config_rules,aarch64-scalar,$(AARCH64_CC),$(AARCH64_FLAGS),-static,,aarch64-linux-gnu-ar))
 $(eval $(call config_rules,host-neon,gcc,-O2 -mfma -DSB_ARCH_NEON -DSB_NEON_SIMDE,,$(NEON_KERNEL_SRCS),ar))
 
+# Fuzzing (docs/robustness.md). libFuzzer ships in Debian's libclang-rt-14-dev.
+FUZZ_FLAGS := $(ASAN_FLAGS) -fsanitize=fuzzer-no-link
+FUZZ_SECONDS ?= 60
+FUZZ_TARGET_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,fuzz/sbn_fuzz.c fuzz/sbn_fix.c fuzz/sbn_mutator.c)
+REPLAY_OBJS := $(patsubst %.c,build/asan/obj/%.o,fuzz/sbn_replay.c fuzz/sbn_fuzz.c fuzz/sbn_fix.c)
+$(eval $(call config_rules,fuzz,clang,$(FUZZ_FLAGS),,,ar))
+fuzz: build/fuzz/sbn-fuzz build/asan/sbn-replay
+
+build/fuzz/sbn-fuzz: $(FUZZ_TARGET_OBJS) build/fuzz/libsparsebyte.a
+	clang $(ASAN_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
+
+build/asan/sbn-replay: $(REPLAY_OBJS) build/asan/libsparsebyte.a
+	$(ASAN_CC) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
+
+fuzz-run: build/fuzz/sbn-fuzz
+	@mkdir -p build/fuzz/corpus build/fuzz/crashes
+	build/fuzz/sbn-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus fuzz/corpus
+
+fuzz-replay: build/asan/sbn-replay
+	build/asan/sbn-replay $(wildcard fuzz/corpus/*) $(wildcard fuzz/crashes/*)
+
+fuzz-corpus:
+	python3 fuzz/make_corpus.py fuzz/corpus
+
+-include $(FUZZ_TARGET_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d)
+
 clean:
-	rm -rf build/host build/asan build/aarch64 build/aarch64-scalar build/host-neon
+	rm -rf build/host build/asan build/aarch64 build/aarch64-scalar build/host-neon build/fuzz
