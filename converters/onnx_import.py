@@ -425,8 +425,10 @@ def _pool(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
         if len(kernel) != 2:
             raise node.error(f"kernel_shape {list(kernel)}: only 2-D pooling is supported")
         params = _window_params(imp, node, attrs, kernel, with_dilations=False)  # type: ignore[arg-type]
-        params["ceil_mode"] = int(attrs.get("ceil_mode", 0))
-        params["count_include_pad"] = int(attrs.get("count_include_pad", 0))
+        for flag in ("ceil_mode", "count_include_pad"):
+            params[flag] = int(attrs.get(flag, 0))
+            if params[flag] not in (0, 1):
+                raise node.error(f"unsupported attribute {flag}={params[flag]} (0 or 1)")
         kh, kw = kernel
         pt, pl, pb, pr = params["pads"]
         if max(pt, pb) >= kh or max(pl, pr) >= kw:

@@ -1,0 +1,28 @@
+"""What the converter accepts the engine must load and run: mutated models that convert are loaded and run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sparsebyte
+from onnx_mutate import mutate
+from op_cases import CASES
+from sparsebyte.converters import ConversionError, convert
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_converted_mutants_load_and_run(tmp_path, seed: int) -> None:
+    rng = np.random.default_rng(100 + seed)
+    ran = 0
+    for c in CASES[seed::4]:
+        m, _ = c.build()
+        out = tmp_path / f"{c.id}.sbn"
+        try:
+            convert(mutate(m, rng), out)
+        except ConversionError:
+            continue
+        model = sparsebyte.Model(out)
+        y = model.run(np.ones(model.inputs[0].shape, np.float32))
+        assert y.shape == model.outputs[0].shape
+        ran += 1
+    assert ran >= 5
