@@ -20,7 +20,7 @@ def _randomize_bn(model: nn.Module, seed: int) -> nn.Module:
 
 
 class CouplingNet(nn.Module):
-    """Stem -> residual add -> depthwise -> concat with a second branch -> 1x1 -> SE-like mul -> mean -> FC."""
+    """Stem -> residual add -> depthwise -> concat with a second branch -> 1x1 -> SE-like mul -> pool -> FC."""
 
     def __init__(self, width: int = 8, classes: int = 5):
         super().__init__()
@@ -31,6 +31,7 @@ class CouplingNet(nn.Module):
         self.side = nn.Conv2d(w, w, 1)
         self.mix = nn.Sequential(nn.Conv2d(2 * w, 2 * w, 1, bias=False), nn.BatchNorm2d(2 * w), nn.ReLU())
         self.gate = nn.Conv2d(2 * w, 2 * w, 1)
+        self.pool = nn.AdaptiveAvgPool2d(1)
         self.fc = nn.Linear(2 * w, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -40,7 +41,7 @@ class CouplingNet(nn.Module):
         c = torch.cat([d, self.side(r)], dim=1)
         m = self.mix(c)
         m = m * torch.sigmoid(self.gate(m))
-        return self.fc(m.mean((2, 3)))
+        return self.fc(torch.flatten(self.pool(m), 1))
 
 
 def coupling_net(seed: int = 0) -> CouplingNet:

@@ -80,13 +80,17 @@ def find_layers(model: nn.Module, example_input: torch.Tensor, prune_first: bool
     return [lay for lay in layers if lay.name not in exclude]
 
 
-def _unit_scores(weight: torch.Tensor, pattern: Pattern) -> tuple[np.ndarray, int]:
-    """RMS of each pruning unit and the number of weights per unit."""
+def _unit_scores(weight: torch.Tensor, pattern: Pattern) -> tuple[np.ndarray, np.ndarray]:
+    """RMS of each pruning unit and the number of weights in it (a partial last group holds fewer)."""
     if pattern.kind == "unstructured":
-        return weight.detach().float().abs().reshape(-1).numpy(), 1
+        scores = weight.detach().float().abs().reshape(-1).numpy()
+        return scores, np.ones(scores.size)
     kernel = math.prod(weight.shape[2:]) if weight.dim() > 2 else 1
-    size = pattern.group * kernel
-    return (pair_scores(weight, pattern.group) / size).sqrt().reshape(-1).numpy(), size
+    g, cout = pattern.group, weight.shape[0]
+    pairs = pair_scores(weight, g)  # [groups, Cin]
+    rows = np.minimum(g, cout - g * np.arange(pairs.shape[0]))  # channels in each group
+    sizes = np.repeat(rows * kernel, pairs.shape[1]).astype(np.float64)
+    return (pairs.reshape(-1).numpy() / sizes).astype(np.float64) ** 0.5, sizes
 
 
 def allocate(layers: list[LayerInfo], target: float, pattern: Pattern, mode: str = "uniform",
@@ -114,6 +118,7 @@ def allocate(layers: list[LayerInfo], target: float, pattern: Pattern, mode: str
         counts.append(scores.size)
     key = np.concatenate(keys)
     owner = np.concatenate(owners)
+    unit_size = np.concatenate(sizes)
     order = np.argsort(key, kind="stable")
     weights_total = sum(lay.weight.numel() for lay in layers)
     budget = target * weights_total
@@ -127,5 +132,5 @@ def allocate(layers: list[LayerInfo], target: float, pattern: Pattern, mode: str
         if dropped[i] >= caps[i]:
             continue
         dropped[i] += 1
-        removed += sizes[i]
+        removed += unit_size[unit]
     return {lay.name: dropped[i] / counts[i] for i, lay in enumerate(layers)}

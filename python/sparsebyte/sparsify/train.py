@@ -65,6 +65,8 @@ def save_checkpoint(path: str | os.PathLike, masked: MaskedModel, optimizer: tor
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    if not Path(path).exists():
+        raise FileNotFoundError(f"resume: checkpoint {path} not found")
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
     except (OSError, RuntimeError, EOFError) as e:
