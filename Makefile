@@ -57,7 +57,8 @@ $(eval $(call config_rules,aarch64-scalar,$(AARCH64_CC),$(AARCH64_FLAGS),-static
 $(eval $(call config_rules,host-neon,gcc,-O2 -mfma -DSB_ARCH_NEON -DSB_NEON_SIMDE,,$(NEON_KERNEL_SRCS),ar))
 
 # Fuzzing (docs/robustness.md). libFuzzer ships in Debian's libclang-rt-14-dev.
-FUZZ_FLAGS := $(ASAN_FLAGS) -fsanitize=fuzzer-no-link
+# A 256 MiB arena cap keeps every input inside libFuzzer's memory limits (a 2 KB file may validly ask for 4 GiB).
+FUZZ_FLAGS := $(ASAN_FLAGS) -fsanitize=fuzzer-no-link -DSB_MAX_ARENA_BYTES=268435456ull
 FUZZ_SECONDS ?= 60
 FUZZ_TARGET_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,fuzz/sbn_fuzz.c fuzz/sbn_fix.c fuzz/sbn_mutator.c)
 REPLAY_OBJS := $(patsubst %.c,build/asan/obj/%.o,fuzz/sbn_replay.c fuzz/sbn_fuzz.c fuzz/sbn_fix.c)

@@ -14,7 +14,9 @@
 #define SB_MAX_GRAPH_IO 16
 #define SB_MAX_DIM (1 << 24)
 #define SB_MAX_TENSOR_BYTES ((uint64_t)1 << 31)
+#ifndef SB_MAX_ARENA_BYTES /* builds for small devices (and the fuzzer) may lower it with -DSB_MAX_ARENA_BYTES=... */
 #define SB_MAX_ARENA_BYTES ((uint64_t)1 << 32)
+#endif
 #define SB_ALIGN 64
 
 enum { SB_DTYPE_F32 = 1, SB_DTYPE_I32 = 2 };
@@ -146,6 +148,12 @@ int sb_same_shape(const sb_tensor* a, const sb_tensor* b);
 /* Writes "[1,3,224,224]" into buf. */
 const char* sb_shape_str(const sb_tensor* t, char* buf, size_t size);
 void* sb_aligned_alloc(size_t size);
+
+/* a * b for non-negative counts (MACs), saturating at INT64_MAX: a hostile file must not overflow the counters. */
+static inline int64_t sb_mul_sat(int64_t a, int64_t b) {
+  if (a <= 0 || b <= 0) return 0;
+  return a > INT64_MAX / b ? INT64_MAX : a * b;
+}
 
 /* Error helpers for op prepare functions: messages name the node and op. */
 #define SB_NODE_FAIL(status, node, fmt, ...) \

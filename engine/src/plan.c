@@ -109,7 +109,8 @@ sb_status sb_plan_arena(sb_model* m) {
   free(first), free(last), free(blocks), free(scratch);
 
   if (peak > SB_MAX_ARENA_BYTES || peak > SIZE_MAX - SB_ALIGN)
-    return sb_fail(SB_ERR_NOMEM, "activation arena of %llu bytes exceeds the cap 2^32", (unsigned long long)peak);
+    return sb_fail(SB_ERR_NOMEM, "activation arena of %llu bytes exceeds the cap of %llu bytes", (unsigned long long)peak,
+                   (unsigned long long)SB_MAX_ARENA_BYTES);
   float* arena = sb_aligned_alloc((size_t)peak);
   if (!arena) return sb_fail(SB_ERR_NOMEM, "cannot allocate the %llu-byte activation arena", (unsigned long long)peak);
   memset(arena, 0, (size_t)peak);

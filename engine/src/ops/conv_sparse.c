@@ -13,6 +13,9 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   sb_status st = sb_conv_geometry(m, n, y->dims[1], &s->shape);
   if (st != SB_OK) return st;
   const sb_conv_shape* c = &s->shape;
+  /* values is [T, kh*kw, G]: the kernel area is a dim, so it obeys the dim cap (and kh*kw cannot overflow). */
+  if ((int64_t)c->kh * c->kw > SB_MAX_DIM)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel %dx%d: area exceeds the cap 2^24", c->kh, c->kw);
   st = sb_prepare_sparse(m, n, 1, c->out_c, c->in_c, c->kh * c->kw, n->attrs[11], &s->sparse, (int32_t**)&n->owned[1]);
   if (st != SB_OK) return st;
   if ((st = sb_bias_or_zeros(m, n, 4, c->out_c, &s->sparse.bias, (float**)&n->owned[0])) != SB_OK) return st;
@@ -32,7 +35,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   n->kernel_name = k->name;
   int64_t pixels = (int64_t)c->out_h * c->out_w * sb_input(m, n, 0)->dims[0];
   n->macs = sb_sparse_kept_macs(&s->sparse) * pixels;
-  n->dense_macs = (int64_t)c->out_c * c->in_c * c->kh * c->kw * pixels;
+  n->dense_macs = sb_mul_sat(sb_mul_sat((int64_t)c->out_c * c->in_c, (int64_t)c->kh * c->kw), pixels);
   return SB_OK;
 }
 
