@@ -67,6 +67,22 @@ CONFIGS: dict[str, Config] = {
             requires_file=NEON_MK,
         ),
         Config(
+            "neon-simde-asan",
+            "gcc",
+            (
+                "-O1",
+                "-g",
+                "-fno-omit-frame-pointer",
+                "-fsanitize=address,undefined",
+                "-fno-sanitize-recover=all",
+                "-DSB_ARCH_NEON",
+                "-DSB_NEON_SIMDE",
+                "-mfma",
+            ),
+            source_lists=((SCALAR_MK, "SCALAR_KERNEL_SRCS"), (NEON_MK, "NEON_KERNEL_SRCS")),
+            requires_file=NEON_MK,
+        ),
+        Config(
             "aarch64-qemu",
             "aarch64-linux-gnu-gcc",
             ("-O2", "-march=armv8-a", "-static", "-DSB_ARCH_NEON"),
@@ -79,7 +95,14 @@ CONFIGS: dict[str, Config] = {
         Config(
             "wasm-node",
             str(REPO / "kernels_wasm" / "emcc.sh"),
-            ("-O3", "-msimd128", "-DSB_ARCH_WASMSIMD", "-sALLOW_MEMORY_GROWTH=1", "-sEXIT_RUNTIME=1", "-sSINGLE_FILE=1"),
+            (
+                "-O3",
+                "-msimd128",
+                "-DSB_ARCH_WASMSIMD",
+                "-sALLOW_MEMORY_GROWTH=1",
+                "-sEXIT_RUNTIME=1",
+                "-sSINGLE_FILE=1",
+            ),
             source_lists=((SCALAR_MK, "SCALAR_KERNEL_SRCS"), (WASM_MK, "WASM_KERNEL_SRCS")),
             runner=("node",),
             output_name="kernel_test.js",
