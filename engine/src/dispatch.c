@@ -12,11 +12,19 @@ static int entry_fits(sb_kernel_family family, const sb_kernel_entry* e, int32_t
   }
 }
 
+/* Per-model kernel overrides (TVM-generated, engine/tvm/sb_tvm.h): defined only by a runner that links a generated
+ * <model>_tvm.c; it gets the registry's choice and returns a replacement or NULL. */
+extern const sb_kernel_entry* sb_tvm_lookup(const char* node_name, sb_kernel_family family,
+                                            const sb_kernel_entry* chosen) __attribute__((weak));
+
 const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, int32_t param1, int32_t param2, const sb_node* node) {
   size_t count = 0;
   const sb_kernel_entry* entries = sb_kernel_registry(family, &count);
   for (size_t i = 0; entries && i < count; i++)
-    if (entries[i].fn && entry_fits(family, &entries[i], param1, param2)) return &entries[i];
+    if (entries[i].fn && entry_fits(family, &entries[i], param1, param2)) {
+      const sb_kernel_entry* override = sb_tvm_lookup ? sb_tvm_lookup(node->name, family, &entries[i]) : NULL;
+      return override ? override : &entries[i];
+    }
   sb_fail(SB_ERR_UNSUPPORTED, "node '%s' (%s): no %s kernel in this build fits (params %d, %d)", node->name,
           node->def->name, sb_kernel_family_name(family), param1, param2);
   return NULL;
