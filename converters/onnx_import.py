@@ -37,9 +37,29 @@ def load_model(source: str | os.PathLike | onnx.ModelProto) -> onnx.ModelProto:
     if not path.is_file():
         raise ConversionError(f"bad ONNX file {str(path)!r}: no such file")
     try:
-        return onnx.load(str(path))
+        model = onnx.load(str(path))
     except Exception as e:  # protobuf DecodeError, external data errors, ...
         raise ConversionError(f"bad ONNX file {str(path)!r}: cannot parse ({type(e).__name__}: {e})") from e
+    check_strings(model, f"ONNX file {str(path)!r}")
+    return model
+
+
+def check_strings(model: onnx.ModelProto, label: str = "ONNX model") -> None:
+    """Protobuf hands back undecodable (non-UTF-8) string fields as bytes: refuse them by name instead of failing
+    later with a TypeError. Also refuses a parse that produced no graph at all (empty or foreign bytes)."""
+    if not model.HasField("graph"):
+        raise ConversionError(f"bad {label}: it has no graph (empty file, or not an ONNX ModelProto)")
+    g = model.graph
+    named = [("graph input", v.name) for v in g.input] + [("graph output", v.name) for v in g.output]
+    named += [("value_info", v.name) for v in g.value_info] + [("initializer", t.name) for t in g.initializer]
+    for index, n in enumerate(g.node):
+        named += [(f"node {index} name", n.name), (f"node {index} op_type", n.op_type),
+                  (f"node {index} domain", n.domain)]
+        named += [(f"node {index} input", i) for i in n.input] + [(f"node {index} output", o) for o in n.output]
+        named += [(f"node {index} attribute", a.name) for a in n.attribute]
+    for what, value in named:
+        if not isinstance(value, str):
+            raise ConversionError(f"bad {label}: {what} {value!r} is not valid UTF-8")
 
 
 def default_opset(model: onnx.ModelProto) -> int:
@@ -52,6 +72,7 @@ def default_opset(model: onnx.ModelProto) -> int:
 def import_onnx(source: str | os.PathLike | onnx.ModelProto,
                 input_shapes: Mapping[str, Sequence[int]] | None = None) -> Graph:
     model = load_model(source)
+    check_strings(model)
     opset = default_opset(model)
     if opset not in SUPPORTED_OPSETS:
         raise ConversionError(f"unsupported opset {opset} (supported: ai.onnx opsets "
