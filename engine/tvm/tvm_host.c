@@ -21,10 +21,8 @@ const char* sb_tvm_last_error(void) { return last_error; }
 
 static void* alloc_workspace(int device_type, int device_id, uint64_t nbytes, int code_hint, int bits_hint) {
   (void)device_type, (void)device_id, (void)code_hint, (void)bits_hint;
-  void* p = NULL;
-  /* 64-byte alignment: TVM assumes aligned buffers for its vector loads */
-  if (posix_memalign(&p, 64, nbytes ? (size_t)nbytes : 64) != 0) return NULL;
-  return p;
+  /* 64-byte alignment (TVM's buffer alignment); aligned_alloc wants a multiple of it */
+  return aligned_alloc(64, ((size_t)nbytes + 63) / 64 * 64 + 64 * (nbytes == 0));
 }
 
 static int free_workspace(int device_type, int device_id, void* ptr) {
