@@ -8,6 +8,7 @@
 #   make fuzz-run       fuzz for FUZZ_SECONDS (default 60) from fuzz/corpus; crashes go to build/fuzz/crashes/
 #   make fuzz-replay    replay fuzz/corpus and fuzz/crashes through the ASan build (no libFuzzer needed)
 #   make fuzz-corpus    regenerate the seed corpus fuzz/corpus with the converter
+#   make asan-python    Python tests (PYTEST_ARGS, default tests/python tests/ops) on an ASan+UBSan engine extension
 #   make clean
 include engine/sources.mk
 -include kernels_arm/kernels.mk
@@ -18,7 +19,7 @@ COMMON_FLAGS := -std=c11 -Wall -Wextra -Werror -Iengine/include -Iengine/kernels
 LIBS := -lm -lpthread
 
 CONFIGS := host asan aarch64 aarch64-scalar host-neon fuzz
-.PHONY: all clean $(CONFIGS) fuzz-run fuzz-replay fuzz-corpus
+.PHONY: all clean $(CONFIGS) fuzz-run fuzz-replay fuzz-corpus asan-python
 all: host
 
 
@@ -82,7 +83,11 @@ fuzz-replay: build/asan/sbn-replay
 fuzz-corpus:
 	python3 fuzz/make_corpus.py fuzz/corpus
 
+PYTEST_ARGS ?= tests/python tests/ops -q
+asan-python:
+	python3 engine/tools/asan_pytest.py $(PYTEST_ARGS)
+
 -include $(FUZZ_TARGET_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d)
 
 clean:
-	rm -rf build/host build/asan build/aarch64 build/aarch64-scalar build/host-neon build/fuzz
+	rm -rf build/host build/asan build/aarch64 build/aarch64-scalar build/host-neon build/fuzz build/asan-python
