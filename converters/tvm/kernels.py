@@ -41,12 +41,22 @@ def supported(layer: Layer) -> str | None:
 
 
 def _pixel_tile(extent: int, widest: int) -> int:
-    """Widest vector tile (multiple of 4 lanes) dividing the extent, so no tile needs a tail guard; else `widest`
-    (TVM guards the last tile)."""
+    """Widest vector tile (multiple of 4 lanes) dividing the extent, so no tile needs a tail guard; else the whole
+    extent when it is short (LLVM splits it into vectors and a remainder; 7x7 planes), else `widest` (TVM then
+    guards every lane of the last tile, which is slow)."""
     for tile in (widest, widest // 2, 8, 4):
         if tile >= 4 and extent % tile == 0:
             return tile
-    return widest
+    return extent if extent <= 64 else widest
+
+
+def _channel_tile(channels: int, pixel_tile: int) -> int:
+    """Output channels per tile so that the tile holds about 16 accumulator vectors (of 4 lanes)."""
+    want = max(1, 64 // pixel_tile)
+    for tile in (16, 8, 4, 2, 1):
+        if tile <= want and channels % tile == 0:
+            return tile
+    return 1
 
 
 def _schedule_tiled(func, symbol: str, acc_name: str, out_name: str, channel_tile: int, pixel_tile: int,
@@ -91,7 +101,8 @@ def gemm(layer: Layer, symbol: str):
     acc = te.compute((cout, p), lambda c, q: te.sum(w[c, k] * x[k, q], axis=k), name="acc")
     y = te.compute((cout, p), lambda c, q: _activation(layer, acc[c, q] + b[c]), name="Y")
     func = te.create_prim_func([x, w, b, y]).with_attr("global_symbol", symbol)
-    return _schedule_tiled(func, symbol, "acc", "Y", 4 if cout % 4 == 0 else 1, _pixel_tile(p, 16), 2)
+    pixel_tile = _pixel_tile(p, 16)
+    return _schedule_tiled(func, symbol, "acc", "Y", _channel_tile(cout, pixel_tile), pixel_tile, 2)
 
 
 def _padded_input(layer: Layer, x, channels: int):
@@ -142,7 +153,8 @@ def conv(layer: Layer, symbol: str):
                      name="acc")
     y = te.compute(acc.shape, lambda o, i, j: _activation(layer, acc[o, i, j] + b[o]), name="Y")
     func = te.create_prim_func([x, w, b, y]).with_attr("global_symbol", symbol)
-    return _schedule_tiled(func, symbol, "acc", "Y", 4 if cout % 4 == 0 else 1, _pixel_tile(layer.out_w, 8), 3)
+    pixel_tile = _pixel_tile(layer.out_w, 8)
+    return _schedule_tiled(func, symbol, "acc", "Y", min(4, _channel_tile(cout, pixel_tile)), pixel_tile, 3)
 
 
 def spmm(layer: Layer, symbol: str):
