@@ -126,6 +126,14 @@ def cmd_convert(args: argparse.Namespace) -> int:
         raise CliError(str(e)) from e
     print(report)
     log(f"wrote {output} ({_fmt_bytes(os.path.getsize(output))})")
+    if args.kernels != "hand":  # TVM kernels: a model-specific runner + <model>.sbn.kernels.json (docs/tvm.md)
+        from sparsebyte.converters.tvm.choose import choose_kernels, record_path
+
+        record = choose_kernels(output, args.kernels, args.kernels_arch)
+        for row in record["layers"]:
+            figures = f" (hand {row['hand']:,.6g}, tvm {row['tvm']:,.6g} {record['cost']})" if "hand" in row else ""
+            print(f"  {row['node']}: {row['choice']}{figures}")
+        log(f"wrote {record['runner']} and {record_path(Path(output))}")
     return 0
 
 
@@ -288,6 +296,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dense", action="store_true", help="store every layer dense (no sparse kernels)")
     p.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
                    help="fix the shape of an input (repeatable), e.g. input=1,3,224,224")
+    p.add_argument("--kernels", choices=("hand", "tvm", "auto"), default="hand",
+                   help="tvm/auto: also build a runner with TVM-generated kernels for this model (auto: per layer, "
+                        "whichever measures cheaper); see docs/tvm.md")
+    p.add_argument("--kernels-arch", choices=("aarch64", "wasm32"), default="aarch64",
+                   help="target of --kernels tvm/auto (default aarch64)")
     p.set_defaults(func=cmd_convert)
 
     p = sub.add_parser("info", help="describe a .sbn file",
