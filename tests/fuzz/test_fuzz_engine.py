@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pytest
 from fuzz_support import (
     ASAN_RUNNER,
     CORPUS,
@@ -16,6 +17,7 @@ from fuzz_support import (
     FUZZER,
     REPLAY,
     assert_no_sanitizer_report,
+    make,
     run,
 )
 
@@ -25,11 +27,16 @@ REPRODUCERS = {
 }
 
 
+@pytest.fixture(scope="module", autouse=True)
+def asan_build() -> None:
+    make("asan", "build/asan/sbn-replay")
+
+
 def corpus_files() -> list[Path]:
     return sorted(CORPUS.glob("*.sbn"))
 
 
-def test_seed_corpus_is_valid(asan_build: None) -> None:
+def test_seed_corpus_is_valid() -> None:
     """Seeds the validator rejected would waste the fuzzer's time on the first checks."""
     files = corpus_files()
     assert len(files) >= 5
@@ -39,7 +46,7 @@ def test_seed_corpus_is_valid(asan_build: None) -> None:
         assert proc.returncode == 0, (path.name, proc.stderr)
 
 
-def test_every_reproducer_has_an_expected_error(asan_build: None) -> None:
+def test_every_reproducer_has_an_expected_error() -> None:
     kept = sorted(p.name for p in CRASHES.iterdir() if p.is_file() and p.suffix == ".sbn")
     assert kept == sorted(REPRODUCERS)
     for name, message in REPRODUCERS.items():
@@ -48,7 +55,7 @@ def test_every_reproducer_has_an_expected_error(asan_build: None) -> None:
         assert proc.returncode == 1 and message in proc.stderr, (name, proc.stderr)
 
 
-def test_replay_corpus_and_reproducers(asan_build: None) -> None:
+def test_replay_corpus_and_reproducers() -> None:
     """The fuzz target itself (load, validate, every query, run, outputs, keep_intermediates) over every kept file."""
     files = corpus_files() + sorted(CRASHES.glob("*.sbn"))
     proc = run(REPLAY, *files)
@@ -57,7 +64,8 @@ def test_replay_corpus_and_reproducers(asan_build: None) -> None:
     assert f"replayed {len(files)} files" in proc.stdout
 
 
-def test_bounded_fuzz_run(fuzzer_build: None, tmp_path: Path) -> None:
+def test_bounded_fuzz_run(tmp_path: Path) -> None:
+    make("fuzz")
     seconds = int(os.environ.get("FUZZ_SECONDS", "60"))
     work = tmp_path / "corpus"
     shutil.copytree(CORPUS, work)

@@ -8,13 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fuzz_support import ASAN_RUNNER, CRASHES, assert_no_sanitizer_report, run
+from fuzz_support import ASAN_RUNNER, CRASHES, assert_no_sanitizer_report, make, run
 from sbn_bytes import SbnBytes
 
 from converters.sbn_writer import SbnWriter
 
 CAP_DIM = 1 << 24
 CONV1 = dict(kh=1, kw=1, stride_h=1, stride_w=1, dilation_h=1, dilation_w=1, groups=1)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def asan_build() -> None:
+    make("asan")
 
 
 def expect_error(tmp_path: Path, data: bytes, message: str, status: str = "SB_ERR_FORMAT") -> None:
@@ -186,17 +191,17 @@ LIMITS: list[tuple[str, Callable[[], bytes], str, str]] = [
 
 
 @pytest.mark.parametrize("name,build,message,status", LIMITS, ids=[case[0] for case in LIMITS])
-def test_limit(asan_build: None, tmp_path: Path, name: str, build: Callable[[], bytes], message: str,
+def test_limit(tmp_path: Path, name: str, build: Callable[[], bytes], message: str,
                status: str) -> None:
     expect_error(tmp_path, build(), message, status)
 
 
-def test_sparse_kernel_area_reproducer_matches(asan_build: None) -> None:
+def test_sparse_kernel_area_reproducer_matches() -> None:
     """The checked-in reproducer is the file that overflowed int32 kh*kw (UBSan) before the kernel-area cap."""
     assert (CRASHES / "conv_sparse_kernel_area_overflow.sbn").read_bytes() == sparse_conv(65536, 65536, 32768)
 
 
-def test_largest_kernel_area_under_cap_loads(asan_build: None, tmp_path: Path) -> None:
+def test_largest_kernel_area_under_cap_loads(tmp_path: Path) -> None:
     """At the cap (4096 x 4096 = 2^24) the same hostile shape is valid and runs: the cap is not off by one."""
     path = tmp_path / "edge.sbn"
     path.write_bytes(sparse_conv(4096, 4096, 2048, values_area=4096 * 4096))
