@@ -56,6 +56,8 @@ def main() -> None:
     parser.add_argument("--train-limit", type=int, default=None)
     parser.add_argument("--sparsities", default="0.5,0.7,0.9")
     parser.add_argument("--methods", default="unstructured,group,group+rearrange,nm")
+    parser.add_argument("--allocation", default="uniform", choices=("uniform", "global", "flops"))
+    parser.add_argument("--schedule", default="gradual", choices=("gradual", "srste"))
     parser.add_argument("--out", default=str(HERE / "mnist_results.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -82,13 +84,15 @@ def main() -> None:
             kind = method.split("+")[0]
             pattern = pattern_for(kind, sparsity)
             rearr = method.endswith("+rearrange")
-            row = {"method": method, "pattern": pattern.describe(), "sparsity": sparsity}
+            row = {"method": method, "pattern": pattern.describe(), "sparsity": sparsity,
+                   "allocation": args.allocation, "schedule": args.schedule}
             t0 = time.time()
-            oneshot = sparsify(copy.deepcopy(dense), example, Options(sparsity, pattern, rearrange=rearr),
-                               progress=False)
+            oneshot = sparsify(copy.deepcopy(dense), example, Options(sparsity, pattern, rearrange=rearr,
+                                                                          allocation=args.allocation), progress=False)
             row["oneshot_test_accuracy"] = accuracy(oneshot.model, data["test"])
             row["measured_sparsity"] = oneshot.sparsity
-            options = Options(sparsity, pattern, rearrange=rearr, schedule="gradual", update_every=50,
+            options = Options(sparsity, pattern, rearrange=rearr, schedule=args.schedule, update_every=50,
+                              allocation=args.allocation,
                               train=TrainConfig(epochs=args.finetune_epochs, lr=0.01))
             tuned = sparsify(copy.deepcopy(dense), example, options, batches=lambda e: data["train"].batches(
                 args.batch, seed=100 + e), steps_per_epoch=steps, progress=False)
@@ -100,7 +104,7 @@ def main() -> None:
             results["rows"].append(row)
             print(json.dumps(row), flush=True)
             Path(args.out).write_text(json.dumps(results, indent=1))
-            if method == "group+rearrange" and abs(sparsity - 0.7) < 1e-9:
+            if method == "group+rearrange" and abs(sparsity - 0.7) < 1e-9 and args.out.endswith("results.json"):
                 tuned.export(work / "mnist_g4_rearranged_70")
     print("done", flush=True)
 
