@@ -3,18 +3,11 @@ group-sparse 1x1 at G = 2 / 4 / 8. Compiling a few small layers keeps the tests 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("tvm", reason="apache-tvm not installed: pip install apache-tvm==0.27.0.post1")
-
-
-def require(*tools: str) -> None:
-    missing = [t for t in tools if shutil.which(t) is None]
-    if missing:
-        pytest.fail(f"tools missing: {', '.join(missing)} (see /work/shared/toolchain.md)")
 
 
 def _small_net():

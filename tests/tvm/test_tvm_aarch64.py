@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-from conftest import require
+from tvm_support import require
 
 REPO = Path(__file__).resolve().parents[2]
 
