@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+torch.set_num_threads(1)  # the machine is shared; tiny models gain nothing from threads
+
 
 def _randomize_bn(model: nn.Module, seed: int) -> nn.Module:
     """Non-trivial BN statistics and affine terms, so that a wrong permutation of any of them shows."""
