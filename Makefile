@@ -43,6 +43,9 @@ build/$(1)/libsparsebyte.a: $$(OBJS_$(1))
 build/$(1)/sparsebyte-run: $$(TOOL_OBJS_$(1)) build/$(1)/libsparsebyte.a
 	$(2) $(3) $(4) -o $$@ $$(TOOL_OBJS_$(1)) build/$(1)/libsparsebyte.a $$(LIBS)
 
+# registry.c finds the arch lists with __has_include, which leaves no dependency when a list is new: name them here.
+build/$(1)/obj/engine/kernels/registry.o: $$(wildcard kernels_arm/*/list.h kernels_wasm/*/list.h)
+
 -include $$(OBJS_$(1):.o=.d) $$(TOOL_OBJS_$(1):.o=.d)
 endef
 
