@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "npy.h"
@@ -214,8 +215,10 @@ static void report(const sb_model* m, const options* o, const double* times, con
     json_string(sb_backend_name());
     printf(", \"threads\": %d, \"latency_ms\": {\"median\": %.6f, \"min\": %.6f, \"max\": %.6f}", o->threads, median,
            lo, hi);
-    printf(", \"arena_bytes\": %zu, \"weight_bytes\": %zu, \"ops\": [", sb_model_arena_bytes(m),
-           sb_model_weight_bytes(m));
+    struct rusage usage; /* peak resident set of the whole process (KiB on Linux/Android) */
+    long peak_rss_kb = getrusage(RUSAGE_SELF, &usage) == 0 ? usage.ru_maxrss : -1;
+    printf(", \"arena_bytes\": %zu, \"weight_bytes\": %zu, \"peak_rss_kb\": %ld, \"ops\": [",
+           sb_model_arena_bytes(m), sb_model_weight_bytes(m), peak_rss_kb);
     for (int i = 0; i < nodes; i++) {
       sb_node_profile p;
       sb_model_node_profile(m, i, &p);
