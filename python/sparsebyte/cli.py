@@ -171,26 +171,65 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_qemu(args: argparse.Namespace, inputs: dict[str, np.ndarray], profile: bool = False) -> tuple[Any, dict]:
-    from .qemu import QemuError, run_qemu
+def _device(args: argparse.Namespace, count_insns: bool = True) -> Any:
+    from .devices import get_device
 
     try:
-        return run_qemu(args.model, inputs, threads=args.threads, repeat=getattr(args, "repeat", 1), profile=profile)
-    except QemuError as e:
+        return get_device(args.device, getattr(args, "device_dir", None), count_insns=count_insns)
+    except ValueError as e:
         raise CliError(str(e)) from e
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    model = _load_model(args.model, args.threads)
-    inputs = _load_inputs(model, args.input)
+def _input_files(model: Any, specs: Sequence[str] | None, tmp: Path) -> list[Path]:
+    """--input files in the model's input order (checked on the host first), written as float32 .npy into tmp."""
+    if not specs:
+        return []
+    inputs = _load_inputs(model, specs)
+    paths = []
+    for i, info in enumerate(model.inputs):
+        if info.name not in inputs:
+            raise CliError(f"no --input for the model input {info.name!r}")
+        arr = np.ascontiguousarray(inputs[info.name], dtype=np.float32)
+        if arr.shape != info.shape:
+            raise CliError(f"--input for {info.name!r}: expected shape {list(info.shape)}, got {list(arr.shape)}")
+        paths.append(tmp / f"input{i}.npy")
+        np.save(paths[-1], arr)
+    return paths
+
+
+def _run_on_device(args: argparse.Namespace, model: Any, tmp: Path) -> tuple[dict[str, np.ndarray], float | None,
+                                                                             str]:
+    from .devices import DeviceError, RunOptions
+
+    device = _device(args, count_insns=False)
+    files = _input_files(model, args.input, tmp)
+    try:
+        result = device.run(Path(args.model), files, len(model.outputs),
+                            RunOptions(warmup=0 if args.device == "qemu" else 1, repeat=max(args.repeat, 1),
+                                       threads=args.threads))
+    except DeviceError as e:
+        raise CliError(str(e)) from e
+    outputs = {t.name: a.reshape(t.shape) for t, a in zip(model.outputs, result.outputs, strict=True)}
+    report = result.report
     if args.device == "qemu":
-        outputs, report = _run_qemu(args, inputs)
-        latency = report.get("latency_ms", {}).get("median")
         where = "qemu-aarch64 (emulated: timing is meaningless)"
+    else:
+        where = f"{device.name} ({report.get('backend', '?')}, {args.threads} thread{'s' if args.threads > 1 else ''})"
+    return outputs, report.get("latency_ms", {}).get("median"), where
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import tempfile
+
+    model = _load_model(args.model, args.threads)
+    if args.device != "host":
+        with tempfile.TemporaryDirectory(prefix="sparsebyte-run-") as tmp:
+            outputs, latency, where = _run_on_device(args, model, Path(tmp))
     else:
         import time
 
-        times, outputs = [], None
+        inputs = _load_inputs(model, args.input)
+        times, outputs = [], {}
         for _ in range(max(args.repeat, 1)):
             t0 = time.perf_counter()
             out = model.run(inputs)
@@ -224,33 +263,45 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
-def format_profile(rows: list[dict[str, Any]]) -> str:
-    total = sum(r["time_ms"] for r in rows) or 1.0
-    lines = [f"{'node':<40} {'op':<16} {'kernel':<34} {'ms':>9} {'%':>6} {'MMACs':>9} {'dense':>9}"]
-    for r in rows:
-        name = r["name"] if len(r["name"]) <= 40 else "..." + r["name"][-37:]
-        lines.append(f"{name:<40} {r['op'][:16]:<16} {r['kernel'][:34]:<34} {r['time_ms']:>9.3f} "
-                     f"{100 * r['time_ms'] / total:>6.1f} {r['macs'] / 1e6:>9.2f} {r['dense_macs'] / 1e6:>9.2f}")
-    macs, dense = sum(r["macs"] for r in rows), sum(r["dense_macs"] for r in rows)
-    lines.append(f"{'total':<40} {'':<16} {'':<34} {sum(r['time_ms'] for r in rows):>9.3f} {100.0:>6.1f} "
-                 f"{macs / 1e6:>9.2f} {dense / 1e6:>9.2f}")
-    return "\n".join(lines)
-
-
 def cmd_profile(args: argparse.Namespace) -> int:
-    model = _load_model(args.model, args.threads)
-    inputs = _load_inputs(model, None)
+    """Run the model (and --compare's) on the device, join the runner's per-op report with the .sbn METADATA, print
+    the per-layer table and write PREFIX.png / PREFIX.html."""
+    import tempfile
+
+    from .devices import DeviceError, RunOptions
+    from .report import build_profile, format_compare, format_table
+    from .report_plot import write_plots
+
+    paths = [args.model] + ([args.compare] if args.compare else [])
+    models = [_load_model(path, args.threads) for path in paths]  # a bad file fails here, before any transfer
+    if args.compare and [t.shape for t in models[0].inputs] != [t.shape for t in models[1].inputs]:
+        raise CliError(f"--compare {args.compare}: its inputs {[list(t.shape) for t in models[1].inputs]} differ "
+                       f"from {args.model}'s {[list(t.shape) for t in models[0].inputs]}")
+    device = _device(args)
     if args.device == "qemu":
-        _, report = _run_qemu(args, inputs, profile=True)
-        rows = report.get("ops", [])
-        log("qemu-aarch64: times are emulated and mean nothing; MACs and kernels are real")
-    else:
-        runs = [model.profile(inputs) for _ in range(max(args.repeat, 1))]
-        rows = [dict(r, time_ms=statistics.median(run[i]["time_ms"] for run in runs)) for i, r in enumerate(runs[0])]
+        log("qemu-aarch64 is emulated: per-op cost is executed instructions (deterministic), not time")
+    options = RunOptions(warmup=args.warmup, repeat=max(args.repeat, 1), threads=args.threads)
+    profiles = []
+    with tempfile.TemporaryDirectory(prefix="sparsebyte-profile-") as tmp:
+        files = _input_files(models[0], args.input, Path(tmp))
+        for path in paths:
+            log(f"profiling {path} on {device.name}")
+            try:
+                result = device.run(Path(path), files, 0, options)
+            except DeviceError as e:
+                raise CliError(str(e)) from e
+            profiles.append(build_profile(path, result.report, device.metric))
     if args.json:
-        print(json.dumps(rows, indent=1))
+        data = [p.to_dict() for p in profiles]
+        print(json.dumps(data[0] if len(data) == 1 else {"profiles": data}, indent=1))
     else:
-        print(format_profile(rows))
+        print(format_compare(*profiles) if len(profiles) == 2 else format_table(profiles[0]))
+    if not args.no_plot:
+        prefix = Path(args.plot) if args.plot else Path(args.model).with_suffix("").with_suffix(".profile")
+        if not args.plot and args.compare:
+            prefix = prefix.with_name(f"{Path(args.model).stem}_vs_{Path(args.compare).stem}.profile")
+        for written in write_plots(profiles, prefix):
+            log(f"wrote {written}")
     return 0
 
 
@@ -309,9 +360,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_info)
 
     def add_device(q: argparse.ArgumentParser) -> None:
-        q.add_argument("--device", choices=("host", "qemu"), default="host",
-                       help="host: this machine through the Python bindings; qemu: the static aarch64 runner under "
-                            "qemu-aarch64 (NEON kernels; timing meaningless)")
+        q.add_argument("--device", default="host", metavar="DEVICE",
+                       help="host (this machine, Python bindings), qemu (the static aarch64 runner under "
+                            "qemu-aarch64: NEON kernels, instruction counts instead of times), adb[:SERIAL] (an "
+                            "Android phone), ssh:[USER@]HOST[:PORT] (a Raspberry Pi or any aarch64 Linux); the "
+                            "remote ones get the runner and the model pushed, see docs/devices.md")
+        q.add_argument("--device-dir", metavar="DIR",
+                       help="working directory on an adb/ssh device (default /data/local/tmp/sparsebyte on "
+                            "Android, ~/sparsebyte over ssh)")
         q.add_argument("--threads", type=int, default=1, help="engine threads (default 1)")
 
     p = sub.add_parser("run", help="run a .sbn model", description="Run a .sbn model on .npy inputs (random normal "
@@ -337,11 +393,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=1e-4, help="relative tolerance (default 1e-4)")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("profile", help="per-operator time and MACs",
-                       description="Per-node table: operator, kernel, time, executed and dense MACs.")
+    p = sub.add_parser("profile", help="per-layer time, MACs and sparsity on a device, table and plot",
+                       description="Run the model on a device (this host, qemu, an Android phone over adb, a Pi over "
+                                   "ssh) and show where the time goes: per op the kernel, time (instructions under "
+                                   "qemu), executed and dense MACs and the weight sparsity from the .sbn; writes "
+                                   "PREFIX.png and PREFIX.html (bar charts + table). --compare puts a second model "
+                                   "(e.g. the dense conversion) side by side.")
     p.add_argument("model", help="the .sbn file")
-    p.add_argument("--repeat", type=int, default=5, help="profiled runs; times are medians (default 5)")
-    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.add_argument("--compare", metavar="OTHER.sbn", help="profile this model too and show both side by side")
+    p.add_argument("--input", action="append", metavar="[NAME=]FILE.npy",
+                   help="an input array (repeatable; default: random inputs)")
+    p.add_argument("--repeat", type=int, default=5, help="timed runs; times are medians (default 5)")
+    p.add_argument("--warmup", type=int, default=1, help="untimed runs first (default 1)")
+    p.add_argument("--json", action="store_true", help="print the profile(s) as JSON instead of the table")
+    p.add_argument("--plot", metavar="PREFIX",
+                   help="write PREFIX.png and PREFIX.html (default: MODEL.profile, or MODEL_vs_OTHER.profile)")
+    p.add_argument("--no-plot", action="store_true", help="write no plot files")
     add_device(p)
     p.set_defaults(func=cmd_profile)
 
