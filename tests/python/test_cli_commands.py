@@ -8,8 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sparsebyte.models.export import export_onnx
 from tiny_model import INPUT_SHAPE, tiny_net
+
+from sparsebyte.models.export import export_onnx
 
 COMMANDS = ["convert", "info", "run", "check", "profile", "bench", "demo"]
 
@@ -61,6 +62,7 @@ def test_convert_torch_callable(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     x = np.random.default_rng(0).standard_normal(INPUT_SHAPE, dtype=np.float32)
     import torch
+
     from sparsebyte import Model
 
     with torch.no_grad():
@@ -135,15 +137,17 @@ def test_check_passes_and_fails(tiny_files: dict[str, Path], tmp_path: Path) -> 
     assert pt.returncode == 0, pt.stdout + pt.stderr
 
 
-def test_profile_table_and_json(tiny_files: dict[str, Path]) -> None:
-    result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--repeat", "2")
+def test_profile_table_and_json(tiny_files: dict[str, Path], tmp_path: Path) -> None:
+    result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--repeat", "2", "--plot", tmp_path / "p")
     assert result.returncode == 0, result.stderr
-    assert "CONV_SPARSE" in result.stdout and "total" in result.stdout
-    result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--json")
+    assert "CONV_SPARSE" in result.stdout and "total" in result.stdout and "latency median" in result.stdout
+    assert (tmp_path / "p.png").is_file() and (tmp_path / "p.html").is_file()
+    result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--json", "--no-plot")
     import json
 
-    rows = json.loads(result.stdout)
-    assert {"name", "op", "kernel", "time_ms", "macs", "dense_macs"} <= set(rows[0])
+    profile = json.loads(result.stdout)
+    assert profile["device"] == "host" and profile["metric"] == "ms"
+    assert {"name", "op", "kernel", "time_ms", "macs", "dense_macs", "sparsity"} <= set(profile["rows"][0])
 
 
 def test_bench_against_onnxruntime(tiny_files: dict[str, Path]) -> None:
@@ -156,9 +160,9 @@ def test_run_and_profile_under_qemu(tiny_files: dict[str, Path]) -> None:
     result = sparsebyte("run", tiny_files["tiny_sparse.sbn"], "--device", "qemu")
     assert result.returncode == 0, result.stderr
     assert "output: shape [1, 10]" in result.stdout and "qemu-aarch64" in result.stdout
-    result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--device", "qemu")
+    result = sparsebyte("profile", tiny_files["tiny_sparse.sbn"], "--device", "qemu", "--no-plot")
     assert result.returncode == 0, result.stderr
-    assert "CONV_SPARSE" in result.stdout and "emulated" in result.stderr
+    assert "CONV_SPARSE" in result.stdout and "insns" in result.stdout and "emulated" in result.stderr
 
 
 def test_demo_end_to_end_on_the_host(tmp_path: Path) -> None:
