@@ -322,7 +322,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    return run_demo(Path(args.out), qemu=not args.no_qemu)
+    return run_demo(Path(args.out), qemu=not args.no_qemu, wasm=not args.no_wasm)
 
 
 # ---- parser ----
@@ -424,10 +424,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="MobileNetV2 end to end: convert, prune, run, check, classify a photo",
                        description="Build MobileNetV2 with ImageNet weights, convert it dense and 50%% group-sparse, "
-                                   "run both on the host and under qemu-aarch64, check against PyTorch, classify a "
-                                   "real photo, print errors, latencies and sizes.")
+                                   "run both on the host, under qemu-aarch64 and in WebAssembly under node, check "
+                                   "against PyTorch, classify a real photo, print errors, latencies and sizes.")
     p.add_argument("--out", default="out/demo", help="directory for the ONNX and .sbn files (default out/demo)")
     p.add_argument("--no-qemu", action="store_true", help="skip the qemu-aarch64 runs")
+    p.add_argument("--no-wasm", action="store_true",
+                   help="skip the WebAssembly runs in node (web/dist, built with web/build.sh when missing)")
     p.set_defaults(func=cmd_demo)
     return parser
 

@@ -1,21 +1,44 @@
 """`sparsebyte demo`: MobileNetV2 (real ImageNet weights) end to end.
 
 Exports ONNX, converts dense and 50% group-sparse (one-shot prune_groups, G=4, no fine-tuning), runs both on the
-host and under qemu-aarch64, checks the logits against PyTorch, classifies a real photo (chelsea the cat), and
-prints errors, latencies and file sizes. Exit status 1 when an error exceeds the tolerance."""
+host, under qemu-aarch64 and in WebAssembly under node (web/dist, built with web/build.sh when missing), checks the
+logits against PyTorch (and the wasm logits against the host engine), classifies a real photo (chelsea the cat),
+and prints errors, latencies and file sizes. Exit status 1 when an error exceeds the tolerance."""
 
 from __future__ import annotations
 
 import copy
+import json
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-TOLERANCE = 1e-4  # max abs error of the logits vs PyTorch
+TOLERANCE = 1e-4  # max abs error of the logits vs PyTorch (and of the wasm logits vs the host engine)
+REPO = Path(__file__).resolve().parents[2]
+WEB = REPO / "web"
+# warm-up 3, median of 10 runs of the model in node, on the photo (raw little-endian float32 file)
+NODE_TIMING = """
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+const [api, modelPath, inputPath] = process.argv.slice(1);
+const { loadModel } = await import(pathToFileURL(api).href);
+const model = await loadModel(modelPath);
+const b = readFileSync(inputPath);
+const input = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+for (let i = 0; i < 3; i++) model.run([input]);
+const times = [];
+for (let i = 0; i < 10; i++) { const t = performance.now(); model.run([input]); times.push(performance.now() - t); }
+times.sort((x, y) => x - y);
+console.log(JSON.stringify({ backend: model.backend, median_ms: (times[4] + times[5]) / 2 }));
+model.free();
+"""
 
 
 def _log(message: str) -> None:
@@ -29,7 +52,77 @@ def _torch_logits(model: Any, x: np.ndarray) -> np.ndarray:
         return model(torch.from_numpy(x)).numpy()
 
 
-def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4) -> int:
+def wasm_unavailable() -> str | None:
+    """Why the wasm step cannot run here (None: it can): no web/ sources, no node, or no dist and no emcc."""
+    if not (WEB / "tools" / "run-model.mjs").is_file():
+        return f"no web/ sources next to the package ({WEB}): the wasm step needs a source checkout"
+    if shutil.which("node") is None:
+        return "node not found (the wasm engine runs in node >= 18): apt-get install -y nodejs"
+    built = all((WEB / "dist" / f"sparsebyte.{ext}").is_file() for ext in ("js", "wasm"))
+    if not built and shutil.which("emcc") is None:
+        return "web/dist is not built and emcc is not installed: apt-get install -y emscripten, then web/build.sh"
+    return None
+
+
+def build_wasm() -> None:
+    """web/build.sh (incremental make): builds web/dist/sparsebyte.{js,wasm} when missing or stale."""
+    result = subprocess.run(["sh", str(WEB / "build.sh")], cwd=REPO, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"web/build.sh failed:\n{(result.stderr or result.stdout)[-2000:]}")
+
+
+def run_wasm(sbn: Path, x: np.ndarray, work: Path) -> tuple[np.ndarray, str, float]:
+    """(logits, backend, median ms) of `sbn` on `x` in node: outputs through web/tools/run-model.mjs, the latency
+    from a warm timing loop over the same ES-module API."""
+    input_path = work / f"{sbn.stem}.input.f32"
+    input_path.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
+    prefix = work / f"{sbn.stem}.out"
+    run = subprocess.run(["node", str(WEB / "tools" / "run-model.mjs"), str(sbn), str(prefix), str(input_path)],
+                         capture_output=True, text=True, timeout=600)
+    if run.returncode != 0:
+        raise RuntimeError(f"node run-model.mjs {sbn.name}: {run.stderr.strip()}")
+    logits = np.fromfile(f"{prefix}.0.f32", dtype="<f4").reshape(1, -1)
+    timing = subprocess.run(["node", "--input-type=module", "-e", NODE_TIMING, str(WEB / "src" / "index.js"), str(sbn),
+                             str(input_path)], capture_output=True, text=True, timeout=600)
+    if timing.returncode != 0:
+        raise RuntimeError(f"node timing of {sbn.name}: {timing.stderr.strip()}")
+    result = json.loads(timing.stdout)
+    return logits, str(result["backend"]), float(result["median_ms"])
+
+
+def wasm_step(files: dict[str, Path], engines: dict[str, Any], photo: np.ndarray) -> tuple[bool, dict[str, float]]:
+    """Dense and sparse in node: logits vs the host engine on the photo, top-1, node latency. (ok, {name: ms})."""
+    from .images import top_k
+
+    print("\n== WebAssembly (SIMD128) in node: logits vs the host engine on the photo ==")
+    reason = wasm_unavailable()
+    if reason:
+        print(f"  skipped: {reason}")
+        return True, {}
+    ok, latency = True, {}
+    try:
+        build_wasm()
+    except RuntimeError as e:
+        print(f"  not run: {e}")
+        return False, {}
+    with tempfile.TemporaryDirectory(prefix="sparsebyte-demo-wasm-") as tmp:
+        for name, engine in engines.items():
+            try:
+                logits, backend, ms = run_wasm(files[f"{name}.sbn"], photo, Path(tmp))
+            except (RuntimeError, ValueError, OSError) as e:
+                print(f"{name:>6} wasm: not run: {e}")
+                ok = False
+                continue
+            err = float(np.abs(logits - engine.run(photo)).max())
+            good = err <= TOLERANCE
+            ok &= good
+            latency[name] = ms
+            print(f"{name:>6} wasm ({backend}): {err:.2e}  top-1 {top_k(logits[0], 1)[0][1]}  node {ms:.2f} ms  "
+                  f"{'OK' if good else 'FAIL'}")
+    return ok, latency
+
+
+def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4, wasm: bool = True) -> int:
     import torch
 
     from .bench import median_ms, onnxruntime_session, run_onnx
@@ -102,6 +195,11 @@ def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4
             print(f"{name:>6} qemu-aarch64 ({report.get('backend', '?')}): {err:.2e}  top-1 {label}  "
                   f"{'OK' if good else 'FAIL'}")
 
+    wasm_latency: dict[str, float] = {}
+    if wasm:
+        wasm_ok, wasm_latency = wasm_step(files, engines, photo)
+        ok &= wasm_ok
+
     print("\n== host latency, 1 thread, median of 10 ==")
     session = onnxruntime_session(files["dense.onnx"], threads=1)
     feed = {session.get_inputs()[0].name: photo}
@@ -110,6 +208,11 @@ def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4
     for name, ms in latency.items():
         print(f"{'engine ' + name if name in engines else name:>18}: {ms:8.2f} ms")
     print(f"{'sparse speed-up':>18}: {latency['dense'] / latency['sparse']:.2f}x over engine dense")
+    if len(wasm_latency) == 2:
+        print("\n== node (wasm SIMD128, 1 thread) latency, median of 10 ==")
+        for name, ms in wasm_latency.items():
+            print(f"{'wasm ' + name:>18}: {ms:8.2f} ms")
+        print(f"{'sparse speed-up':>18}: {wasm_latency['dense'] / wasm_latency['sparse']:.2f}x over wasm dense")
 
     print("\n== sizes ==")
     for key, path in files.items():

@@ -165,10 +165,26 @@ def test_run_and_profile_under_qemu(tiny_files: dict[str, Path]) -> None:
     assert "CONV_SPARSE" in result.stdout and "insns" in result.stdout and "emulated" in result.stderr
 
 
-def test_demo_end_to_end_on_the_host(tmp_path: Path) -> None:
+def test_demo_end_to_end_on_the_host_and_in_node(tmp_path: Path) -> None:
     result = sparsebyte("demo", "--out", tmp_path, "--no-qemu")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dense: Egyptian cat" in result.stdout  # the real weights classify the real photo
     assert "demo passed" in result.stdout and "onnxruntime" in result.stdout
     sizes = {name: (tmp_path / f"mobilenet_v2_{name}.sbn").stat().st_size for name in ("dense", "sparse")}
     assert sizes["sparse"] < 0.7 * sizes["dense"]
+    # WebAssembly in node (web/dist, built by the demo when missing): same top-1, logits within the tolerance
+    wasm = {line.split()[0]: line for line in result.stdout.splitlines() if " wasm (wasm-simd128): " in line}
+    assert set(wasm) == {"dense", "sparse"}, result.stdout
+    assert "top-1 Egyptian cat" in wasm["dense"] and all(line.endswith("OK") for line in wasm.values())
+    assert "wasm sparse:" in result.stdout and "over wasm dense" in result.stdout
+
+
+def test_demo_wasm_switch_and_skip_reason(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from sparsebyte.cli import build_parser
+    from sparsebyte.demo import wasm_unavailable
+
+    assert build_parser().parse_args(["demo", "--no-wasm"]).no_wasm
+    assert not build_parser().parse_args(["demo"]).no_wasm
+    assert wasm_unavailable() is None  # node and web/ are here: the step runs (test above)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no node on PATH
+    assert "node not found" in (wasm_unavailable() or "")
