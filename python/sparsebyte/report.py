@@ -161,10 +161,9 @@ def format_compare(a: Profile, b: Profile) -> str:
     metric = a.metric if a.metric == b.metric else "ms"
     a.metric = b.metric = metric
     unit = cost_header(metric)
-    la, lb = _short(a.label, 14), _short(b.label, 14)
-    lines = [f"{'node':<36} {'op':<12} {la + ' ' + unit:>18} {lb + ' ' + unit:>18} {'ratio':>6} "
-             f"{'sparse':>6} {'sparse':>6}  kernels",
-             f"{'':<36} {'':<12} {'':>18} {'':>18} {'b/a':>6} {la[:6]:>6} {lb[:6]:>6}"]
+    lines = [f"a = {a.model} ({a.device}), b = {b.model} ({b.device})",
+             f"{'node':<36} {'op':<12} {'a ' + unit:>14} {'b ' + unit:>14} {'b/a':>6} {'a sp.':>6} {'b sp.':>6}"
+             "  kernels"]
     for ra, rb in pair_rows(a, b):
         ref = ra or rb
         assert ref is not None
@@ -172,12 +171,12 @@ def format_compare(a: Profile, b: Profile) -> str:
         ratio = f"{cb / ca:.2f}" if ca and cb is not None else "-"
         kernels = " | ".join(dict.fromkeys(r.kernel for r in (ra, rb) if r))
         lines.append(f"{_short(ref.name, 36):<36} {ref.op[:12]:<12} "
-                     f"{_fmt_cost(ca, metric) if ca is not None else '-':>18} "
-                     f"{_fmt_cost(cb, metric) if cb is not None else '-':>18} {ratio:>6} "
+                     f"{_fmt_cost(ca, metric) if ca is not None else '-':>14} "
+                     f"{_fmt_cost(cb, metric) if cb is not None else '-':>14} {ratio:>6} "
                      f"{_fmt_sparsity(ra.sparsity if ra else None):>6} {_fmt_sparsity(rb.sparsity if rb else None):>6}"
                      f"  {kernels}")
     ta, tb = a.total_cost, b.total_cost
-    lines.append(f"{'total':<36} {'':<12} {_fmt_cost(ta, metric):>18} {_fmt_cost(tb, metric):>18} "
+    lines.append(f"{'total':<36} {'':<12} {_fmt_cost(ta, metric):>14} {_fmt_cost(tb, metric):>14} "
                  f"{(tb / ta if ta else 0):>6.2f}")
     lines += [f"a: {summary(a)}", f"b: {summary(b)}"]
     if ta and tb:

@@ -88,7 +88,7 @@ def layout(profiles: list[Profile]) -> tuple[int, int, list[Rect | Text]]:
         ref = next(r for r in pair if r is not None)
         if j % 2 == 0:
             shapes.insert(1, Rect(0, TOP + j * ROW, width, ROW, "#f4f4f4"))
-        shapes.append(Text(NAME_WIDTH - 8, TOP + j * ROW + 13, f"{_short(ref.name)} {ref.op}", anchor="end"))
+        shapes.append(Text(NAME_WIDTH - 8, TOP + j * ROW + 13, f"{_short(ref.name, 32)} {ref.op[:12]}", anchor="end"))
     return width, height, shapes
 
 

@@ -61,7 +61,8 @@ def test_profile_compare_prints_both_and_writes_the_plots(models: dict[str, Path
                         "--plot", tmp_path / "cmp")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "tiny_sparse insns" in lines[0] and "tiny insns" in lines[0]
+    assert "a = " in lines[0] and lines[0].count("tiny_sparse.sbn") == 1 and "tiny.sbn (qemu)" in lines[0]
+    assert "a insns" in lines[1] and "b insns" in lines[1]
     pw = next(line for line in lines if line.startswith("/pw/pw.0/Conv"))
     assert "50%" in pw and "spmm" in pw and "gemm" in pw
     assert "tiny_sparse needs" in lines[-1] and "fewer instructions than tiny" in lines[-1]
