@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch import nn
+
 from sparsebyte.converters import convert
 from sparsebyte.models.mobilenet_v2 import ConvBNReLU, InvertedResidual
-from torch import nn
 
 
 def group_prune_(module: nn.Module, g: int, density: float, seed: int) -> None:

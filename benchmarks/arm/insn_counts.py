@@ -120,6 +120,7 @@ def main() -> int:
     ns = parser.parse_args()
 
     import torch
+
     from sparsebyte.converters import convert
     from sparsebyte.models.registry import INPUT_SHAPES
     from sparsebyte.models.registry import build as build_model

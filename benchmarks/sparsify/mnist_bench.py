@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import torch
+
 from sparsebyte.sparsify.api import Options, sparsify
 from sparsebyte.sparsify.masks import Pattern, nm_for_sparsity
 from sparsebyte.sparsify.mnist import MnistNet, accuracy, load_mnist

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from PIL import Image
+
 from sparsebyte.images import preprocess
 from sparsebyte.models.mobilenet_v2 import mobilenet_v2
 from sparsebyte.sparsify.api import Options, sparsify

@@ -19,6 +19,7 @@ from pathlib import Path
 
 def make_model(work: Path, sparsity: float) -> Path:
     import torch
+
     from sparsebyte.converters import convert
     from sparsebyte.models.registry import INPUT_SHAPES, build
     from sparsebyte.prune import prune_groups

@@ -20,6 +20,7 @@ import numpy as np
 import onnx
 import torch
 from onnx import numpy_helper
+
 from sparsebyte.converters import convert
 from sparsebyte.models.export import export_onnx
 from sparsebyte.models.registry import INPUT_SHAPES, build

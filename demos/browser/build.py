@@ -17,6 +17,7 @@ from pathlib import Path
 
 import torch
 from PIL import Image
+
 from sparsebyte.converters import convert
 from sparsebyte.images import imagenet_labels, sample_photo
 from sparsebyte.models.mobilenet_v2 import mobilenet_v2

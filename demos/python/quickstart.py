@@ -10,9 +10,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-import sparsebyte
 import torch
 from PIL import Image
+
+import sparsebyte
 from sparsebyte.converters import convert
 from sparsebyte.images import preprocess, sample_photo, top_k
 from sparsebyte.models.mobilenet_v2 import mobilenet_v2

@@ -9,6 +9,7 @@ import pytest
 from onnx_helpers import run_ort
 from op_cases import CASES, Case, convert_kwargs
 from sbn_numpy import SbnFile
+
 from sparsebyte.converters import build_graph, convert
 
 

@@ -10,6 +10,7 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 from onnx_helpers import model, node, rand
+
 from sparsebyte.converters import ConversionError, convert
 
 RNG = np.random.default_rng(0)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from onnx_mutate import mutate
 from op_cases import CASES
+
 from sparsebyte.converters import ConversionError, convert
 
 

@@ -17,6 +17,7 @@ import pytest
 from onnx import TensorProto, helper, numpy_helper
 from onnx_helpers import model, node, rand, sparse_weight
 from op_cases import CASES
+
 from sparsebyte.converters import ConversionError, convert
 from sparsebyte.sbnfile import read_model
 

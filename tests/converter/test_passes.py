@@ -7,6 +7,7 @@ import numpy as np
 import onnx
 from onnx_helpers import model, node, rand, run_ort
 from sbn_numpy import SbnFile
+
 from sparsebyte.converters import build_graph, convert
 
 RNG = np.random.default_rng(42)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from onnx_helpers import model, node, rand, sparse_weight
 from sbn_numpy import SbnFile, unpack_dense
+
 from sparsebyte.converters import convert
 from sparsebyte.converters.passes.sparsify import choose_group, group_compute, group_mask, pack, unpack
 

@@ -11,6 +11,7 @@ import torch
 from model_zoo import tiny_net
 from onnx_helpers import model, node, rand, run_ort
 from sbn_numpy import SbnFile
+
 from sparsebyte.converters import convert
 from sparsebyte.converters.torch_import import export_torch
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
 from sparsebyte.converters import convert
 from sparsebyte.images import sample_inputs
 from sparsebyte.models.registry import build

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mobilenet_cases import ATOL, Converted, inputs, torch_logits
+
 from sparsebyte import Model
 
 CASES = [(model, sparsity, group) for model in ("mobilenet_v1", "mobilenet_v2")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from mobilenet_cases import ATOL, Converted, inputs, torch_logits
+
 from sparsebyte.qemu import run_qemu
 
 CASES = [("mobilenet_v1", 0.0, 4), ("mobilenet_v1", 0.5, 4), ("mobilenet_v1", 0.7, 1), ("mobilenet_v1", 0.9, 4),

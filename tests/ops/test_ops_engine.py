@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sparsebyte
 from onnx_helpers import run_ort
 from op_cases import CASES, Case, convert_kwargs
+
+import sparsebyte
 from sparsebyte.converters import convert
 
 # Known engine bugs (reported to the engine owners); strict, so a fix turns these into failures to remove.

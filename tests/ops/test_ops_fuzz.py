@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import sparsebyte
 from onnx_mutate import mutate
 from op_cases import CASES
+
+import sparsebyte
 from sparsebyte.converters import ConversionError, convert
 
 

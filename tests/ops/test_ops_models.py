@@ -6,10 +6,11 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
-import sparsebyte
 import torch
 from model_zoo import tiny_net
 from onnx_helpers import run_ort
+
+import sparsebyte
 from sparsebyte.converters import convert
 from sparsebyte.converters.torch_import import export_torch
 

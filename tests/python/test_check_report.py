@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from tiny_model import tiny_net
+
 from sparsebyte.check import check, make_inputs
 from sparsebyte.runtime import TensorInfo
-from tiny_model import tiny_net
 
 
 @pytest.mark.parametrize("reference", ["tiny.onnx", "tiny.pt", "module"])

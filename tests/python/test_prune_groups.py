@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 import torch
-from sparsebyte.prune import group_mask, mask_sparsity, prunable_layers, prune_groups
 from tiny_model import tiny_net
 from torch import nn
+
+from sparsebyte.prune import group_mask, mask_sparsity, prunable_layers, prune_groups
 
 
 def groups_share_masks(mask: torch.Tensor, group: int) -> bool:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 from sparsebyte import Model
 from sparsebyte.qemu import QemuError, run_qemu
 

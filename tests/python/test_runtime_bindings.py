@@ -11,9 +11,10 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 import pytest
+from tiny_model import INPUT_SHAPE
+
 import sparsebyte
 from sparsebyte import ArgumentError, FileError, FormatError, Model, SparsebyteError, VersionError
-from tiny_model import INPUT_SHAPE
 
 
 def onnx_run(path: Path, x: np.ndarray) -> np.ndarray:

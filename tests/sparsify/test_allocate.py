@@ -1,9 +1,10 @@
 import pytest
 import torch
+from tiny_models import coupling_net
+
 from sparsebyte.sparsify.allocate import allocate, find_layers
 from sparsebyte.sparsify.masks import Pattern, make_mask
 from sparsebyte.sparsify.mnist import MnistNet, accuracy, load_mnist
-from tiny_models import coupling_net
 
 EXAMPLE = torch.zeros(1, 3, 8, 8)
 

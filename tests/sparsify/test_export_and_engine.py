@@ -6,13 +6,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tiny_models import coupling_net, plain_net
+
 from sparsebyte.converters import convert
 from sparsebyte.runtime import Model
 from sparsebyte.sparsify.api import Options, sparsify
 from sparsebyte.sparsify.cli import main
 from sparsebyte.sparsify.export import apply_masks, load_masks
 from sparsebyte.sparsify.masks import Pattern
-from tiny_models import coupling_net, plain_net
 
 
 @pytest.mark.parametrize("build", [plain_net, coupling_net])

@@ -1,6 +1,7 @@
 import pytest
 import tiny_models  # noqa: F401  (one thread, the shared tiny models)
 import torch
+
 from sparsebyte.sparsify.masks import Pattern, follows_pattern, make_mask, nm_for_sparsity, pair_scores
 
 

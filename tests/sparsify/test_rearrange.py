@@ -1,9 +1,10 @@
 import torch
+from tiny_models import coupling_net, plain_net
+from torch import nn
+
 from sparsebyte.sparsify.channels import analyze
 from sparsebyte.sparsify.masks import Pattern, make_mask
 from sparsebyte.sparsify.rearrange import find_permutation, rearrange
-from tiny_models import coupling_net, plain_net
-from torch import nn
 
 
 def test_channel_spaces_of_add_concat_and_mul() -> None:

@@ -2,12 +2,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_models import plain_net
+
 from sparsebyte.sparsify.api import Options, sparsify
 from sparsebyte.sparsify.masked import MaskedModel
 from sparsebyte.sparsify.masks import Pattern, follows_pattern
 from sparsebyte.sparsify.schedule import Schedule, cubic
 from sparsebyte.sparsify.train import TrainConfig
-from tiny_models import plain_net
 
 EXAMPLE = torch.zeros(1, 3, 8, 8)
 

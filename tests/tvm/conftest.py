@@ -36,6 +36,7 @@ def _small_net():
 def small_model(request, tmp_path_factory) -> Path:
     """A 28x28-input net (planes 14, 7, 4) as .sbn: dense (stem conv + 1x1 GEMMs), or pruned 50% into groups of G."""
     import torch
+
     from sparsebyte.converters import convert
     from sparsebyte.prune import prune_groups
 

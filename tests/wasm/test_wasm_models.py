@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import sparsebyte
 from wasm_models import MOBILENET_INPUT_SHAPE, SMALL_INPUT_SHAPE, write_mobilenet_v2
 from wasm_support import WEB
+
+import sparsebyte
 
 RUNNER = WEB / "tools" / "run-model.mjs"
 

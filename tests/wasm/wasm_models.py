@@ -11,9 +11,10 @@ import copy
 from pathlib import Path
 
 import torch
+from torch import nn
+
 from sparsebyte.converters import convert
 from sparsebyte.prune import prune_groups
-from torch import nn
 
 SMALL_INPUT_SHAPE = (1, 3, 37, 29)  # odd sizes: border pixels and every pixel-tile remainder
 MOBILENET_INPUT_SHAPE = (1, 3, 224, 224)
