@@ -453,6 +453,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if getattr(args, "threads", 1) < 1:
         parser.error("--threads must be >= 1")
+    if getattr(args, "repeat", 1) < 1 or getattr(args, "warmup", 0) < 0:
+        parser.error("--repeat must be >= 1 and --warmup >= 0")
     try:
         return int(args.func(args) or 0)
     except CliError as e:

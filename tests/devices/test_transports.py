@@ -92,6 +92,11 @@ def test_missing_adb_is_a_clear_error(models: dict[str, Path], tmp_path: Path) -
     assert result.returncode == 2 and "`adb` not found on PATH" in result.stderr
 
 
+def test_bad_repeat_is_a_usage_error(models: dict[str, Path]) -> None:
+    result = sparsebyte("profile", models["tiny"], "--device", "qemu", "--warmup", "-1")
+    assert result.returncode == 2 and "--warmup >= 0" in result.stderr
+
+
 @pytest.mark.parametrize("spec", ["phone", "ssh:", "ssh:pi@host:port", "adb:"])
 def test_bad_device_specs(models: dict[str, Path], spec: str) -> None:
     result = sparsebyte("run", models["tiny"], "--device", spec)
