@@ -332,6 +332,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    # Parsed by sparsebyte.sparsify.cli (main() hands it the arguments); listed here for --help.
+    sub.add_parser("sparsify", help="prune a PyTorch model into the group-sparse pattern, fine-tune, export",
+                   add_help=False)
+
     p = sub.add_parser("convert", help="convert an ONNX model or a PyTorch module to .sbn",
                        description="Convert an ONNX model (or a torch.nn.Module via --torch) to .sbn and print the "
                                    "per-layer report (sparsity, group size, dense or sparse choice).")
@@ -449,6 +453,11 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["sparsify"]:  # the training side has its own parser (and imports torch)
+        from .sparsify.cli import main as sparsify_main
+
+        return sparsify_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "threads", 1) < 1:

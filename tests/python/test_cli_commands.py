@@ -12,7 +12,7 @@ from tiny_model import INPUT_SHAPE, tiny_net
 
 from sparsebyte.models.export import export_onnx
 
-COMMANDS = ["convert", "info", "run", "check", "profile", "bench", "demo"]
+COMMANDS = ["sparsify", "convert", "info", "run", "check", "profile", "bench", "demo"]
 
 
 def sparsebyte(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
