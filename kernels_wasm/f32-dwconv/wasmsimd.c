@@ -1,6 +1,6 @@
-/* f32-dwconv on WASM SIMD128: each channel is a one-lane direct conv (common/direct_conv.h), 4 output pixels per
- * vector; 3x3 and 5x5 kernels are specialised so the tap loops unroll. The stride params of the list only steer
- * dispatch: every kernel here handles any stride (strides other than 1 and 2 take the per-pixel path). */
+/* f32-dwconv on WASM SIMD128. 3x3 and 5x5 kernels with stride 1 or 2 go through a zero-padded row ring (dwconv_fast,
+ * 2 output rows x 4 pixels per step, no edge cases inside); everything else is a one-lane direct conv per channel
+ * (common/direct_conv.h). The stride params of the list only steer dispatch: every kernel here handles any shape. */
 #include "kernels_wasm/common/direct_conv.h"
 
 #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
@@ -20,69 +20,106 @@ SB_WASM_INLINE void dwconv(const size_t KH, const size_t KW, const sb_conv_shape
   }
 }
 
-/* K x K, stride S (1 or 2), no dilation: the channel's K*K weights stay in registers; rows whose window lies fully
- * inside the input take the vector loop, the others (top/bottom border) the generic core. */
+/* K x K depthwise, stride S (1 or 2), no dilation, through a zero-padded row ring: each input row the pass needs is
+ * copied once per channel into a slot whose left/right padding stays zero, and rows above/below the input point at a
+ * zero row, so the inner loop has no edge cases. R output rows per pass share the loaded input rows. The ring lives
+ * on the stack; planes wider than it fall back to the generic core. */
+#define SB_DW_RING 8          /* slots; a pass needs S*(R-1)+K <= 8 rows */
+#define SB_DW_RING_FLOATS 4096
+#ifndef SB_DW_ROWS
+#define SB_DW_ROWS(S) ((S) == 1 ? 2 : 1)
+#endif /* 16 KiB of slots, plus one zero row */
+
+/* One pass: output rows [oy, oy + R) of a channel, x over whole vectors (the slots are wide enough). */
+SB_WASM_INLINE void dw_pass(const size_t K, const size_t S, const size_t R, const float* const* rows, const v128_t* w,
+                            v128_t vb, float* out, size_t out_w, const sb_activation* act) {
+  for (size_t ox = 0; ox < out_w; ox += 4) {
+    v128_t acc[4];
+    for (size_t r = 0; r < R; r++) acc[r] = vb;
+    for (size_t i = 0; i < S * (R - 1) + K; i++) {
+      const float* p = rows[i] + ox * S;
+      for (size_t kx = 0; kx < K; kx++) {
+        const v128_t x = S == 1 ? wasm_v128_load(p + kx)
+                                : wasm_i32x4_shuffle(wasm_v128_load(p + kx), wasm_v128_load(p + kx + 4), 0, 2, 4, 6);
+        for (size_t r = 0; r < R; r++) {
+          /* input row i feeds output row r through tap row ky = i - r*S */
+          if (i >= r * S && i - r * S < K) acc[r] = wasm_f32x4_add(acc[r], wasm_f32x4_mul(w[(i - r * S) * K + kx], x));
+        }
+      }
+    }
+    for (size_t r = 0; r < R; r++) {
+      const v128_t y = sb_wasm_activate(act, acc[r]);
+      float* o = out + r * out_w + ox;
+      if (ox + 4 <= out_w) {
+        wasm_v128_store(o, y);
+      } else {
+        switch (out_w - ox) {
+          case 3: wasm_v128_store64_lane(o, y, 0); wasm_v128_store32_lane(o + 2, y, 2); break;
+          case 2: wasm_v128_store64_lane(o, y, 0); break;
+          default: wasm_v128_store32_lane(o, y, 0); break;
+        }
+      }
+    }
+  }
+}
+
 SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_shape* s, const float* weights,
                                 const float* bias, const float* input, float* output, const sb_activation* act,
                                 size_t oy_begin, size_t oy_end) {
-  if (s->stride_w != (int32_t)S || s->stride_h != (int32_t)S || s->dil_h != 1 || s->dil_w != 1 || s->kh != (int32_t)K ||
-      s->kw != (int32_t)K) {
+  const size_t in_h = (size_t)s->in_h, in_w = (size_t)s->in_w, out_w = (size_t)s->out_w;
+  const size_t pad_left = s->pad_left > 0 ? (size_t)s->pad_left : 0;
+  /* Slot width: the last (possibly partial) vector reads up to ((W4 - 4) * S + K - 1 + 4 * S - 1) inclusive. */
+  const size_t w4 = (out_w + 3) & ~(size_t)3;
+  const size_t width = ((w4 - 4) * S + K - 1 + 4 * S + 3) & ~(size_t)3;
+  if (s->stride_w != (int32_t)S || s->stride_h != (int32_t)S || s->dil_h != 1 || s->dil_w != 1 ||
+      s->kh != (int32_t)K || s->kw != (int32_t)K || s->pad_left < 0 || s->pad_top < 0 || pad_left >= width ||
+      out_w == 0 || width * SB_DW_RING > SB_DW_RING_FLOATS) {
     dwconv((size_t)s->kh, (size_t)s->kw, s, weights, bias, input, output, act, oy_begin, oy_end);
     return;
   }
-  const size_t in_h = (size_t)s->in_h, in_w = (size_t)s->in_w, out_w = (size_t)s->out_w;
+  float ring[SB_DW_RING_FLOATS + 512] __attribute__((aligned(16)));
+  float* zero_row = ring + SB_DW_RING * width;
+  for (size_t i = 0; i < (SB_DW_RING + 1) * width; i++) ring[i] = 0.0f;
+  const size_t copy_w = in_w < width - pad_left ? in_w : width - pad_left; /* columns past the slot are never read */
   const size_t in_plane = in_h * in_w, out_plane = (size_t)s->out_h * out_w;
-  const int64_t pad_left = s->pad_left;
-  const size_t vx_lo = (size_t)((pad_left + (int64_t)S - 1) / (int64_t)S);
-  const int64_t reach = 3 * (int64_t)S + (int64_t)(K - 1) + (S == 2 ? 1 : 0);
-  const int64_t last_start = (int64_t)in_w - 1 - reach + pad_left;
-  int64_t hi = last_start < 0 ? 0 : last_start / (int64_t)S + 1;
-  if (hi > (int64_t)out_w - 3) hi = (int64_t)out_w - 3;
-  const size_t vx_hi = hi > (int64_t)vx_lo ? (size_t)hi : vx_lo;
+  const size_t RMAX = SB_DW_ROWS(S);
+  const int64_t pad_top = s->pad_top;
   for (size_t c = 0; c < (size_t)s->out_c; c++) {
     const float* wc = weights + c * K * K;
-    const float b = bias != NULL ? bias[c] : 0.0f;
     v128_t w[25];
     for (size_t t = 0; t < K * K; t++) w[t] = wasm_f32x4_splat(wc[t]);
-    const v128_t vb = wasm_f32x4_splat(b);
+    const v128_t vb = wasm_f32x4_splat(bias != NULL ? bias[c] : 0.0f);
     const float* in_c = input + c * in_plane;
     float* out_c = output + c * out_plane;
-    const direct_conv_args a = {.s = s, .input = in_c, .index = NULL, .sources = 1, .weights = wc, .jstride = 0,
-                                .tstride = 1, .lstride = 0, .bias = &b, .output = out_c, .lanes = 1, .act = act};
-    for (size_t oy = oy_begin; oy < oy_end; oy++) {
-      const int64_t iy0 = (int64_t)oy * (int64_t)S - s->pad_top;
-      if (iy0 < 0 || iy0 + (int64_t)K > (int64_t)in_h || vx_hi == vx_lo) {
-        direct_conv_rows(1, K, K, &a, oy, oy + 1);
-        continue;
+    int64_t next_iy = 0; /* rows below next_iy (of this channel) are in the ring already */
+    for (size_t oy = oy_begin; oy < oy_end; oy += RMAX) {
+      const size_t R = oy_end - oy >= RMAX ? RMAX : 1;
+      const int64_t iy_lo = (int64_t)oy * (int64_t)S - pad_top;
+      const size_t nrows = S * ((oy_end - oy < RMAX ? oy_end - oy : RMAX) - 1) + K;
+      const float* rows[SB_DW_RING];
+      if (next_iy < iy_lo) next_iy = iy_lo;
+      for (size_t i = 0; i < nrows; i++) {
+        const int64_t iy = iy_lo + (int64_t)i;
+        if (iy < 0 || iy >= (int64_t)in_h) {
+          rows[i] = zero_row;
+          continue;
+        }
+        float* slot = ring + ((size_t)iy % SB_DW_RING) * width;
+        if (iy >= next_iy) {
+          const float* src = in_c + (size_t)iy * in_w;
+          float* dst = slot + pad_left;
+          size_t x = 0;
+          for (; x + 4 <= copy_w; x += 4) wasm_v128_store(dst + x, wasm_v128_load(src + x));
+          for (; x < copy_w; x++) dst[x] = src[x];
+          next_iy = iy + 1;
+        }
+        rows[i] = slot;
       }
-      float* out_row = out_c + oy * out_w;
-      const float* rows = in_c + (size_t)iy0 * in_w;
-      for (size_t ox = 0; ox < out_w; ox++) {
-        if (ox == vx_lo) {
-          for (; ox < vx_hi; ox += 4) {
-            const float* p0 = rows + ox * S - (size_t)pad_left;
-            v128_t acc = vb;
-            for (size_t ky = 0; ky < K; ky++) {
-              for (size_t kx = 0; kx < K; kx++) {
-                const float* p = p0 + ky * in_w + kx;
-                const v128_t x = S == 1 ? wasm_v128_load(p)
-                                        : wasm_i32x4_shuffle(wasm_v128_load(p), wasm_v128_load(p + 4), 0, 2, 4, 6);
-                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(w[ky * K + kx], x));
-              }
-            }
-            wasm_v128_store(out_row + ox, sb_wasm_activate(act, acc));
-          }
-          if (ox >= out_w) break;
-        }
-        float acc = b; /* border pixel: all K rows are inside, check x only */
-        const int64_t ix0 = (int64_t)(ox * S) - pad_left;
-        for (size_t ky = 0; ky < K; ky++) {
-          for (size_t kx = 0; kx < K; kx++) {
-            const int64_t ix = ix0 + (int64_t)kx;
-            if (ix >= 0 && ix < (int64_t)in_w) acc += wc[ky * K + kx] * rows[ky * in_w + (size_t)ix];
-          }
-        }
-        out_row[ox] = sb_activate(act, acc);
+      float* out = out_c + oy * out_w;
+      if (R == RMAX) {
+        dw_pass(K, S, RMAX, rows, w, vb, out, out_w, act);
+      } else {
+        for (size_t r = 0; r < oy_end - oy; r++) dw_pass(K, S, 1, rows + r * S, w, vb, out + r * out_w, out_w, act);
       }
     }
   }
