@@ -50,6 +50,24 @@ static inline float32x4_t sb_neon_act_general(float32x4_t v, const sb_activation
   }
 }
 
+/* Four consecutive vectors in one ld1/st1 (SIMDe 0.7.4 lacks vst1q_f32_x4; x86 timing does not matter). */
+static inline float32x4x4_t sb_neon_ld4v(const float* p) {
+#if defined(SB_NEON_SIMDE)
+  float32x4x4_t r = {{vld1q_f32(p), vld1q_f32(p + 4), vld1q_f32(p + 8), vld1q_f32(p + 12)}};
+  return r;
+#else
+  return vld1q_f32_x4(p);
+#endif
+}
+
+static inline void sb_neon_st4v(float* p, float32x4x4_t v) {
+#if defined(SB_NEON_SIMDE)
+  for (int i = 0; i < 4; i++) vst1q_f32(p + 4 * i, v.val[i]);
+#else
+  vst1q_f32_x4(p, v);
+#endif
+}
+
 static inline float32x4_t sb_neon_activate(float32x4_t v, const sb_neon_act* a) {
   if (a->clamp_only) return vminq_f32(vmaxq_f32(v, a->lo), a->hi);
   return sb_neon_act_general(v, a->act);

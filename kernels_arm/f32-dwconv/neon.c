@@ -1,7 +1,12 @@
-/* NEON f32-dwconv: depthwise kxk conv, one template (dwconv_channel) specialised for 3x3 and 5x5 at stride 1 and
- * 2, dilation 1. Each output row is vectorised along its width: 8 (then 4) interior pixels per step, the taps read
- * as shifted row vectors (stride 2 deinterleaves with ld2); pixels whose window leaves the row are done singly.
- * Dilated shapes go to the scalar reference. */
+/* NEON f32-dwconv: depthwise kxk conv, specialised for 3x3 and 5x5 at stride 1 and 2, dilation 1.
+ * Main path (dw_padded): each input row a channel needs is copied once into a zero-padded row of a small rolling
+ * stack buffer (K rows plus one zero row for the top/bottom padding), so every output pixel, border included, is
+ * computed by the same fully unrolled vector block: 16 (then 8, 4) pixels per step, taps read as shifted row vectors
+ * (stride 2 deinterleaves with ld2), weight rows in registers; a row's last partial block is redone overlapping the
+ * previous one. Rows too wide for the buffer, or left padding >= K, take the older in-place path (dwconv_channels,
+ * border pixels one by one); dilated shapes go to the scalar reference. */
+#include <string.h>
+
 #include "kernels_arm/common/neon.h"
 
 #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
@@ -97,6 +102,145 @@ static inline __attribute__((always_inline)) void dwconv_channels(const sb_conv_
   }
 }
 
+#define DW_BUF_FLOATS 6144 /* 24 KiB of stack: a band of padded input rows */
+
+/* Padded row width the main path needs (reads up to (out_w - 1) * S + K of a row, ld2 one float more), or 0 when
+ * K rows of it do not fit the band buffer. */
+static inline int dw_padded_width(const sb_conv_shape* s, const int K, const int S) {
+  if (s->pad_left < 0 || s->pad_left >= K || s->stride_h < 1) return 0;
+  const int ow = s->out_w < 4 ? 4 : s->out_w;
+  int w = (ow - 1) * S + K + 1;
+  if (w < s->pad_left + s->in_w) w = s->pad_left + s->in_w;
+  w = (w + 3) & ~3;
+  return (size_t)w * (size_t)(K + s->stride_h) <= DW_BUF_FLOATS ? w : 0;
+}
+
+static inline __attribute__((always_inline)) float32x4_t dw_act(float32x4_t v, const sb_neon_act* na, const int CLAMP) {
+  return CLAMP ? vminq_f32(vmaxq_f32(v, na->lo), na->hi) : sb_neon_activate(v, na);
+}
+
+/* 4V output pixels from padded rows (x = first input column of the block in the buffer). */
+static inline __attribute__((always_inline)) void dw_padded_block(const float* const rows[5], const float32x4_t wt[25],
+                                                                  float32x4_t vb, float* out, const sb_neon_act* na,
+                                                                  int x, const int K, const int S, const int V,
+                                                                  const int CLAMP) {
+  float32x4_t acc[4];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; v++) acc[v] = vb;
+#pragma GCC unroll 5
+  for (int ky = 0; ky < K; ky++) {
+    const float* row = rows[ky] + x;
+#pragma GCC unroll 5
+    for (int kx = 0; kx < K; kx++) {
+      float32x4_t xv[4];
+      if (S == 1 && V == 4) {
+        const float32x4x4_t q = sb_neon_ld4v(row + kx);
+        xv[0] = q.val[0], xv[1] = q.val[1], xv[2] = q.val[2], xv[3] = q.val[3];
+      } else {
+#pragma GCC unroll 4
+        for (int v = 0; v < V; v++) xv[v] = dw_load(row + kx + 4 * S * v, S, kx & 1);
+      }
+#pragma GCC unroll 4
+      for (int v = 0; v < V; v++) acc[v] = vfmaq_f32(acc[v], xv[v], wt[ky * K + kx]);
+    }
+  }
+  if (V == 4) {
+    const float32x4x4_t q = {{dw_act(acc[0], na, CLAMP), dw_act(acc[1], na, CLAMP), dw_act(acc[2], na, CLAMP),
+                              dw_act(acc[3], na, CLAMP)}};
+    sb_neon_st4v(out, q);
+  } else {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; v++) vst1q_f32(out + 4 * v, dw_act(acc[v], na, CLAMP));
+  }
+}
+
+/* Copies the n data columns of a padded buffer row (the pad columns around them are never written and stay zero
+ * from the initial memset). Short rows without loops: gcc would turn a loop into a memcpy call. */
+static inline __attribute__((always_inline)) void dw_fill_row(float* dst, const float* src, int n) {
+  if (n >= 16) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) sb_neon_st4v(dst + i, sb_neon_ld4v(src + i));
+    if (i < n) sb_neon_st4v(dst + n - 16, sb_neon_ld4v(src + n - 16));
+  } else if (n >= 4) {
+    vst1q_f32(dst, vld1q_f32(src));
+    if (n > 8) vst1q_f32(dst + 4, vld1q_f32(src + 4));
+    if (n > 12) vst1q_f32(dst + 8, vld1q_f32(src + 8));
+    vst1q_f32(dst + n - 4, vld1q_f32(src + n - 4));
+  } else {
+    for (int i = 0; i < n; i++) dst[i] = src[i];
+  }
+}
+
+/* One output row from K padded rows. */
+static inline __attribute__((always_inline)) void dw_padded_row(const float* const* in_rows, const float32x4_t wt[25],
+                                                                float32x4_t vb, float* out, int out_w,
+                                                                const sb_neon_act* na, const int K, const int S,
+                                                                const int CLAMP) {
+  const float* rows[5];
+  for (int ky = 0; ky < K; ky++) rows[ky] = in_rows[ky];
+  int ox = 0;
+  for (; ox + 16 <= out_w; ox += 16) dw_padded_block(rows, wt, vb, out + ox, na, ox * S, K, S, 4, CLAMP);
+  if (ox + 8 <= out_w) {
+    dw_padded_block(rows, wt, vb, out + ox, na, ox * S, K, S, 2, CLAMP);
+    ox += 8;
+  }
+  if (ox + 4 <= out_w) {
+    dw_padded_block(rows, wt, vb, out + ox, na, ox * S, K, S, 1, CLAMP);
+    ox += 4;
+  }
+  if (ox < out_w) {
+    if (out_w >= 4) {
+      dw_padded_block(rows, wt, vb, out + out_w - 4, na, (out_w - 4) * S, K, S, 1, CLAMP);
+    } else {
+      float tmp[4];
+      dw_padded_block(rows, wt, vb, tmp, na, 0, K, S, 1, CLAMP);
+      for (; ox < out_w; ox++) out[ox] = tmp[ox];
+    }
+  }
+}
+
+/* Output rows go in bands: the band's input rows are copied into the padded buffer (rows in the top/bottom padding
+ * point at a zero row instead), then every row of the band runs without edge cases. Bands overlap by K - sh input
+ * rows. */
+static inline __attribute__((always_inline)) void dw_padded(const sb_conv_shape* s, const float* weights,
+                                                            const float* bias, const float* input, float* output,
+                                                            const sb_neon_act* na, size_t oy_begin, size_t oy_end,
+                                                            const int wb, const int K, const int S, const int CLAMP) {
+  float buf[DW_BUF_FLOATS];
+  const int sh = s->stride_h, in_h = s->in_h, in_w = s->in_w, out_w = s->out_w;
+  const int band_rows = (DW_BUF_FLOATS / wb - K - 1) / sh + 1; /* output rows per band, >= 1 (one row is zeros) */
+  const int max_out = oy_end - oy_begin < (size_t)band_rows ? (int)(oy_end - oy_begin) : band_rows;
+  const int max_in = (max_out - 1) * sh + K;
+  memset(buf, 0, sizeof(float) * (size_t)(max_in + 1) * (size_t)wb);
+  const float* zero_row = buf + (size_t)max_in * wb;
+  const float* row_ptr[DW_BUF_FLOATS / 8];
+  for (size_t c = 0; c < (size_t)s->out_c; c++) {
+    const float* w = weights + c * K * K;
+    const float32x4_t vb = vdupq_n_f32(bias ? bias[c] : 0.0f);
+    float32x4_t wt[25]; /* taps broadcast: plain fmla, and no lane juggling across the 5-wide rows */
+#pragma GCC unroll 25
+    for (int k = 0; k < K * K; k++) wt[k] = vld1q_dup_f32(w + k);
+    const float* in = input + c * in_h * in_w;
+    float* out_plane = output + c * s->out_h * out_w;
+    for (size_t oy0 = oy_begin; oy0 < oy_end; oy0 += (size_t)band_rows) {
+      const int n_out = oy_end - oy0 < (size_t)band_rows ? (int)(oy_end - oy0) : band_rows;
+      const int iy_first = (int)oy0 * sh - s->pad_top;
+      const int n_in = (n_out - 1) * sh + K;
+      for (int r = 0; r < n_in; r++) {
+        const int iy = iy_first + r;
+        if (iy < 0 || iy >= in_h) {
+          row_ptr[r] = zero_row;
+        } else {
+          dw_fill_row(buf + (size_t)r * wb + s->pad_left, in + (size_t)iy * in_w, in_w);
+          row_ptr[r] = buf + (size_t)r * wb;
+        }
+      }
+      for (int r = 0; r < n_out; r++)
+        dw_padded_row(row_ptr + r * sh, wt, vb, out_plane + (oy0 + r) * out_w, out_w, na, K, S, CLAMP);
+    }
+  }
+}
+
 #define SB_DWCONV_NEON(K, S)                                                                                        \
   void sb_f32_dwconv_ukernel__neon_##K##x##K##s##S(const sb_conv_shape* s, const float* weights, const float* bias, \
                                                    const float* input, float* output, const sb_activation* act,    \
@@ -105,7 +249,15 @@ static inline __attribute__((always_inline)) void dwconv_channels(const sb_conv_
       sb_f32_dwconv_ukernel__scalar(s, weights, bias, input, output, act, oy_begin, oy_end);                       \
       return;                                                                                                      \
     }                                                                                                              \
-    dwconv_channels(s, weights, bias, input, output, act, oy_begin, oy_end, K, S);                                 \
+    const int wb = dw_padded_width(s, K, S);                                                                       \
+    if (oy_begin >= oy_end) return;                                                                                \
+    if (wb == 0) {                                                                                                 \
+      dwconv_channels(s, weights, bias, input, output, act, oy_begin, oy_end, K, S);                               \
+      return;                                                                                                      \
+    }                                                                                                              \
+    const sb_neon_act na = sb_neon_act_init(act);                                                                  \
+    if (na.clamp_only) dw_padded(s, weights, bias, input, output, &na, oy_begin, oy_end, wb, K, S, 1);             \
+    else dw_padded(s, weights, bias, input, output, &na, oy_begin, oy_end, wb, K, S, 0);                           \
   }
 
 SB_DWCONV_NEON(3, 1)
