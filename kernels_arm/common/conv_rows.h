@@ -58,7 +58,7 @@ static inline __attribute__((always_inline)) void conv_rows_pixel(const conv_row
 
 /* V vectors (4V pixels) of one output row starting at ox, all taps inside the row. */
 static inline __attribute__((always_inline)) void conv_rows_block(const conv_rows_args* a, const int G, const int V, const int stride, size_t oy,
-                                   size_t ox, int ky_lo, int ky_hi) {
+                                   size_t ox, int ky_lo, int ky_hi, const int KW) {
   const sb_conv_shape* s = a->s;
   const size_t ks = (size_t)s->kh * s->kw, plane = (size_t)s->in_h * s->in_w;
   float32x4_t acc[8][2];
@@ -73,8 +73,10 @@ static inline __attribute__((always_inline)) void conv_rows_block(const conv_row
     const float* wj = a->wv + j * ks * G;
     for (int ky = ky_lo; ky < ky_hi; ky++) {
       const float* row = in + (size_t)(iy0 + ky) * s->in_w + ix0;
-      const float* wk = wj + (size_t)ky * s->kw * G;
-      for (int kx = 0; kx < s->kw; kx++, wk += G) {
+      const int kw = KW ? KW : s->kw; /* KW: compile-time width (taps unrolled, ld2 shared by kx pairs) */
+      const float* wk = wj + (size_t)ky * kw * G;
+#pragma GCC unroll 3
+      for (int kx = 0; kx < kw; kx++, wk += G) {
         float32x4_t x[2];
 #pragma GCC unroll 2
         for (int v = 0; v < V; v++) x[v] = conv_rows_load(row + kx + 4 * stride * v, stride, kx & 1);
@@ -119,7 +121,8 @@ static inline __attribute__((always_inline)) int conv_rows_supported(const sb_co
   return s->dil_h == 1 && s->dil_w == 1 && (s->stride_w == 1 || s->stride_w == 2) && s->stride_h >= 1;
 }
 
-static inline __attribute__((always_inline)) void conv_rows(const conv_rows_args* a, const int G, const int stride) {
+static inline __attribute__((always_inline)) void conv_rows_kw(const conv_rows_args* a, const int G, const int stride,
+                                                              const int KW) {
   const sb_conv_shape* s = a->s;
   /* Vector blocks of 4 pixels starting at ox need ix0 >= 0 and the last load inside the row: stride 2 reads
    * 8 floats from ix0 + kx (or one before it for odd kx), so 4 pixels read up to ix0 + kw - 1 + 7 - (kw - 1) % 2. */
@@ -134,10 +137,16 @@ static inline __attribute__((always_inline)) void conv_rows(const conv_rows_args
     const int ky_hi = s->in_h - iy0 < s->kh ? s->in_h - iy0 : s->kh;
     size_t ox = 0;
     for (; (int)ox < ox_lo; ox++) conv_rows_pixel(a, G, oy, ox, ky_lo, ky_hi);
-    for (; (int)ox + 4 < ox_hi; ox += 8) conv_rows_block(a, G, 2, stride, oy, ox, ky_lo, ky_hi);
-    for (; (int)ox < ox_hi; ox += 4) conv_rows_block(a, G, 1, stride, oy, ox, ky_lo, ky_hi);
+    for (; (int)ox + 4 < ox_hi; ox += 8) conv_rows_block(a, G, 2, stride, oy, ox, ky_lo, ky_hi, KW);
+    for (; (int)ox < ox_hi; ox += 4) conv_rows_block(a, G, 1, stride, oy, ox, ky_lo, ky_hi, KW);
     for (; (int)ox < s->out_w; ox++) conv_rows_pixel(a, G, oy, ox, ky_lo, ky_hi);
   }
+}
+
+/* 3-wide kernels (the stem and most kxk convs) get their taps unrolled. */
+static inline __attribute__((always_inline)) void conv_rows(const conv_rows_args* a, const int G, const int stride) {
+  if (a->s->kw == 3) conv_rows_kw(a, G, stride, 3);
+  else conv_rows_kw(a, G, stride, 0);
 }
 
 #endif /* SB_KERNELS_ARM_CONV_ROWS_H */
