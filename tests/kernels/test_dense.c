@@ -143,6 +143,9 @@ static const conv_case dwconv_listed[] = {
     {6, 9, 9, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 6},        {7, 7, 7, 7, 3, 3, 1, 1, 0, 0, 0, 0, 1, 7},
     {32, 14, 14, 32, 3, 3, 1, 1, 1, 1, 1, 1, 1, 32},   {3, 5, 19, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 3},
     {4, 8, 8, 4, 7, 7, 1, 1, 3, 3, 3, 3, 1, 4},
+    /* Rows wider than the padded-row stack buffers of the SIMD kernels (their in-place fallback path). */
+    {2, 4, 1501, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},     {2, 5, 1203, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
+    {1, 6, 1100, 1, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},     {1, 7, 999, 1, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},
 };
 
 void test_f32_dwconv(const sb_kernel_entry* e, checker* c, const test_options* opt) {
