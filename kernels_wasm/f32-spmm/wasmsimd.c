@@ -10,10 +10,20 @@
 #include "list.h"
 #undef SB_UKERNEL
 
-/* Pixels [p, p + 4*NV) of group g. G and NV are compile-time constants at every call site. */
-SB_WASM_INLINE void spmm_tile(const size_t G, const size_t NV, const sb_sparse_weights* w, size_t g, size_t lanes,
-                              size_t p, size_t plane_stride, const float* input, float* output,
-                              const sb_activation* act) {
+/* Activation epilogues, chosen once per call so the tile loop carries no switch: none, clip (ReLU/ReLU6: one
+ * pmax + pmin with hoisted bounds), anything else through sb_wasm_activate. */
+enum { SPMM_ACT_NONE, SPMM_ACT_CLIP, SPMM_ACT_OTHER };
+
+SB_WASM_INLINE v128_t spmm_activate(const int mode, const sb_activation* act, v128_t lo, v128_t hi, v128_t x) {
+  if (mode == SPMM_ACT_NONE) return x;
+  if (mode == SPMM_ACT_CLIP) return sb_wasm_clamp(x, lo, hi);
+  return sb_wasm_activate(act, x);
+}
+
+/* Pixels [p, p + 4*NV) of group g. G, NV and mode are compile-time constants at every call site. */
+SB_WASM_INLINE void spmm_tile(const size_t G, const size_t NV, const int mode, const sb_sparse_weights* w, size_t g,
+                              size_t lanes, size_t p, size_t plane_stride, const float* input, float* output,
+                              const sb_activation* act, v128_t lo, v128_t hi) {
   const size_t begin = (size_t)w->group_start[g], end = (size_t)w->group_start[g + 1];
   const size_t wstride = (size_t)w->kernel_size * G;
   const float* vals = w->values + begin * wstride;
@@ -36,7 +46,7 @@ SB_WASM_INLINE void spmm_tile(const size_t G, const size_t NV, const sb_sparse_w
   for (size_t l = 0; l < G; l++) {
     if (l >= lanes) break;
     float* out = output + (g * G + l) * plane_stride + p;
-    for (size_t v = 0; v < NV; v++) wasm_v128_store(out + 4 * v, sb_wasm_activate(act, acc[l][v]));
+    for (size_t v = 0; v < NV; v++) wasm_v128_store(out + 4 * v, spmm_activate(mode, act, lo, hi, acc[l][v]));
   }
 }
 
@@ -71,8 +81,9 @@ SB_WASM_INLINE void spmm_pixel(const size_t G, const sb_sparse_weights* w, size_
  * output channels sweeps them; without blocking each group re-streams the whole input from memory. */
 #define SB_SPMM_BLOCK_FLOATS 16384
 
-SB_WASM_INLINE void spmm(const size_t G, const size_t NV, size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
-                         const float* input, float* output, const sb_activation* act) {
+SB_WASM_INLINE void spmm_mode(const size_t G, const size_t NV, const int mode, size_t pixels, size_t plane_stride,
+                              const sb_sparse_weights* w, const float* input, float* output, const sb_activation* act) {
+  const v128_t lo = wasm_f32x4_splat(act->p0), hi = wasm_f32x4_splat(act->p1);
   const size_t cout = (size_t)w->out_channels, tile = 4 * NV;
   size_t block = SB_SPMM_BLOCK_FLOATS / ((size_t)w->in_channels + 1);
   block = block < tile ? tile : block - block % tile;
@@ -81,11 +92,18 @@ SB_WASM_INLINE void spmm(const size_t G, const size_t NV, size_t pixels, size_t 
     for (size_t g = 0; g < (size_t)w->num_groups; g++) {
       const size_t lanes = cout - g * G < G ? cout - g * G : G;
       size_t p = p0;
-      for (; p + tile <= p_end; p += tile) spmm_tile(G, NV, w, g, lanes, p, plane_stride, input, output, act);
-      for (; p + 4 <= p_end; p += 4) spmm_tile(G, 1, w, g, lanes, p, plane_stride, input, output, act);
+      for (; p + tile <= p_end; p += tile) spmm_tile(G, NV, mode, w, g, lanes, p, plane_stride, input, output, act, lo, hi);
+      for (; p + 4 <= p_end; p += 4) spmm_tile(G, 1, mode, w, g, lanes, p, plane_stride, input, output, act, lo, hi);
       for (; p < p_end; p++) spmm_pixel(G, w, g, lanes, p, plane_stride, input, output, act);
     }
   }
+}
+
+SB_WASM_INLINE void spmm(const size_t G, const size_t NV, size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
+                         const float* input, float* output, const sb_activation* act) {
+  if (act->kind == SB_ACT_NONE) spmm_mode(G, NV, SPMM_ACT_NONE, pixels, plane_stride, w, input, output, act);
+  else if (act->kind == SB_ACT_CLIP) spmm_mode(G, NV, SPMM_ACT_CLIP, pixels, plane_stride, w, input, output, act);
+  else spmm_mode(G, NV, SPMM_ACT_OTHER, pixels, plane_stride, w, input, output, act);
 }
 
 void sb_f32_spmm_ukernel__wasmsimd_g1_32x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
