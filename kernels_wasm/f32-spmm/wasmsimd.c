@@ -43,10 +43,14 @@ SB_WASM_INLINE void spmm_tile(const size_t G, const size_t NV, const int mode, c
     }
     vals += wstride;
   }
+  /* Constant lane indices only (no early exit on lanes): a runtime index would pin acc[][] to the stack and put
+   * G*NV stores in the inner loop. */
+#pragma clang loop unroll(full)
   for (size_t l = 0; l < G; l++) {
-    if (l >= lanes) break;
-    float* out = output + (g * G + l) * plane_stride + p;
-    for (size_t v = 0; v < NV; v++) wasm_v128_store(out + 4 * v, spmm_activate(mode, act, lo, hi, acc[l][v]));
+    if (l < lanes) {
+      float* out = output + (g * G + l) * plane_stride + p;
+      for (size_t v = 0; v < NV; v++) wasm_v128_store(out + 4 * v, spmm_activate(mode, act, lo, hi, acc[l][v]));
+    }
   }
 }
 
