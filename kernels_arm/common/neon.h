@@ -60,6 +60,16 @@ static inline float32x4x4_t sb_neon_ld4v(const float* p) {
 #endif
 }
 
+/* Three consecutive vectors in one ld1. */
+static inline float32x4x3_t sb_neon_ld3v(const float* p) {
+#if defined(SB_NEON_SIMDE)
+  float32x4x3_t r = {{vld1q_f32(p), vld1q_f32(p + 4), vld1q_f32(p + 8)}};
+  return r;
+#else
+  return vld1q_f32_x3(p);
+#endif
+}
+
 static inline void sb_neon_st4v(float* p, float32x4x4_t v) {
 #if defined(SB_NEON_SIMDE)
   for (int i = 0; i < 4; i++) vst1q_f32(p + 4 * i, v.val[i]);

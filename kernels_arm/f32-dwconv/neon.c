@@ -104,12 +104,13 @@ static inline __attribute__((always_inline)) void dwconv_channels(const sb_conv_
 
 #define DW_BUF_FLOATS 6144 /* 24 KiB of stack: a band of padded input rows */
 
-/* Padded row width the main path needs (reads up to (out_w - 1) * S + K of a row, ld2 one float more), or 0 when
- * K rows of it do not fit the band buffer. */
+/* Padded row width the main path needs, or 0 when K rows of it do not fit the band buffer. A row's last block is
+ * ceil(r / 4) vectors for its r remaining pixels, so it reads up to 3 pixels (3 * S columns) past the row, plus K - 1
+ * taps, plus one float for ld2. */
 static inline int dw_padded_width(const sb_conv_shape* s, const int K, const int S) {
   if (s->pad_left < 0 || s->pad_left >= K || s->stride_h < 1) return 0;
   const int ow = s->out_w < 4 ? 4 : s->out_w;
-  int w = (ow - 1) * S + K + 1;
+  int w = (ow + 3) * S + K + 1;
   if (w < s->pad_left + s->in_w) w = s->pad_left + s->in_w;
   w = (w + 3) & ~3;
   return (size_t)w * (size_t)(K + s->stride_h) <= DW_BUF_FLOATS ? w : 0;
@@ -119,38 +120,67 @@ static inline __attribute__((always_inline)) float32x4_t dw_act(float32x4_t v, c
   return CLAMP ? vminq_f32(vmaxq_f32(v, na->lo), na->hi) : sb_neon_activate(v, na);
 }
 
-/* 4V output pixels from padded rows (x = first input column of the block in the buffer). */
-static inline __attribute__((always_inline)) void dw_padded_block(const float* const rows[5], const float32x4_t wt[25],
-                                                                  float32x4_t vb, float* out, const sb_neon_act* na,
-                                                                  int x, const int K, const int S, const int V,
-                                                                  const int CLAMP) {
-  float32x4_t acc[4];
+/* Stores the first n pixels of V vectors, 4 * (V - 1) < n <= 4 * V: a partial last vector is stored shifted to end
+ * at pixel n, built from the last two with ext (so V >= 2 then). */
+static inline __attribute__((always_inline)) void dw_store(float* out, const float32x4_t acc[4], int n, const int V) {
 #pragma GCC unroll 4
-  for (int v = 0; v < V; v++) acc[v] = vb;
-#pragma GCC unroll 5
-  for (int ky = 0; ky < K; ky++) {
-    const float* row = rows[ky] + x;
+  for (int v = 0; v + 1 < V; v++) vst1q_f32(out + 4 * v, acc[v]);
+  if (V == 1) {
+    vst1q_f32(out, acc[0]);
+    return;
+  }
+  switch (n - 4 * (V - 1)) {
+    case 1: vst1q_f32(out + n - 4, vextq_f32(acc[V - 2], acc[V - 1], 1)); break;
+    case 2: vst1q_f32(out + n - 4, vextq_f32(acc[V - 2], acc[V - 1], 2)); break;
+    case 3: vst1q_f32(out + n - 4, vextq_f32(acc[V - 2], acc[V - 1], 3)); break;
+    default: vst1q_f32(out + 4 * (V - 1), acc[V - 1]); break;
+  }
+}
+
+/* n pixels (4V - 4 < n <= 4V) of R output rows (R = 1, or 2 at stride 1 vertically) from K + R - 1 padded rows
+ * (x = first input column of the block in the buffer). With R = 2 both rows share each loaded input row. */
+static inline __attribute__((always_inline)) void dw_padded_block(const float* const rows[6], const float32x4_t wt[25],
+                                                                  float32x4_t vb, float* out0, float* out1,
+                                                                  const sb_neon_act* na, int x, int n, const int K,
+                                                                  const int S, const int V, const int R,
+                                                                  const int CLAMP) {
+  float32x4_t acc[2][4];
+#pragma GCC unroll 4
+  for (int v = 0; v < V; v++) acc[0][v] = acc[1][v] = vb;
+#pragma GCC unroll 6
+  for (int i = 0; i < K + R - 1; i++) {
+    const float* row = rows[i] + x;
 #pragma GCC unroll 5
     for (int kx = 0; kx < K; kx++) {
       float32x4_t xv[4];
       if (S == 1 && V == 4) {
         const float32x4x4_t q = sb_neon_ld4v(row + kx);
         xv[0] = q.val[0], xv[1] = q.val[1], xv[2] = q.val[2], xv[3] = q.val[3];
+      } else if (S == 1 && V == 3) {
+        const float32x4x3_t q = sb_neon_ld3v(row + kx);
+        xv[0] = q.val[0], xv[1] = q.val[1], xv[2] = q.val[2];
       } else {
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++) xv[v] = dw_load(row + kx + 4 * S * v, S, kx & 1);
       }
+#pragma GCC unroll 2
+      for (int r = 0; r < R; r++) {
+        if (i - r < 0 || i - r >= K) continue;
 #pragma GCC unroll 4
-      for (int v = 0; v < V; v++) acc[v] = vfmaq_f32(acc[v], xv[v], wt[ky * K + kx]);
+        for (int v = 0; v < V; v++) acc[r][v] = vfmaq_f32(acc[r][v], xv[v], wt[(i - r) * K + kx]);
+      }
     }
   }
-  if (V == 4) {
-    const float32x4x4_t q = {{dw_act(acc[0], na, CLAMP), dw_act(acc[1], na, CLAMP), dw_act(acc[2], na, CLAMP),
-                              dw_act(acc[3], na, CLAMP)}};
-    sb_neon_st4v(out, q);
-  } else {
+#pragma GCC unroll 2
+  for (int r = 0; r < R; r++) {
 #pragma GCC unroll 4
-    for (int v = 0; v < V; v++) vst1q_f32(out + 4 * v, dw_act(acc[v], na, CLAMP));
+    for (int v = 0; v < V; v++) acc[r][v] = dw_act(acc[r][v], na, CLAMP);
+    if (S == 1 && V == 4 && n == 16) {
+      const float32x4x4_t q = {{acc[r][0], acc[r][1], acc[r][2], acc[r][3]}};
+      sb_neon_st4v(r ? out1 : out0, q);
+    } else {
+      dw_store(r ? out1 : out0, acc[r], n, V);
+    }
   }
 }
 
@@ -171,31 +201,33 @@ static inline __attribute__((always_inline)) void dw_fill_row(float* dst, const 
   }
 }
 
-/* One output row from K padded rows. */
-static inline __attribute__((always_inline)) void dw_padded_row(const float* const* in_rows, const float32x4_t wt[25],
-                                                                float32x4_t vb, float* out, int out_w,
-                                                                const sb_neon_act* na, const int K, const int S,
-                                                                const int CLAMP) {
-  const float* rows[5];
-  for (int ky = 0; ky < K; ky++) rows[ky] = in_rows[ky];
+/* R output rows (out, out + out_w) from K + R - 1 padded rows: 16-pixel blocks, then one block of ceil(r / 4) vectors
+ * for the r pixels left (7- and 14-wide rows: one 8- or 16-wide block); fewer than 4 left redo the last 4. */
+static inline __attribute__((always_inline)) void dw_padded_rows(const float* const* in_rows,
+                                                                 const float32x4_t wt[25], float32x4_t vb, float* out,
+                                                                 int out_w, const sb_neon_act* na, const int K,
+                                                                 const int S, const int R, const int CLAMP) {
+  const float* rows[6];
+  for (int i = 0; i < K + R - 1; i++) rows[i] = in_rows[i];
+  float* out1 = out + out_w;
   int ox = 0;
-  for (; ox + 16 <= out_w; ox += 16) dw_padded_block(rows, wt, vb, out + ox, na, ox * S, K, S, 4, CLAMP);
-  if (ox + 8 <= out_w) {
-    dw_padded_block(rows, wt, vb, out + ox, na, ox * S, K, S, 2, CLAMP);
-    ox += 8;
-  }
-  if (ox + 4 <= out_w) {
-    dw_padded_block(rows, wt, vb, out + ox, na, ox * S, K, S, 1, CLAMP);
-    ox += 4;
-  }
-  if (ox < out_w) {
-    if (out_w >= 4) {
-      dw_padded_block(rows, wt, vb, out + out_w - 4, na, (out_w - 4) * S, K, S, 1, CLAMP);
-    } else {
-      float tmp[4];
-      dw_padded_block(rows, wt, vb, tmp, na, 0, K, S, 1, CLAMP);
-      for (; ox < out_w; ox++) out[ox] = tmp[ox];
-    }
+  for (; ox + 16 <= out_w; ox += 16) dw_padded_block(rows, wt, vb, out + ox, out1 + ox, na, ox * S, 16, K, S, 4, R, CLAMP);
+  const int left = out_w - ox;
+  if (left > 12) {
+    dw_padded_block(rows, wt, vb, out + ox, out1 + ox, na, ox * S, left, K, S, 4, R, CLAMP);
+  } else if (left > 8) {
+    dw_padded_block(rows, wt, vb, out + ox, out1 + ox, na, ox * S, left, K, S, 3, R, CLAMP);
+  } else if (left > 4) {
+    dw_padded_block(rows, wt, vb, out + ox, out1 + ox, na, ox * S, left, K, S, 2, R, CLAMP);
+  } else if (left == 4) {
+    dw_padded_block(rows, wt, vb, out + ox, out1 + ox, na, ox * S, 4, K, S, 1, R, CLAMP);
+  } else if (left > 0 && out_w >= 4) {
+    dw_padded_block(rows, wt, vb, out + out_w - 4, out1 + out_w - 4, na, (out_w - 4) * S, 4, K, S, 1, R, CLAMP);
+  } else if (left > 0) {
+    float tmp[2][4];
+    dw_padded_block(rows, wt, vb, tmp[0], tmp[1], na, 0, 4, K, S, 1, R, CLAMP);
+    for (int r = 0; r < R; r++)
+      for (int i = 0; i < out_w; i++) out[r * out_w + i] = tmp[r][i];
   }
 }
 
@@ -235,8 +267,12 @@ static inline __attribute__((always_inline)) void dw_padded(const sb_conv_shape*
           row_ptr[r] = buf + (size_t)r * wb;
         }
       }
-      for (int r = 0; r < n_out; r++)
-        dw_padded_row(row_ptr + r * sh, wt, vb, out_plane + (oy0 + r) * out_w, out_w, na, K, S, CLAMP);
+      int r = 0;
+      if (K == 3 && S == 1 && sh == 1) /* two rows per pass share K - 1 loaded input rows */
+        for (; r + 1 < n_out; r += 2)
+          dw_padded_rows(row_ptr + r, wt, vb, out_plane + (oy0 + r) * out_w, out_w, na, K, S, 2, CLAMP);
+      for (; r < n_out; r++)
+        dw_padded_rows(row_ptr + r * sh, wt, vb, out_plane + (oy0 + r) * out_w, out_w, na, K, S, 1, CLAMP);
     }
   }
 }
