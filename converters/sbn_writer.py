@@ -28,6 +28,10 @@ SECTION_STRINGS, SECTION_TENSORS, SECTION_NODES, SECTION_NODE_IO, SECTION_GRAPH,
     range(1, 8)
 )
 
+SECTION_NAMES = {SECTION_STRINGS: "STRINGS", SECTION_TENSORS: "TENSORS", SECTION_NODES: "NODES",
+                 SECTION_NODE_IO: "NODE_IO", SECTION_GRAPH: "GRAPH", SECTION_WEIGHTS: "WEIGHTS",
+                 SECTION_METADATA: "METADATA"}
+
 DTYPE_F32, DTYPE_I32 = 1, 2
 TENSOR_FLAG_CONSTANT = 1
 
@@ -50,6 +54,7 @@ OPS = {
 OP_NAMES = {v: k for k, v in OPS.items()}
 
 ACTIVATIONS = {"NONE": 0, "CLIP": 1, "HARDSIGMOID": 2, "HARDSWISH": 3, "SIGMOID": 4}
+ACTIVATION_NAMES = {v: k for k, v in ACTIVATIONS.items()}
 
 # Named slots of the attrs array (docs/format.md, "Operators").
 CONV_ATTRS = ("kh", "kw", "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right",

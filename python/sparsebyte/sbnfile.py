@@ -10,7 +10,8 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-SECTION_NAMES = {1: "STRINGS", 2: "TENSORS", 3: "NODES", 4: "NODE_IO", 5: "GRAPH", 6: "WEIGHTS", 7: "METADATA"}
+# The format's numbers have one home, the writer.
+from sparsebyte.converters.sbn_writer import ACTIVATION_NAMES, DTYPE_F32, DTYPE_I32, MAGIC, OP_NAMES, SECTION_NAMES
 
 
 @dataclass
@@ -27,7 +28,7 @@ def read_summary(path: str | os.PathLike) -> SbnSummary:
     path = os.fspath(path)
     with open(path, "rb") as f:
         data = f.read()
-    if len(data) < 64 or data[:4] != b"SBN\x00":
+    if len(data) < 64 or data[:4] != MAGIC:
         raise ValueError(f"{path}: not a .sbn file (bad magic or shorter than the 64-byte header)")
     major, minor, _header_size, count, table_off = struct.unpack_from("<HHIIQ", data, 4)
     if not 1 <= count <= 64 or table_off + 32 * count > len(data):
@@ -53,11 +54,7 @@ def read_summary(path: str | os.PathLike) -> SbnSummary:
 
 # ---- full reader: every tensor, node and weight, back into an SbnWriter (round trip: write -> read -> write) ----
 
-OP_NAMES = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT",
-            8: "GLOBAL_AVG_POOL", 9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION",
-            14: "CHANNEL_AFFINE"}
-ACTIVATION_NAMES = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID"}
-_DTYPES = {1: "<f4", 2: "<i4"}
+_DTYPES = {DTYPE_F32: "<f4", DTYPE_I32: "<i4"}
 
 
 @dataclass
@@ -118,7 +115,7 @@ def read_model(source: bytes | str | os.PathLike) -> SbnModel:
     def fail(message: str) -> ValueError:
         return ValueError(f"{where}: {message}")
 
-    if len(data) < 64 or data[:4] != b"SBN\x00":
+    if len(data) < 64 or data[:4] != MAGIC:
         raise fail("not a .sbn file (bad magic or shorter than the 64-byte header)")
     major, minor, header_size, count, table_off, file_size, _flags, table_crc = struct.unpack_from("<HHIIQQII",
                                                                                                    data, 4)
