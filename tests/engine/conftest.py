@@ -1,4 +1,4 @@
-"""Builds the host and ASan engine binaries once per session (make host asan) and exposes helpers to run them."""
+"""Builds the host and ASan engine binaries once per session (make host asan); helpers are in engine_support.py."""
 
 from __future__ import annotations
 
@@ -15,13 +15,6 @@ for _p in (str(REPO), str(HERE)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-# ASan must fail loudly (exit code 99, report on stderr) instead of hiding behind a normal error exit.
-SANITIZER_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=99",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=99",
-}
-
-
 @pytest.fixture(scope="session")
 def engine_build() -> Path:
     jobs = str(min(2, os.cpu_count() or 1))
@@ -34,7 +27,3 @@ def engine_build() -> Path:
 def asan_runner(engine_build: Path) -> Path:
     return engine_build / "asan" / "sparsebyte-run"
 
-
-def run_binary(binary: Path, *args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **SANITIZER_ENV}
-    return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout)

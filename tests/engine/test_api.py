@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from conftest import REPO, run_binary
+from engine_support import REPO, run_binary
 from models import classifier_model, elementwise_model, sparse_conv_model
 
 HERE = Path(__file__).resolve().parent

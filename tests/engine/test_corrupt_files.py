@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_binary
+from engine_support import run_binary
 from models import CONV1, CONV3, sparse_conv_model
 from sbn_bytes import SbnBytes
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_binary
+from engine_support import run_binary
 from models import ALL_CASES, Case
 
 CASES = [make() for make in ALL_CASES]

@@ -20,11 +20,7 @@ ASAN_RUNNER = REPO / "build" / "asan" / "sparsebyte-run"
 REPLAY = REPO / "build" / "asan" / "sbn-replay"
 FUZZER = REPO / "build" / "fuzz" / "sbn-fuzz"
 
-# A sanitizer report must fail the process with a code no engine error uses (1 = model error, 2 = usage).
-SANITIZER_ENV = {
-    "ASAN_OPTIONS": "detect_leaks=1:abort_on_error=0:exitcode=99",
-    "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=99",
-}
+from engine_support import run_binary  # noqa: E402  (tests/engine is on sys.path above)
 
 
 def make(*targets: str) -> None:
@@ -34,8 +30,7 @@ def make(*targets: str) -> None:
 
 
 def run(binary: Path, *args: str | Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **SANITIZER_ENV}
-    return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout)
+    return run_binary(binary, *args, timeout=timeout)
 
 
 def assert_no_sanitizer_report(proc: subprocess.CompletedProcess[str]) -> None:
