@@ -7,9 +7,9 @@
 
 #include "registry.h"
 #include "sb_kernels.h"
+#include "sbn_layout.h" /* SB_NUM_ATTRS, SB_ALIGN, SB_DTYPE_*: the file layout */
 #include "sparsebyte.h"
 
-#define SB_NUM_ATTRS 22
 #define SB_MAX_NODE_INPUTS 64
 #define SB_MAX_GRAPH_IO 16
 #define SB_MAX_DIM (1 << 24)
@@ -17,9 +17,6 @@
 #ifndef SB_MAX_ARENA_BYTES /* builds for small devices (and the fuzzer) may lower it with -DSB_MAX_ARENA_BYTES=... */
 #define SB_MAX_ARENA_BYTES ((uint64_t)1 << 32)
 #endif
-#define SB_ALIGN 64
-
-enum { SB_DTYPE_F32 = 1, SB_DTYPE_I32 = 2 };
 
 enum {
   SB_OP_CONV = 1,
