@@ -1,11 +1,12 @@
-# Builds libsparsebyte.a and sparsebyte-run per configuration, each into build/<config>/.
+# Builds libsparsebyte.a and sparsebyte-run per configuration, each into $(BUILD)/<config>/ (BUILD=DIR, default
+# build; an absolute DIR builds out of a read-only source tree: make -C SRC BUILD=/tmp/b aarch64).
 #   make host           gcc -O2, scalar kernels
 #   make asan           -O1 -g, AddressSanitizer + UBSan, scalar kernels
 #   make aarch64        static aarch64 with NEON kernels (kernels_arm/kernels.mk)
 #   make aarch64-scalar static aarch64, scalar kernels only
 #   make host-neon      x86 running the NEON kernels through SIMDe
-#   make fuzz           libFuzzer target build/fuzz/sbn-fuzz (clang, ASan+UBSan) and build/asan/sbn-replay
-#   make fuzz-run       fuzz for FUZZ_SECONDS (default 60) from fuzz/corpus; crashes go to build/fuzz/crashes/
+#   make fuzz           libFuzzer target $(BUILD)/fuzz/sbn-fuzz (clang, ASan+UBSan) and $(BUILD)/asan/sbn-replay
+#   make fuzz-run       fuzz for FUZZ_SECONDS (default 60) from fuzz/corpus; crashes go to $(BUILD)/fuzz/crashes/
 #   make fuzz-replay    replay fuzz/corpus and fuzz/crashes through the ASan build (no libFuzzer needed)
 #   make fuzz-corpus    regenerate the seed corpus fuzz/corpus with the converter
 #   make asan-python    Python tests (PYTEST_ARGS, default tests/python tests/ops) on an ASan+UBSan engine extension
@@ -18,6 +19,7 @@ KERNEL_SRCS ?= $(REF_KERNEL_SRCS)
 COMMON_FLAGS := -std=c11 -Wall -Wextra -Werror -Iengine/include -Iengine/kernels -I.
 LIBS := -lm -lpthread
 
+BUILD ?= build
 CONFIGS := host asan aarch64 aarch64-scalar host-neon fuzz
 .PHONY: all clean $(CONFIGS) fuzz-run fuzz-replay fuzz-corpus asan-python
 all: host
@@ -25,26 +27,26 @@ all: host
 
 define config_rules
 # $(1) config, $(2) compiler, $(3) flags, $(4) link flags, $(5) extra sources
-BUILD_$(1) := build/$(1)
+BUILD_$(1) := $(BUILD)/$(1)
 SRCS_$(1) := $$(ENGINE_SRCS) $$(KERNEL_SRCS) $(5)
-OBJS_$(1) := $$(patsubst %.c,build/$(1)/obj/%.o,$$(SRCS_$(1)))
-TOOL_OBJS_$(1) := $$(patsubst %.c,build/$(1)/obj/%.o,$$(TOOL_SRCS))
+OBJS_$(1) := $$(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$$(SRCS_$(1)))
+TOOL_OBJS_$(1) := $$(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$$(TOOL_SRCS))
 
-$(1): build/$(1)/libsparsebyte.a build/$(1)/sparsebyte-run
+$(1): $(BUILD)/$(1)/libsparsebyte.a $(BUILD)/$(1)/sparsebyte-run
 
-build/$(1)/obj/%.o: %.c
+$(BUILD)/$(1)/obj/%.o: %.c
 	@mkdir -p $$(dir $$@)
 	$(2) $$(COMMON_FLAGS) $(3) -MMD -MP -c $$< -o $$@
 
-build/$(1)/libsparsebyte.a: $$(OBJS_$(1))
+$(BUILD)/$(1)/libsparsebyte.a: $$(OBJS_$(1))
 	@rm -f $$@
 	$(6) rcs $$@ $$^
 
-build/$(1)/sparsebyte-run: $$(TOOL_OBJS_$(1)) build/$(1)/libsparsebyte.a
-	$(2) $(3) $(4) -o $$@ $$(TOOL_OBJS_$(1)) build/$(1)/libsparsebyte.a $$(LIBS)
+$(BUILD)/$(1)/sparsebyte-run: $$(TOOL_OBJS_$(1)) $(BUILD)/$(1)/libsparsebyte.a
+	$(2) $(3) $(4) -o $$@ $$(TOOL_OBJS_$(1)) $(BUILD)/$(1)/libsparsebyte.a $$(LIBS)
 
 # registry.c finds the arch lists with __has_include, which leaves no dependency when a list is new: name them here.
-build/$(1)/obj/engine/kernels/registry.o: $$(wildcard kernels_arm/*/list.h kernels_wasm/*/list.h)
+$(BUILD)/$(1)/obj/engine/kernels/registry.o: $$(wildcard kernels_arm/*/list.h kernels_wasm/*/list.h)
 
 -include $$(OBJS_$(1):.o=.d) $$(TOOL_OBJS_$(1):.o=.d)
 endef
@@ -64,24 +66,24 @@ $(eval $(call config_rules,host-neon,gcc,-O2 -mfma -DSB_ARCH_NEON -DSB_NEON_SIMD
 # A 256 MiB arena cap keeps every input inside libFuzzer's memory limits (a 2 KB file may validly ask for 4 GiB).
 FUZZ_FLAGS := $(ASAN_FLAGS) -fsanitize=fuzzer-no-link -DSB_MAX_ARENA_BYTES=268435456ull
 FUZZ_SECONDS ?= 60
-FUZZ_TARGET_OBJS := $(patsubst %.c,build/fuzz/obj/%.o,fuzz/sbn_fuzz.c fuzz/sbn_fix.c fuzz/sbn_mutator.c)
-REPLAY_OBJS := $(patsubst %.c,build/asan/obj/%.o,fuzz/sbn_replay.c fuzz/sbn_fuzz.c fuzz/sbn_fix.c)
+FUZZ_TARGET_OBJS := $(patsubst %.c,$(BUILD)/fuzz/obj/%.o,fuzz/sbn_fuzz.c fuzz/sbn_fix.c fuzz/sbn_mutator.c)
+REPLAY_OBJS := $(patsubst %.c,$(BUILD)/asan/obj/%.o,fuzz/sbn_replay.c fuzz/sbn_fuzz.c fuzz/sbn_fix.c)
 $(eval $(call config_rules,fuzz,clang,$(FUZZ_FLAGS),,,ar))
-fuzz: build/fuzz/sbn-fuzz build/asan/sbn-replay
+fuzz: $(BUILD)/fuzz/sbn-fuzz $(BUILD)/asan/sbn-replay
 
-build/fuzz/sbn-fuzz: $(FUZZ_TARGET_OBJS) build/fuzz/libsparsebyte.a
+$(BUILD)/fuzz/sbn-fuzz: $(FUZZ_TARGET_OBJS) $(BUILD)/fuzz/libsparsebyte.a
 	clang $(ASAN_FLAGS) -fsanitize=fuzzer -o $@ $^ $(LIBS)
 
-build/asan/sbn-replay: $(REPLAY_OBJS) build/asan/libsparsebyte.a
+$(BUILD)/asan/sbn-replay: $(REPLAY_OBJS) $(BUILD)/asan/libsparsebyte.a
 	$(ASAN_CC) $(ASAN_FLAGS) -o $@ $^ $(LIBS)
 
-fuzz-run: build/fuzz/sbn-fuzz
-	@mkdir -p build/fuzz/corpus build/fuzz/crashes
-	build/fuzz/sbn-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -timeout=10 -rss_limit_mb=2048 \
-	  -print_final_stats=1 -artifact_prefix=build/fuzz/crashes/ build/fuzz/corpus fuzz/corpus
+fuzz-run: $(BUILD)/fuzz/sbn-fuzz
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/crashes
+	$(BUILD)/fuzz/sbn-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=262144 -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/crashes/ $(BUILD)/fuzz/corpus fuzz/corpus
 
-fuzz-replay: build/asan/sbn-replay
-	build/asan/sbn-replay $(wildcard fuzz/corpus/*) $(wildcard fuzz/crashes/*)
+fuzz-replay: $(BUILD)/asan/sbn-replay
+	$(BUILD)/asan/sbn-replay $(wildcard fuzz/corpus/*) $(wildcard fuzz/crashes/*)
 
 fuzz-corpus:
 	python3 fuzz/make_corpus.py fuzz/corpus
@@ -93,4 +95,4 @@ asan-python:
 -include $(FUZZ_TARGET_OBJS:.o=.d) $(REPLAY_OBJS:.o=.d)
 
 clean:
-	rm -rf build/host build/asan build/aarch64 build/aarch64-scalar build/host-neon build/fuzz build/asan-python
+	rm -rf $(addprefix $(BUILD)/,host asan aarch64 aarch64-scalar host-neon fuzz asan-python)
