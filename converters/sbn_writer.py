@@ -7,11 +7,21 @@ import os
 import struct
 import tempfile
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+# Operator and activation codes and attribute slots come from the one spec (converters/opspec.py); re-exported here.
+from .opspec import ACTIVATION_NAMES as ACTIVATION_NAMES
+from .opspec import ACTIVATIONS as ACTIVATIONS
+from .opspec import ATTR_NAMES as ATTR_NAMES
+from .opspec import MAX_RANK as MAX_RANK
+from .opspec import NUM_ATTRS as NUM_ATTRS
+from .opspec import OP_NAMES as OP_NAMES
+from .opspec import OPS as OPS
+from .opspec import AttrValue, pack_attrs
 
 MAGIC = b"SBN\x00"
 VERSION_MAJOR = 1
@@ -20,8 +30,6 @@ HEADER_SIZE = 64
 SECTION_ENTRY_SIZE = 32
 TENSOR_ENTRY_SIZE = 64
 NODE_ENTRY_SIZE = 128
-NUM_ATTRS = 22
-MAX_RANK = 6
 ALIGN = 64
 
 SECTION_STRINGS, SECTION_TENSORS, SECTION_NODES, SECTION_NODE_IO, SECTION_GRAPH, SECTION_WEIGHTS, SECTION_METADATA = (
@@ -34,36 +42,6 @@ SECTION_NAMES = {SECTION_STRINGS: "STRINGS", SECTION_TENSORS: "TENSORS", SECTION
 
 DTYPE_F32, DTYPE_I32 = 1, 2
 TENSOR_FLAG_CONSTANT = 1
-
-OPS = {
-    "CONV": 1,
-    "CONV_SPARSE": 2,
-    "FC": 3,
-    "FC_SPARSE": 4,
-    "ADD": 5,
-    "MUL": 6,
-    "CONCAT": 7,
-    "GLOBAL_AVG_POOL": 8,
-    "AVG_POOL": 9,
-    "MAX_POOL": 10,
-    "RESHAPE": 11,
-    "SOFTMAX": 12,
-    "ACTIVATION": 13,
-    "CHANNEL_AFFINE": 14,
-}
-OP_NAMES = {v: k for k, v in OPS.items()}
-
-ACTIVATIONS = {"NONE": 0, "CLIP": 1, "HARDSIGMOID": 2, "HARDSWISH": 3, "SIGMOID": 4}
-ACTIVATION_NAMES = {v: k for k, v in ACTIVATIONS.items()}
-
-# Named slots of the attrs array (docs/format.md, "Operators").
-CONV_ATTRS = ("kh", "kw", "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right",
-              "dilation_h", "dilation_w", "groups", "G")
-POOL_ATTRS = ("kh", "kw", "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom", "pad_right",
-              "count_include_pad")
-AXIS_ATTRS = ("axis",)
-ATTR_NAMES = {"CONV": CONV_ATTRS, "CONV_SPARSE": CONV_ATTRS, "FC_SPARSE": CONV_ATTRS, "AVG_POOL": POOL_ATTRS,
-              "MAX_POOL": POOL_ATTRS, "CONCAT": AXIS_ATTRS, "SOFTMAX": AXIS_ATTRS}
 
 
 def _align(n: int) -> int:
@@ -128,23 +106,11 @@ class SbnWriter:
         return self._names[name]
 
     def add_node(self, op: str, name: str, inputs: Sequence[int], outputs: Sequence[int],
-                 attrs: dict[str, int] | Sequence[int] | None = None,
+                 attrs: Mapping[str, AttrValue] | Sequence[int] | None = None,
                  act: tuple[str, float, float] = ("NONE", 0.0, 0.0)) -> None:
-        if op not in OPS:
-            raise ValueError(f"node {name!r}: unknown op {op!r}")
         if act[0] not in ACTIVATIONS:
             raise ValueError(f"node {name!r}: unknown activation {act[0]!r}")
-        if isinstance(attrs, dict):
-            slots = ATTR_NAMES.get(op, ())
-            unknown = set(attrs) - set(slots)
-            if unknown:
-                raise ValueError(f"node {name!r} ({op}): unknown attributes {sorted(unknown)}")
-            vec = [int(attrs.get(k, 0)) for k in slots]
-        else:
-            vec = [int(v) for v in (attrs or [])]
-        if len(vec) > NUM_ATTRS:
-            raise ValueError(f"node {name!r}: more than {NUM_ATTRS} attributes")
-        vec += [0] * (NUM_ATTRS - len(vec))
+        vec = pack_attrs(op, attrs, name)  # checks the op and the attribute names
         self.nodes.append(_Node(op, name, list(inputs), list(outputs), vec, (act[0], float(act[1]), float(act[2]))))
 
     def set_graph(self, inputs: Sequence[int], outputs: Sequence[int]) -> None:

@@ -8,24 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..ir import ConversionError, Graph, Node
+from ..opspec import SBN_OP_FOR_IR
 from ..sbn_writer import SbnWriter
-
-_SBN_OPS = {
-    "Conv": "CONV",
-    "ConvSparse": "CONV_SPARSE",
-    "FC": "FC",
-    "FCSparse": "FC_SPARSE",
-    "Add": "ADD",
-    "Mul": "MUL",
-    "Concat": "CONCAT",
-    "GlobalAveragePool": "GLOBAL_AVG_POOL",
-    "AveragePool": "AVG_POOL",
-    "MaxPool": "MAX_POOL",
-    "Reshape": "RESHAPE",
-    "Softmax": "SOFTMAX",
-    "Activation": "ACTIVATION",
-    "ChannelAffine": "CHANNEL_AFFINE",
-}
 
 
 def _window_attrs(node: Node) -> dict[str, int]:
@@ -87,7 +71,7 @@ def to_sbn(graph: Graph) -> SbnWriter:
     try:
         inputs = [tensor(i) for i in graph.inputs]
         for node in graph.nodes:
-            op = _SBN_OPS.get(node.op)
+            op = SBN_OP_FOR_IR.get(node.op)
             if op is None:
                 raise node.error(f"internal: IR op {node.op} left after the passes")
             ins = [tensor(i, node) for i in node.inputs]
