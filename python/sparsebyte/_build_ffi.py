@@ -4,19 +4,47 @@ Sources are globbed at build time so the extension follows the engine as files a
 engine/src/**/*.c, engine/kernels/*/scalar.c, engine/kernels/registry.c; on an aarch64 host also the NEON kernels
 listed by kernels_arm/kernels.mk (with -DSB_ARCH_NEON). SPARSEBYTE_NEON_SIMDE=1 builds the same NEON sources on x86
 through SIMDe (with -mfma so vfmaq_f32 rounds like ARM).
+
+The sources are found through sparsebyte.resources: the checkout or unpacked sdist this file sits in (setup.py),
+or the sources an installed wheel ships. A cross build (crossenv and the like set _PYTHON_HOST_PLATFORM, e.g.
+linux-aarch64) picks the target's kernels, not the build machine's.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import platform
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
 from cffi import FFI
 
-REPO = Path(__file__).resolve().parents[2]
+
+def _resources() -> ModuleType:
+    """sparsebyte.resources; loaded by path when cffi's setuptools hook executes this file outside the package."""
+    if globals().get("__package__"):
+        from . import resources
+
+        return resources
+    spec = importlib.util.spec_from_file_location("_sparsebyte_resources", Path(__file__).with_name("resources.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+REPO = _resources().source_root()
 HEADER = REPO / "engine" / "include" / "sparsebyte.h"
+
+
+def target_machine() -> str:
+    """The machine the extension is built for: _PYTHON_HOST_PLATFORM's (cross builds), else this one's."""
+    host = os.environ.get("_PYTHON_HOST_PLATFORM")
+    return host.rpartition("-")[2] if host else platform.machine()
 
 
 def _rel(path: Path) -> str:
@@ -64,7 +92,7 @@ def engine_sources_and_flags(relative: bool = True) -> tuple[list[str], list[str
         sources.append(registry)
     flags = ["-O2", "-std=c11", "-pthread"]
     macros: list[tuple[str, str | None]] = []
-    if platform.machine().lower() in ("aarch64", "arm64"):
+    if target_machine().lower() in ("aarch64", "arm64"):
         sources += _arm_sources()
         macros.append(("SB_ARCH_NEON", None))
     elif os.environ.get("SPARSEBYTE_NEON_SIMDE") == "1":
@@ -100,7 +128,7 @@ if __name__ == "__main__":
     # changes: python python/sparsebyte/_build_ffi.py
     import shutil
 
-    built = make_builder(relative=False).compile(tmpdir=str(REPO / "build" / "cffi"), verbose=False)
+    built = make_builder(relative=False).compile(tmpdir=str(_resources().build_root() / "cffi"), verbose=False)
     target = Path(__file__).parent / "_engine.abi3.so"
     shutil.copyfile(built, target.with_suffix(".tmp"))
     os.replace(target.with_suffix(".tmp"), target)
