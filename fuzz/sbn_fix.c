@@ -12,15 +12,16 @@ static void put32(uint8_t* p, uint32_t v) {
 }
 
 void sb_fuzz_fix_crcs(uint8_t* data, size_t size) {
-  if (size < 64) return;
-  uint32_t count = get32(data + 12);
-  if (count > 64) count = 64;
-  uint64_t table_end = 64 + (uint64_t)count * 32;
-  for (uint32_t i = 0; i < count && 64 + (uint64_t)(i + 1) * 32 <= size; i++) {
-    uint8_t* e = data + 64 + (size_t)i * 32;
-    uint64_t offset = get64(e + 8), length = get64(e + 16);
-    if (offset <= size && length <= size - offset) put32(e + 24, sb_crc32(data + offset, (size_t)length));
+  if (size < SBN_HEADER_SIZE) return;
+  uint32_t count = get32(data + SBN_HDR_SECTION_COUNT);
+  if (count > SBN_MAX_SECTIONS) count = SBN_MAX_SECTIONS;
+  uint64_t table_end = SBN_HEADER_SIZE + (uint64_t)count * SBN_SECTION_ENTRY_SIZE;
+  for (uint32_t i = 0; i < count && SBN_HEADER_SIZE + (uint64_t)(i + 1) * SBN_SECTION_ENTRY_SIZE <= size; i++) {
+    uint8_t* e = data + SBN_HEADER_SIZE + (size_t)i * SBN_SECTION_ENTRY_SIZE;
+    uint64_t offset = get64(e + SBN_SEC_OFFSET), length = get64(e + SBN_SEC_SIZE);
+    if (offset <= size && length <= size - offset) put32(e + SBN_SEC_CRC, sb_crc32(data + offset, (size_t)length));
   }
-  if (table_end <= size) put32(data + 36, sb_crc32(data + 64, (size_t)(table_end - 64)));
-  put32(data + 60, sb_crc32(data, 60));
+  if (table_end <= size)
+    put32(data + SBN_HDR_TABLE_CRC, sb_crc32(data + SBN_HEADER_SIZE, (size_t)(table_end - SBN_HEADER_SIZE)));
+  put32(data + SBN_HDR_CRC, sb_crc32(data, SBN_HDR_CRC));
 }

@@ -5,7 +5,9 @@
  * not, so the CRC and framing checks keep being exercised too. */
 #include <string.h>
 
+#include "engine/src/sbn_layout.h"
 #include "fuzz/sbn_fuzz.h"
+#include "sparsebyte.h" /* SB_MAX_RANK */
 
 size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size);
 
@@ -33,27 +35,38 @@ static void put64(uint8_t* p, uint64_t v) {
 
 /* Where the tables are, as far as the (possibly already corrupt) image lets us see. */
 typedef struct layout {
-  uint64_t offset[8], size[8]; /* by section type 1..7; size 0 when absent or outside the buffer */
+  uint64_t offset[SBN_SECTION_TYPES + 1], size[SBN_SECTION_TYPES + 1]; /* by type; size 0: absent or outside */
   uint32_t tensors, nodes, io, graph_words;
 } layout;
 
 static void find_layout(const uint8_t* d, size_t size, layout* l) {
   memset(l, 0, sizeof *l);
-  if (size < 64) return;
-  uint32_t count = get32(d + 12);
-  for (uint32_t i = 0; i < count && i < 64 && 64 + (uint64_t)(i + 1) * 32 <= size; i++) {
-    const uint8_t* e = d + 64 + (size_t)i * 32;
-    uint32_t type = get32(e);
-    uint64_t offset = get64(e + 8), length = get64(e + 16);
-    if (type >= 1 && type <= 7 && offset <= size && length <= size - offset && !l->size[type]) {
+  if (size < SBN_HEADER_SIZE) return;
+  uint32_t count = get32(d + SBN_HDR_SECTION_COUNT);
+  for (uint32_t i = 0; i < count && i < SBN_MAX_SECTIONS &&
+                       SBN_HEADER_SIZE + (uint64_t)(i + 1) * SBN_SECTION_ENTRY_SIZE <= size;
+       i++) {
+    const uint8_t* e = d + SBN_HEADER_SIZE + (size_t)i * SBN_SECTION_ENTRY_SIZE;
+    uint32_t type = get32(e + SBN_SEC_TYPE);
+    uint64_t offset = get64(e + SBN_SEC_OFFSET), length = get64(e + SBN_SEC_SIZE);
+    if (type >= 1 && type <= SBN_SECTION_TYPES && offset <= size && length <= size - offset && !l->size[type]) {
       l->offset[type] = offset;
       l->size[type] = length;
     }
   }
-  if (l->size[2] >= 8) l->tensors = (uint32_t)((l->size[2] - 8) / 64);
-  if (l->size[3] >= 8) l->nodes = (uint32_t)((l->size[3] - 8) / 128);
-  if (l->size[4] >= 8) l->io = (uint32_t)((l->size[4] - 8) / 4);
-  if (l->size[5] >= 8) l->graph_words = (uint32_t)((l->size[5] - 8) / 4);
+  const uint64_t* n = l->size;
+  const uint64_t head = SBN_TABLE_HEADER_SIZE;
+  if (n[SBN_SECTION_TENSORS] >= head) l->tensors = (uint32_t)((n[SBN_SECTION_TENSORS] - head) / SBN_TENSOR_ENTRY_SIZE);
+  if (n[SBN_SECTION_NODES] >= head) l->nodes = (uint32_t)((n[SBN_SECTION_NODES] - head) / SBN_NODE_ENTRY_SIZE);
+  if (n[SBN_SECTION_NODE_IO] >= head) l->io = (uint32_t)((n[SBN_SECTION_NODE_IO] - head) / 4);
+  if (n[SBN_SECTION_GRAPH] >= head) l->graph_words = (uint32_t)((n[SBN_SECTION_GRAPH] - head) / 4);
+}
+
+static uint8_t* tensor_entry(uint8_t* d, const layout* l, uint32_t i) {
+  return d + l->offset[SBN_SECTION_TENSORS] + SBN_TABLE_HEADER_SIZE + (size_t)i * SBN_TENSOR_ENTRY_SIZE;
+}
+static uint8_t* node_entry(uint8_t* d, const layout* l, uint32_t i) {
+  return d + l->offset[SBN_SECTION_NODES] + SBN_TABLE_HEADER_SIZE + (size_t)i * SBN_NODE_ENTRY_SIZE;
 }
 
 static const uint32_t interesting32[] = {0u,         1u,          2u,          3u,         4u,          5u,
@@ -89,58 +102,69 @@ static void mutate_u32(rng* r, uint8_t* p, uint32_t index_limit) { put32(p, new_
 /* Tensor entry: any field; dims often, and then sometimes data_size is made consistent with the new dims so the
  * shape reaches the operator checks. */
 static void mutate_tensor(rng* r, uint8_t* d, const layout* l) {
-  uint8_t* e = d + l->offset[2] + 8 + (size_t)below(r, l->tensors) * 64;
-  static const uint8_t fields[] = {0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 16, 20, 24, 28, 40, 44};
+  uint8_t* e = tensor_entry(d, l, below(r, l->tensors));
+  enum { DIMS = SBN_TENSOR_DIMS };
+  static const uint8_t fields[] = {SBN_TENSOR_NAME_OFFSET, SBN_TENSOR_NAME_LENGTH, SBN_TENSOR_DTYPE, SBN_TENSOR_RANK,
+                                   DIMS, DIMS + 4, DIMS + 8, DIMS + 12, DIMS + 16, DIMS + 20,
+                                   DIMS, DIMS + 4, DIMS + 8, DIMS + 12, /* the leading dims twice as often */
+                                   SBN_TENSOR_FLAGS, SBN_TENSOR_RESERVED};
   uint32_t pick = below(r, sizeof fields + 2);
   if (pick == sizeof fields) {
-    put64(e + 48, new_value64(r, get64(e + 48)));
+    put64(e + SBN_TENSOR_DATA_OFFSET, new_value64(r, get64(e + SBN_TENSOR_DATA_OFFSET)));
     return;
   }
   if (pick == sizeof fields + 1) {
-    put64(e + 56, new_value64(r, get64(e + 56)));
+    put64(e + SBN_TENSOR_DATA_SIZE, new_value64(r, get64(e + SBN_TENSOR_DATA_SIZE)));
     return;
   }
   mutate_u32(r, e + fields[pick], 0);
-  if (fields[pick] >= 12 && fields[pick] < 40 && (get32(e + 40) & 1) && below(r, 2)) {
+  if (fields[pick] >= SBN_TENSOR_RANK && fields[pick] < SBN_TENSOR_FLAGS &&
+      (get32(e + SBN_TENSOR_FLAGS) & SBN_TENSOR_FLAG_CONSTANT) && below(r, 2)) {
     uint64_t count = 1;
-    for (uint32_t k = 0; k < get32(e + 12) && k < 6; k++) count *= get32(e + 16 + 4 * k);
-    put64(e + 56, count * 4);
+    for (uint32_t k = 0; k < get32(e + SBN_TENSOR_RANK) && k < SB_MAX_RANK; k++) count *= get32(e + DIMS + 4 * k);
+    put64(e + SBN_TENSOR_DATA_SIZE, count * 4);
   }
 }
 
 static void mutate_node(rng* r, uint8_t* d, const layout* l) {
-  uint8_t* e = d + l->offset[3] + 8 + (size_t)below(r, l->nodes) * 128;
+  uint8_t* e = node_entry(d, l, below(r, l->nodes));
   uint32_t pick = below(r, 16);
   if (pick < 8) { /* attrs: what the operators' prepare() checks most */
-    mutate_u32(r, e + 40 + 4 * below(r, 22), 0);
+    mutate_u32(r, e + SBN_NODE_ATTRS + 4 * below(r, SB_NUM_ATTRS), 0);
   } else if (pick < 10) { /* fused activation parameters: NaN, infinities, huge */
     static const uint32_t floats[] = {0x7fc00000u, 0x7f800000u, 0xff800000u, 0x7f7fffffu, 0x80000000u, 0x3f800000u};
-    put32(e + (below(r, 2) ? 28 : 32), floats[below(r, sizeof floats / sizeof floats[0])]);
+    put32(e + (below(r, 2) ? SBN_NODE_ACT_PARAM0 : SBN_NODE_ACT_PARAM1),
+          floats[below(r, sizeof floats / sizeof floats[0])]);
   } else {
-    static const uint8_t fields[] = {0, 4, 8, 12, 16, 20, 24, 36};
+    static const uint8_t fields[] = {SBN_NODE_OP,          SBN_NODE_NAME_OFFSET,  SBN_NODE_NAME_LENGTH,
+                                     SBN_NODE_INPUT_COUNT, SBN_NODE_OUTPUT_COUNT, SBN_NODE_IO_START,
+                                     SBN_NODE_ACT_KIND,    SBN_NODE_RESERVED};
     uint8_t field = fields[below(r, sizeof fields)];
-    mutate_u32(r, e + field, field == 0 ? 16 : field == 20 ? l->io : 0); /* op codes, io_start: near-valid values */
+    /* op codes, io_start: near-valid values */
+    mutate_u32(r, e + field, field == SBN_NODE_OP ? 16 : field == SBN_NODE_IO_START ? l->io : 0);
   }
 }
 
 /* Swap two whole node entries: breaks topological order or creates producer cycles. */
 static void swap_nodes(rng* r, uint8_t* d, const layout* l) {
-  uint8_t tmp[128];
-  uint8_t* a = d + l->offset[3] + 8 + (size_t)below(r, l->nodes) * 128;
-  uint8_t* b = d + l->offset[3] + 8 + (size_t)below(r, l->nodes) * 128;
-  memcpy(tmp, a, 128);
-  memcpy(a, b, 128);
-  memcpy(b, tmp, 128);
+  uint8_t tmp[SBN_NODE_ENTRY_SIZE];
+  uint8_t* a = node_entry(d, l, below(r, l->nodes));
+  uint8_t* b = node_entry(d, l, below(r, l->nodes));
+  memcpy(tmp, a, sizeof tmp);
+  memcpy(a, b, sizeof tmp);
+  memcpy(b, tmp, sizeof tmp);
 }
 
 /* An i32 constant element (sparse nnz / index arrays): the values the sparse kernels index with. */
 static int mutate_i32_constant(rng* r, uint8_t* d, const layout* l) {
   for (int attempt = 0; attempt < 8; attempt++) {
-    const uint8_t* e = d + l->offset[2] + 8 + (size_t)below(r, l->tensors) * 64;
-    uint64_t offset = get64(e + 48), length = get64(e + 56);
-    if (get32(e + 8) != 2 || !(get32(e + 40) & 1) || length < 4 || offset > l->size[6] || length > l->size[6] - offset)
+    const uint8_t* e = tensor_entry(d, l, below(r, l->tensors));
+    uint64_t offset = get64(e + SBN_TENSOR_DATA_OFFSET), length = get64(e + SBN_TENSOR_DATA_SIZE);
+    uint64_t weights = l->size[SBN_SECTION_WEIGHTS];
+    if (get32(e + SBN_TENSOR_DTYPE) != SB_DTYPE_I32 || !(get32(e + SBN_TENSOR_FLAGS) & SBN_TENSOR_FLAG_CONSTANT) ||
+        length < 4 || offset > weights || length > weights - offset)
       continue;
-    uint8_t* p = d + l->offset[6] + offset + 4 * (size_t)below(r, (uint32_t)(length / 4));
+    uint8_t* p = d + l->offset[SBN_SECTION_WEIGHTS] + offset + 4 * (size_t)below(r, (uint32_t)(length / 4));
     mutate_u32(r, p, 0);
     return 1;
   }
@@ -150,19 +174,20 @@ static int mutate_i32_constant(rng* r, uint8_t* d, const layout* l) {
 static void structural_mutation(rng* r, uint8_t* d, size_t size, const layout* l) {
   switch (below(r, 10)) {
     case 0: /* header field */
-      if (below(r, 2)) mutate_u32(r, d + 4 * below(r, 15), 0);
+      if (below(r, 2)) mutate_u32(r, d + 4 * below(r, SBN_HDR_CRC / 4), 0);
       else {
-        uint8_t* field = d + 8 * (2 + below(r, 2)); /* section_table_offset, file_size */
+        uint8_t* field = d + (below(r, 2) ? SBN_HDR_FILE_SIZE : SBN_HDR_TABLE_OFFSET);
         put64(field, new_value64(r, get64(field)));
       }
       return;
     case 1: { /* section table entry */
-      uint32_t count = get32(d + 12);
-      if (count == 0 || count > 64 || 64 + (uint64_t)count * 32 > size) return;
-      uint8_t* e = d + 64 + (size_t)below(r, count) * 32;
-      if (below(r, 2)) mutate_u32(r, e + 4 * below(r, 2), 8);
+      uint32_t count = get32(d + SBN_HDR_SECTION_COUNT);
+      if (count == 0 || count > SBN_MAX_SECTIONS || SBN_HEADER_SIZE + (uint64_t)count * SBN_SECTION_ENTRY_SIZE > size)
+        return;
+      uint8_t* e = d + SBN_HEADER_SIZE + (size_t)below(r, count) * SBN_SECTION_ENTRY_SIZE;
+      if (below(r, 2)) mutate_u32(r, e + (below(r, 2) ? SBN_SEC_FLAGS : SBN_SEC_TYPE), SBN_SECTION_TYPES + 1);
       else {
-        uint8_t* field = e + (below(r, 2) ? 8 : 16);
+        uint8_t* field = e + (below(r, 2) ? SBN_SEC_OFFSET : SBN_SEC_SIZE);
         put64(field, new_value64(r, get64(field)));
       }
       return;
@@ -174,12 +199,17 @@ static void structural_mutation(rng* r, uint8_t* d, size_t size, const layout* l
       if (l->nodes) mutate_node(r, d, l);
       return;
     case 6:
-      if (l->io) mutate_u32(r, d + l->offset[4] + 8 + 4 * (size_t)below(r, l->io), l->tensors);
+      if (l->io)
+        mutate_u32(r, d + l->offset[SBN_SECTION_NODE_IO] + SBN_TABLE_HEADER_SIZE + 4 * (size_t)below(r, l->io),
+                   l->tensors);
       return;
-    case 7:
-      if (l->graph_words) mutate_u32(r, d + l->offset[5] + 8 + 4 * (size_t)below(r, l->graph_words), l->tensors);
-      else if (l->size[5] >= 8) mutate_u32(r, d + l->offset[5] + 4 * below(r, 2), 0);
+    case 7: {
+      uint8_t* graph = d + l->offset[SBN_SECTION_GRAPH];
+      if (l->graph_words)
+        mutate_u32(r, graph + SBN_TABLE_HEADER_SIZE + 4 * (size_t)below(r, l->graph_words), l->tensors);
+      else if (l->size[SBN_SECTION_GRAPH] >= SBN_TABLE_HEADER_SIZE) mutate_u32(r, graph + 4 * below(r, 2), 0);
       return;
+    }
     case 8:
       if (l->nodes > 1) swap_nodes(r, d, l);
       return;
@@ -194,7 +224,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsi
   layout l;
   find_layout(data, size, &l);
   uint32_t choice = below(&r, 16);
-  if (size < 64 || l.size[2] == 0 || choice < 3) {
+  if (size < SBN_HEADER_SIZE || l.size[SBN_SECTION_TENSORS] == 0 || choice < 3) {
     size = LLVMFuzzerMutate(data, size, max_size);
     if (choice != 0) sb_fuzz_fix_crcs(data, size);
     return size;

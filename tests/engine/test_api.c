@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sbn_layout.h" /* engine/src: field offsets for the CRC repair */
 #include "sparsebyte.h"
 
 static int failures;
@@ -64,15 +65,19 @@ static void wr32(uint8_t* p, uint32_t v) {
   for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 static void fix_crcs(uint8_t* d, size_t size) {
-  uint32_t count = rd32(d + 12);
-  if (count > 64 || 64 + (size_t)count * 32 > size) count = 0;
-  for (uint32_t i = 0; i < count; i++) {
-    uint8_t* e = d + 64 + 32 * i;
-    uint64_t off = rd64(e + 8), len = rd64(e + 16);
-    if (off <= size && len <= size - off) wr32(e + 24, crc32_bytes(d + off, (size_t)len));
+  uint32_t count = rd32(d + SBN_HDR_SECTION_COUNT);
+  size_t table_bytes = (size_t)count * SBN_SECTION_ENTRY_SIZE;
+  if (count > SBN_MAX_SECTIONS || SBN_HEADER_SIZE + table_bytes > size) {
+    count = 0;
+    table_bytes = 0;
   }
-  if (64 + (size_t)count * 32 <= size) wr32(d + 36, crc32_bytes(d + 64, (size_t)count * 32));
-  wr32(d + 60, crc32_bytes(d, 60));
+  for (uint32_t i = 0; i < count; i++) {
+    uint8_t* e = d + SBN_HEADER_SIZE + SBN_SECTION_ENTRY_SIZE * i;
+    uint64_t off = rd64(e + SBN_SEC_OFFSET), len = rd64(e + SBN_SEC_SIZE);
+    if (off <= size && len <= size - off) wr32(e + SBN_SEC_CRC, crc32_bytes(d + off, (size_t)len));
+  }
+  if (SBN_HEADER_SIZE + table_bytes <= size) wr32(d + SBN_HDR_TABLE_CRC, crc32_bytes(d + SBN_HEADER_SIZE, table_bytes));
+  wr32(d + SBN_HDR_CRC, crc32_bytes(d, SBN_HDR_CRC));
 }
 
 static uint64_t rng_state = 12345;

@@ -15,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 def test_c_api(engine_build: Path, tmp_path: Path) -> None:
     binary = tmp_path / "test_api"
     flags = ["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-fsanitize=address,undefined",
-             "-fno-sanitize-recover=all", f"-I{REPO / 'engine' / 'include'}"]
+             "-fno-sanitize-recover=all", f"-I{REPO / 'engine' / 'include'}",
+             f"-I{REPO / 'engine' / 'src'}"]
     build = subprocess.run(["clang", *flags, str(HERE / "test_api.c"), str(engine_build / "asan" / "libsparsebyte.a"),
                             "-lm", "-lpthread", "-o", str(binary)], capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
