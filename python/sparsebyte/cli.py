@@ -1,6 +1,6 @@
 """The `sparsebyte` command: convert, info, run, check, profile, bench, demo.
 
-Results go to stdout, progress and logs to stderr. Exit status: 0 success, 1 check failed, 2 bad usage or input."""
+Results go to stdout, progress and logs to stderr. Exit status: EXIT_STATUS below (also in `--help`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,22 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .resources import ResourceError, missing_dependency
+
+EXIT_STATUS = """exit status:
+  0    success
+  1    a check failed (check, demo: an error above the tolerance)
+  2    bad usage or input, or something this installation lacks: a file, a tool (cross compiler, qemu, node), an
+       optional Python package (the one-line message names the `pip install` to run)
+  130  interrupted"""
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but prints the exit status table as written."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return text if text.startswith("exit status:") else super()._fill_text(text, width, indent)
 
 
 class CliError(Exception):
@@ -106,7 +122,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
         try:
             factory = getattr(importlib.import_module(module_name), attr)
         except (ImportError, AttributeError) as e:
-            raise CliError(f"--torch {args.torch}: {e}") from e
+            raise CliError(missing_dependency(e) or f"--torch {args.torch}: {e}") from e
         import torch
 
         source = factory()
@@ -327,7 +343,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # ---- parser ----
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sparsebyte", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="sparsebyte", description=__doc__.splitlines()[0], epilog=EXIT_STATUS,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -435,6 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-wasm", action="store_true",
                    help="skip the WebAssembly runs in node (web/dist, built with web/build.sh when missing)")
     p.set_defaults(func=cmd_demo)
+    for command in sub.choices.values():
+        command.epilog, command.formatter_class = EXIT_STATUS, _HelpFormatter
     return parser
 
 
@@ -446,6 +464,15 @@ def _is_user_error(e: Exception) -> bool:
     return isinstance(e, (SparsebyteError, ConversionError))
 
 
+def _missing_dependency(error: ImportError) -> int:
+    """Exit 2 with one line naming the `pip install` when an optional dependency is missing; re-raise otherwise."""
+    message = missing_dependency(error)
+    if message is None:
+        raise error
+    print(f"sparsebyte: error: {message}", file=sys.stderr)
+    return 2
+
+
 def _version() -> str:
     from . import __version__
 
@@ -455,9 +482,12 @@ def _version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sparsify"]:  # the training side has its own parser (and imports torch)
-        from .sparsify.cli import main as sparsify_main
+        try:
+            from .sparsify.cli import main as sparsify_main
 
-        return sparsify_main(argv[1:])
+            return sparsify_main(argv[1:])
+        except ImportError as e:
+            return _missing_dependency(e)
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "threads", 1) < 1:
@@ -469,6 +499,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CliError as e:
         print(f"sparsebyte: error: {e}", file=sys.stderr)
         return 2
+    except ResourceError as e:  # a tool, a packaged file or an optional package is missing
+        print(f"sparsebyte: error: {e}", file=sys.stderr)
+        return 2
+    except ImportError as e:
+        return _missing_dependency(e)
     except BrokenPipeError:  # `sparsebyte profile m.sbn | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

