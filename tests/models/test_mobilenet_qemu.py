@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from mobilenet_cases import ATOL, Converted, inputs, torch_logits
 
-from sparsebyte.qemu import run_qemu
+from sparsebyte.devices import run_model
 
 CASES = [("mobilenet_v1", 0.0, 4), ("mobilenet_v1", 0.5, 4), ("mobilenet_v1", 0.7, 1), ("mobilenet_v1", 0.9, 4),
          ("mobilenet_v2", 0.0, 4), ("mobilenet_v2", 0.5, 4), ("mobilenet_v2", 0.7, 4), ("mobilenet_v2", 0.9, 1)]
@@ -20,7 +20,7 @@ def test_qemu_aarch64_matches_pytorch(converted: Converted, name: str, sparsity:
     xs = [inputs(20)[0], inputs(20)[-1]]  # chelsea the cat and a random normal image
     want = torch_logits(model, xs)
     for x, w in zip(xs, want, strict=True):
-        outputs, report = run_qemu(path, x)
+        outputs, report = run_model(path, x, "qemu")
         got = outputs["output"][0]
         assert report["backend"] == "neon"
         err = np.abs(got - w).max()

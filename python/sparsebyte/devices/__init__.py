@@ -1,18 +1,34 @@
-"""Where a .sbn runs: `host`, `qemu` (emulated aarch64, instruction counts), `adb[:SERIAL]` (Android),
-`ssh:[user@]host[:port]` (Raspberry Pi, any aarch64 Linux). `get_device(spec)` makes one from its --device spec."""
+"""Where a .sbn runs: `host`, `qemu` (emulated aarch64, instruction counts), `node` (the WebAssembly build in node),
+`adb[:SERIAL]` (Android), `ssh:[user@]host[:port]` (Raspberry Pi, any aarch64 Linux). `get_device(spec)` makes one
+from its --device spec; `run_model(path, inputs, device)` runs numpy arrays on one from Python:
+
+    from sparsebyte.devices import run_model
+    outputs, report = run_model("model.sbn", x, "qemu")  # {output name: array}, the runner's JSON report
+"""
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
 from .adb import AdbDevice
-from .base import Device, DeviceError, DeviceRun, RemoteDevice, RunOptions
+from .base import Device, DeviceError, DeviceRun, RunOptions, ToolMissing
 from .host import HostDevice
+from .local import LocalDevice, NodeDevice
 from .qemu import QemuDevice
+from .remote import RemoteDevice
 from .ssh import SshDevice
 
-__all__ = ["AdbDevice", "Device", "DeviceError", "DeviceRun", "HostDevice", "QemuDevice", "RemoteDevice",
-           "RunOptions", "SshDevice", "get_device", "DEVICE_HELP"]
+__all__ = ["AdbDevice", "Device", "DeviceError", "DeviceRun", "HostDevice", "LocalDevice", "NodeDevice",
+           "QemuDevice", "RemoteDevice", "RunOptions", "SshDevice", "ToolMissing", "get_device", "run_model",
+           "DEVICE_HELP"]
 
-DEVICE_HELP = "host | qemu | adb[:SERIAL] | ssh:[USER@]HOST[:PORT]"
+DEVICE_HELP = "host | qemu | node | adb[:SERIAL] | ssh:[USER@]HOST[:PORT]"
 
 
 def get_device(spec: str, directory: str | None = None, count_insns: bool = True) -> Device:
@@ -22,6 +38,8 @@ def get_device(spec: str, directory: str | None = None, count_insns: bool = True
         return HostDevice()
     if spec == "qemu":
         return QemuDevice(count_insns=count_insns)
+    if spec == "node":
+        return NodeDevice()
     if kind == "adb":
         if _ and not rest:
             raise ValueError(f"--device {spec!r}: adb:SERIAL needs a serial (see `adb devices`), or just adb")
@@ -32,3 +50,40 @@ def get_device(spec: str, directory: str | None = None, count_insns: bool = True
             raise ValueError(f"--device {spec!r}: expected ssh:[USER@]HOST[:PORT]")
         return SshDevice(host, int(port) if port else None, **({"directory": directory} if directory else {}))
     raise ValueError(f"--device {spec!r}: expected {DEVICE_HELP}")
+
+
+def run_model(model: str | os.PathLike, inputs: np.ndarray | Mapping[str, np.ndarray] | None = None,
+              device: str | Device = "host", options: RunOptions | None = None) -> tuple[dict[str, np.ndarray],
+                                                                                      dict[str, Any]]:
+    """Run `model` on a device; returns ({output name: array}, the runner's JSON report).
+
+    inputs: one array (single-input models), {input name: array}, or None for the runner's seeded random inputs;
+    shapes are checked on the host first (ValueError). device: a spec of DEVICE_HELP (made without instruction
+    counting: a run, not a profile) or a Device (QemuDevice() counts). options: default one run, no warm-up.
+    DeviceError (ToolMissing for an absent program) when the device cannot run it."""
+    from ..runtime import Model
+
+    host = Model(model)
+    names = [t.name for t in host.inputs]
+    if inputs is None:
+        values: list[Any] = []
+    elif isinstance(inputs, Mapping):
+        if sorted(inputs) != sorted(names):
+            raise ValueError(f"inputs: expected names {names}, got {sorted(inputs)}")
+        values = [inputs[n] for n in names]
+    else:
+        if len(names) != 1:
+            raise ValueError(f"the model has inputs {names}: pass a dict")
+        values = [inputs]
+    target = get_device(device, count_insns=False) if isinstance(device, str) else device
+    with tempfile.TemporaryDirectory(prefix="sparsebyte-inputs-") as tmp:
+        files = []
+        for i, (info, value) in enumerate(zip(host.inputs, values, strict=True)):
+            arr = np.ascontiguousarray(value, dtype=np.float32)
+            if arr.shape != info.shape:
+                raise ValueError(f"input {info.name!r}: expected shape {info.shape}, got {arr.shape}")
+            files.append(Path(tmp) / f"input{i}.npy")
+            np.save(files[-1], arr)
+        result = target.run(Path(model), files, len(host.outputs), options or RunOptions(warmup=0, repeat=1))
+    outputs = {t.name: a.reshape(t.shape) for t, a in zip(host.outputs, result.outputs, strict=True)}
+    return outputs, result.report

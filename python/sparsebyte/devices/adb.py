@@ -7,7 +7,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .base import DeviceError, RemoteDevice
+from .base import DeviceError
+from .remote import RemoteDevice
 
 DEFAULT_DIR = "/data/local/tmp/sparsebyte"
 

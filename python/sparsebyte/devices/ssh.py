@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from .base import RemoteDevice
+from .remote import RemoteDevice
 
 DEFAULT_DIR = "sparsebyte"  # relative: the login's home directory, for both ssh and scp
 SSH_OPTIONS = ["-o", "BatchMode=yes", "-o", "ConnectTimeout=15"]
