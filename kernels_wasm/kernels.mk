@@ -8,4 +8,5 @@ WASM_KERNEL_SRCS = \
 	kernels_wasm/f32-spconv/wasmsimd.c \
 	kernels_wasm/f32-gavgpool/wasmsimd.c \
 	kernels_wasm/f32-vbinary/wasmsimd.c \
-	kernels_wasm/f32-vunary/wasmsimd.c
+	kernels_wasm/f32-vunary/wasmsimd.c \
+	kernels_wasm/config/wasmsimd.c

@@ -5,11 +5,12 @@
  * Threading splits work by output rows (conv families) or pixel ranges (spmm/gemm), never inside a reduction, so
  * results are identical for any thread count.
  *
- * Registry: each family has a list header per architecture, `list.h` beside its kernels, with one line per kernel,
- * best first:  SB_UKERNEL(<family>, <function>, <param1>, <param2>)  (see each family below for the params).
- * engine/src/dispatch.c includes the lists of the build's architecture followed by the scalar list and picks the
- * first kernel whose params fit; tests and benchmarks iterate over the same lists. A param of 0 means any; a
- * kernel_size param k means kh == kw == k (3 for 3x3), a stride param s means stride_h == stride_w == s. */
+ * Registry: the families are listed once in families.inc. Each family has a list header per architecture, `list.h`
+ * in its directory, with one line per kernel:  SB_UKERNEL(<family>, <function>, <param1>, <param2>)  (see each family
+ * below for the params). registry.c gathers the lists; which kernel a node runs is decided by the architecture's
+ * choice table (choice.h), with the scalar kernels as the fallback; tests and benchmarks iterate over the same
+ * registry. A param of 0 means any; a kernel_size param k means kh == kw == k (3 for 3x3), a stride param s means
+ * stride_h == stride_w == s. */
 #ifndef SB_KERNELS_H
 #define SB_KERNELS_H
 
@@ -98,7 +99,6 @@ typedef void sb_f32_conv_ukernel(const sb_conv_shape* s, const float* weights, c
 
 /* f32-dwconv: depthwise conv (groups == in_c == out_c). weights [c][kh][kw]. Same signature as f32-conv.
  * list.h params: SB_UKERNEL(f32_dwconv, fn, kernel_size (kh == kw; 0 = any), stride (0 = any)) */
-typedef sb_f32_conv_ukernel sb_f32_dwconv_ukernel;
 
 /* f32-spconv: kernel-level group-sparse kxk conv (groups = 1), any stride/padding, and 1x1 convs that are not
  * stride-1/unpadded. Computes output rows [oy_begin, oy_end).
@@ -131,18 +131,11 @@ typedef void sb_f32_vunary_ukernel(size_t n, const float* x, float* y, const sb_
 typedef void sb_f32_affine_ukernel(size_t channels, size_t pixels, const float* x, const float* scale,
                                  const float* shift, float* y, const sb_activation* act);
 
-/* Function types by registry family name (SB_UKERNEL's first argument), so that a list line declares its kernel:
- *   #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;  */
-typedef sb_f32_pool_ukernel sb_f32_maxpool_ukernel;
-typedef sb_f32_pool_ukernel sb_f32_avgpool_ukernel;
-typedef sb_f32_vbinary_ukernel sb_f32_vadd_ukernel;
-typedef sb_f32_vbinary_ukernel sb_f32_vmul_ukernel;
-typedef sb_f32_vbinaryc_ukernel sb_f32_vaddc_ukernel;
-typedef sb_f32_vbinaryc_ukernel sb_f32_vmulc_ukernel;
-typedef sb_f32_vunary_ukernel sb_f32_vact_ukernel;
-
-/* Registry families, in the order of engine/kernels/registry.h's sb_kernel_family enum:
- * f32_spmm f32_gemm f32_conv f32_dwconv f32_spconv f32_maxpool f32_avgpool f32_gavgpool
- * f32_vadd f32_vmul f32_vaddc f32_vmulc f32_vact f32_affine */
+/* Function types by registry family name (SB_UKERNEL's first argument, families.inc), so that a list line declares
+ * its kernel:  #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
+ * (C11 allows repeating a typedef of the same type: sb_f32_spmm_ukernel names itself.) */
+#define SB_FAMILY(name, ENUM, dir, type, p1, r1, p2, r2) typedef type sb_##name##_ukernel;
+#include "families.inc"
+#undef SB_FAMILY
 
 #endif /* SB_KERNELS_H */

@@ -130,8 +130,9 @@ const char* sb_op_name(int32_t op);
 /* plan.c: assigns arena offsets (no reuse when keep_intermediates) and allocates the arena. */
 sb_status sb_plan_arena(sb_model* model);
 
-/* dispatch.c: first registry entry of the family whose params fit; NULL if none (error set). */
-const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, int32_t param1, int32_t param2, const sb_node* node);
+/* dispatch.c: the kernel the architecture's choice table (engine/kernels/choice.h) picks for the node's shape;
+ * NULL if none fits (error set). */
+const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, sb_kernel_shape shape, const sb_node* node);
 
 /* threadpool.c */
 typedef void (*sb_range_fn)(void* ctx, size_t begin, size_t end);

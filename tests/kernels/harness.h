@@ -60,9 +60,9 @@ typedef struct test_options {
 
 typedef void family_test_fn(const sb_kernel_entry* entry, checker* c, const test_options* opt);
 
-family_test_fn test_f32_spmm, test_f32_spconv;
-family_test_fn test_f32_gemm, test_f32_conv, test_f32_dwconv;
-family_test_fn test_f32_maxpool, test_f32_avgpool, test_f32_gavgpool;
-family_test_fn test_f32_vadd, test_f32_vmul, test_f32_vaddc, test_f32_vmulc, test_f32_vact, test_f32_affine;
+/* test_<family> for every line of families.inc */
+#define SB_FAMILY(name, ENUM, dir, type, p1, r1, p2, r2) family_test_fn test_##name;
+#include "families.inc"
+#undef SB_FAMILY
 
 #endif /* SB_KERNEL_HARNESS_H */

@@ -9,20 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "choice.h"
 #include "harness.h"
 
 static family_test_fn* const family_tests[SB_FAMILY_COUNT] = {
-    [SB_FAMILY_F32_SPMM] = test_f32_spmm,       [SB_FAMILY_F32_GEMM] = test_f32_gemm,
-    [SB_FAMILY_F32_CONV] = test_f32_conv,       [SB_FAMILY_F32_DWCONV] = test_f32_dwconv,
-    [SB_FAMILY_F32_SPCONV] = test_f32_spconv,   [SB_FAMILY_F32_MAXPOOL] = test_f32_maxpool,
-    [SB_FAMILY_F32_AVGPOOL] = test_f32_avgpool, [SB_FAMILY_F32_GAVGPOOL] = test_f32_gavgpool,
-    [SB_FAMILY_F32_VADD] = test_f32_vadd,       [SB_FAMILY_F32_VMUL] = test_f32_vmul,
-    [SB_FAMILY_F32_VADDC] = test_f32_vaddc,     [SB_FAMILY_F32_VMULC] = test_f32_vmulc,
-    [SB_FAMILY_F32_VACT] = test_f32_vact,       [SB_FAMILY_F32_AFFINE] = test_f32_affine,
+#define SB_FAMILY(name, ENUM, dir, type, p1, r1, p2, r2) [SB_FAMILY_##ENUM] = test_##name,
+#include "families.inc"
+#undef SB_FAMILY
 };
 
-/* Dispatch relies on every family ending with scalar kernels that accept any shape: one entry with params 0 (gemm's
- * params are informative), for f32_spmm one entry per G (dispatch matches G exactly). */
+/* Dispatch relies on every family having scalar kernels that accept any shape: an entry whose params accept
+ * anything, for f32_spmm (G matched exactly) one entry per G. */
 static int scalar_fallback_ok(int family, const sb_kernel_entry* entries, size_t count) {
   if (family == SB_FAMILY_F32_SPMM) {
     int covered = 0; /* bit G for each G in 1, 2, 4, 8 served by a scalar entry */
@@ -33,9 +30,40 @@ static int scalar_fallback_ok(int family, const sb_kernel_entry* entries, size_t
     }
     return covered == ((1 << 1) | (1 << 2) | (1 << 4) | (1 << 8));
   }
-  const sb_kernel_entry* last = &entries[count - 1];
-  const int restricts = family == SB_FAMILY_F32_GEMM ? 0 : (last->param1 | last->param2);
-  return strcmp(last->arch, "scalar") == 0 && restricts == 0;
+  for (size_t i = 0; i < count; i++) {
+    const sb_kernel_entry* e = &entries[i];
+    if (strcmp(e->arch, "scalar") == 0 && sb_kernel_params_fit((sb_kernel_family)family, e, 12345, 12345)) return 1;
+  }
+  return 0;
+}
+
+/* The choice table and the registry agree: every rule names a kernel of its family's registry, and every kernel
+ * of the build's architecture is chosen by some rule (a kernel no rule picks would never run: delete it). */
+static int check_choice_table(void) {
+  int ok = 1;
+  for (size_t i = 0; i < sb_kernel_rule_count; i++) {
+    const sb_kernel_rule* r = &sb_kernel_rules[i];
+    if ((int)r->family < 0 || r->family >= SB_FAMILY_COUNT || sb_kernel_lookup(r->family, r->fn) == NULL) {
+      printf("    choice: rule %zu names no registry kernel of its family\n", i);
+      ok = 0;
+    }
+  }
+  for (int f = 0; f < SB_FAMILY_COUNT; f++) {
+    size_t count = 0;
+    const sb_kernel_entry* entries = sb_kernel_registry((sb_kernel_family)f, &count);
+    for (size_t i = 0; i < count; i++) {
+      if (strcmp(entries[i].arch, "scalar") == 0) continue;
+      int chosen = 0;
+      for (size_t j = 0; j < sb_kernel_rule_count; j++) chosen |= sb_kernel_rules[j].fn == entries[i].fn;
+      if (!chosen) {
+        printf("    choice: %s (%s) is in the registry but no rule chooses it\n", entries[i].name,
+               sb_kernel_family_name((sb_kernel_family)f));
+        ok = 0;
+      }
+    }
+  }
+  printf("%s choice table (%zu rules, every architecture kernel chosen)\n", ok ? "PASS" : "FAIL", sb_kernel_rule_count);
+  return ok;
 }
 
 static int check_registry(void) {
@@ -65,7 +93,7 @@ static int check_registry(void) {
     printf("    registry: an invalid family must give NULL and count 0\n");
     ok = 0;
   }
-  printf("%s registry (%d families, scalar fallback last)\n", ok ? "PASS" : "FAIL", SB_FAMILY_COUNT);
+  printf("%s registry (%d families, scalar fallback)\n", ok ? "PASS" : "FAIL", SB_FAMILY_COUNT);
   return ok;
 }
 
@@ -108,6 +136,7 @@ int main(int argc, char** argv) {
   if ((family_filter == NULL && kernel_filter == NULL) ||
       (family_filter != NULL && strcmp(family_filter, "registry") == 0)) {
     if (check_registry()) passed++; else failed++;
+    if (check_choice_table()) passed++; else failed++;
   }
   for (int f = 0; f < SB_FAMILY_COUNT; f++) {
     const char* family = sb_kernel_family_name((sb_kernel_family)f);

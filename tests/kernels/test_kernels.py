@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import re
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from build_harness import CONFIGS, REPO, Config, build, run
 
-FAMILIES = [
-    "f32_spmm", "f32_gemm", "f32_conv", "f32_dwconv", "f32_spconv", "f32_maxpool", "f32_avgpool", "f32_gavgpool",
-    "f32_vadd", "f32_vmul", "f32_vaddc", "f32_vmulc", "f32_vact", "f32_affine",
-]  # fmt: skip
+sys.path.insert(0, str(REPO / "engine" / "kernels"))
+import gen_registry  # noqa: E402
+
+FAMILIES = [name for name, _, _ in gen_registry.families()]  # engine/kernels/families.inc
 RESULT_LINE = re.compile(r"^(PASS|FAIL) (\S+) (\S+) \[(\w+), params (-?\d+),(-?\d+)\]: (\d+) cases, (\d+) failed$")
 SUMMARY_LINE = re.compile(r"^(\d+) passed, (\d+) failed$")
 
@@ -56,7 +58,8 @@ def test_every_registered_kernel_matches_reference(
     results, (passed, failed) = parse_output(result.stdout)
     assert failed == 0
     assert "PASS registry" in result.stdout
-    assert passed == len(results) + 1  # + the registry line
+    assert "PASS choice table" in result.stdout
+    assert passed == len(results) + 2  # + the registry and choice-table lines
     tested = {m.group(2) for m in results}
     assert tested == set(FAMILIES), f"families without a tested kernel: {set(FAMILIES) - tested}"
     for m in results:
@@ -134,3 +137,20 @@ def test_harness_catches_broken_kernel(source: str, original: str, broken: str, 
     results, (passed, failed) = parse_output(result.stdout)
     assert failed >= 1 and failed == sum(m.group(1) == "FAIL" for m in results)
     assert "FAIL [" in result.stdout  # the failing case is described
+
+
+def test_generated_registry_lists_are_current() -> None:
+    """registry_lists.inc is generated from families.inc; a family added without rerunning the generator fails."""
+    assert len(FAMILIES) >= 14 and len(set(FAMILIES)) == len(FAMILIES)
+    check = subprocess.run([sys.executable, str(REPO / "engine/kernels/gen_registry.py"), "--check"],
+                           capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
+    text = (REPO / "engine/kernels/registry_lists.inc").read_text()
+    for name, _, directory in gen_registry.families():
+        assert f"static const sb_kernel_entry {name}_entries[]" in text
+        assert f'#include "{directory}/list.h"' in text
+    # one more families.inc line gives a different file (so --check fails until the generator is rerun)
+    added = gen_registry.FAMILIES_FILE.read_text() + 'SB_FAMILY(f32_new, F32_NEW, "f32-new", t, a, ANY0, b, ANY0)\n'
+    assert "f32_new_entries" in gen_registry.render(gen_registry.families(added))
+    assert gen_registry.render(gen_registry.families(added)) != text
+

@@ -6,7 +6,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   if (st != SB_OK) return st;
   const sb_tensor* x = sb_input(m, n, 0);
   if ((st = sb_check_output(m, n, x->rank, x->dims)) != SB_OK) return st;
-  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_VACT, 0, 0, n);
+  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_VACT, sb_kernel_shape_params(0, 0), n);
   if (!k) return SB_ERR_UNSUPPORTED;
   n->kernel_fn = k->fn;
   n->kernel_name = k->name;

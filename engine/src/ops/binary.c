@@ -73,7 +73,7 @@ sb_status sb_binary_prepare(sb_model* m, sb_node* n, int is_mul) {
   const sb_kernel_entry* k = NULL;
   if (dims_match(ad, od, rank) && dims_match(bd, od, rank)) {
     s->mode = BIN_SAME;
-    k = sb_pick_kernel(is_mul ? SB_FAMILY_F32_VMUL : SB_FAMILY_F32_VADD, 0, 0, n);
+    k = sb_pick_kernel(is_mul ? SB_FAMILY_F32_VMUL : SB_FAMILY_F32_VADD, sb_kernel_shape_params(0, 0), n);
   } else if ((dims_match(ad, od, rank) && is_channel_broadcast(od, bd, rank)) ||
              (dims_match(bd, od, rank) && is_channel_broadcast(od, ad, rank))) {
     s->mode = BIN_CHANNEL;
@@ -84,7 +84,7 @@ sb_status sb_binary_prepare(sb_model* m, sb_node* n, int is_mul) {
     s->channels = (size_t)od[1];
     s->pixels = (size_t)od[2] * (size_t)od[3];
     s->small_batch_stride = small_dims[0] == 1 ? 0 : s->channels;
-    k = sb_pick_kernel(is_mul ? SB_FAMILY_F32_VMULC : SB_FAMILY_F32_VADDC, 0, 0, n);
+    k = sb_pick_kernel(is_mul ? SB_FAMILY_F32_VMULC : SB_FAMILY_F32_VADDC, sb_kernel_shape_params(0, 0), n);
   } else {
     s->mode = BIN_GENERIC;
     n->kernel_name = is_mul ? "ref_broadcast_mul" : "ref_broadcast_add";

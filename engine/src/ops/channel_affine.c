@@ -9,7 +9,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   if ((st = sb_check_constant(m, n, 1, "scale", SB_DTYPE_F32, 1, &x->dims[1])) != SB_OK) return st;
   if ((st = sb_check_constant(m, n, 2, "shift", SB_DTYPE_F32, 1, &x->dims[1])) != SB_OK) return st;
   if ((st = sb_check_output(m, n, x->rank, x->dims)) != SB_OK) return st;
-  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_AFFINE, 0, 0, n);
+  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_AFFINE, sb_kernel_shape_params(0, 0), n);
   if (!k) return SB_ERR_UNSUPPORTED;
   n->kernel_fn = k->fn;
   n->kernel_name = k->name;

@@ -27,13 +27,13 @@ static sb_status prepare(sb_model* m, sb_node* n) {
                   c->pad_top == 0 && c->pad_left == 0 && n->attrs[6] == 0 && n->attrs[7] == 0;
   if (c->groups == c->in_c && c->groups == c->out_c && c->groups > 1) {
     s->mode = SB_CONV_DIRECT;
-    k = sb_pick_kernel(SB_FAMILY_F32_DWCONV, sb_conv_kernel_param(c), sb_conv_stride_param(c), n);
+    k = sb_pick_kernel(SB_FAMILY_F32_DWCONV, sb_kernel_shape_conv(sb_conv_kernel_param(c), sb_conv_stride_param(c), c, 0), n);
   } else if (pointwise) {
     s->mode = SB_CONV_GEMM;
-    k = sb_pick_kernel(SB_FAMILY_F32_GEMM, 0, 0, n);
+    k = sb_pick_kernel(SB_FAMILY_F32_GEMM, sb_kernel_shape_conv(0, 0, c, 0), n);
   } else {
     s->mode = SB_CONV_DIRECT;
-    k = sb_pick_kernel(SB_FAMILY_F32_CONV, sb_conv_kernel_param(c), sb_conv_stride_param(c), n);
+    k = sb_pick_kernel(SB_FAMILY_F32_CONV, sb_kernel_shape_conv(sb_conv_kernel_param(c), sb_conv_stride_param(c), c, 0), n);
   }
   if (!k) return SB_ERR_UNSUPPORTED;
   s->fn = k->fn;

@@ -25,10 +25,11 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   const sb_kernel_entry* k;
   if (pointwise) {
     s->mode = SB_CONV_SPMM;
-    k = sb_pick_kernel(SB_FAMILY_F32_SPMM, s->sparse.group, 0, n);
+    k = sb_pick_kernel(SB_FAMILY_F32_SPMM, sb_kernel_shape_conv(s->sparse.group, 0, c, s->sparse.group_start[s->sparse.num_groups]), n);
   } else {
     s->mode = SB_CONV_DIRECT_SPARSE;
-    k = sb_pick_kernel(SB_FAMILY_F32_SPCONV, s->sparse.group, sb_conv_kernel_param(c), n);
+    k = sb_pick_kernel(SB_FAMILY_F32_SPCONV,
+                       sb_kernel_shape_conv(s->sparse.group, sb_conv_kernel_param(c), c, s->sparse.group_start[s->sparse.num_groups]), n);
   }
   if (!k) return SB_ERR_UNSUPPORTED;
   s->fn = k->fn;

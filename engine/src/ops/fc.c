@@ -28,7 +28,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   if ((st = sb_check_output(m, n, 2, ydims)) != SB_OK) return st;
   if ((st = sb_bias_or_zeros(m, n, 2, s->cout, &s->bias, (float**)&n->owned[0])) != SB_OK) return st;
   s->weights = (const float*)w->const_data;
-  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_GEMM, 0, 0, n);
+  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_GEMM, sb_kernel_shape_fc(0, s->cin, s->cout, 0), n);
   if (!k) return SB_ERR_UNSUPPORTED;
   s->fn = (sb_f32_gemm_ukernel*)k->fn;
   n->kernel_name = k->name;

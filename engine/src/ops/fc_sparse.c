@@ -24,7 +24,8 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   st = sb_prepare_sparse(m, n, 1, y->dims[1], x->dims[1], 1, n->attrs[11], &s->w, (int32_t**)&n->owned[1]);
   if (st != SB_OK) return st;
   if ((st = sb_bias_or_zeros(m, n, 4, y->dims[1], &s->w.bias, (float**)&n->owned[0])) != SB_OK) return st;
-  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_SPMM, s->w.group, 0, n);
+  const sb_kernel_entry* k = sb_pick_kernel(
+      SB_FAMILY_F32_SPMM, sb_kernel_shape_fc(s->w.group, s->w.in_channels, s->w.out_channels, s->w.group_start[s->w.num_groups]), n);
   if (!k) return SB_ERR_UNSUPPORTED;
   s->fn = (sb_f32_spmm_ukernel*)k->fn;
   n->kernel_name = k->name;

@@ -7,7 +7,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   const sb_tensor* x = sb_input(m, n, 0);
   int32_t out_dims[4] = {x->dims[0], x->dims[1], 1, 1};
   if ((st = sb_check_output(m, n, 4, out_dims)) != SB_OK) return st;
-  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_GAVGPOOL, 0, 0, n);
+  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_GAVGPOOL, sb_kernel_shape_params(0, 0), n);
   if (!k) return SB_ERR_UNSUPPORTED;
   n->kernel_fn = k->fn;
   n->kernel_name = k->name;

@@ -50,7 +50,7 @@ sb_status sb_pool_prepare(sb_model* m, sb_node* n, sb_kernel_family family) {
   n->state = s;
   s->shape = (sb_pool_shape){x->dims[1], x->dims[2], x->dims[3], y->dims[2], y->dims[3], a[0], a[1], a[2], a[3],
                              a[4], a[5], a[8], a[6], a[7]};
-  const sb_kernel_entry* k = sb_pick_kernel(family, a[0] == a[1] ? a[0] : -1, a[2] == a[3] ? a[2] : -1, n);
+  const sb_kernel_entry* k = sb_pick_kernel(family, sb_kernel_shape_params(a[0] == a[1] ? a[0] : -1, a[2] == a[3] ? a[2] : -1), n);
   if (!k) return SB_ERR_UNSUPPORTED;
   s->fn = (sb_f32_pool_ukernel*)k->fn;
   n->kernel_name = k->name;
