@@ -14,10 +14,13 @@ const isNode = typeof process !== 'undefined' && process.versions != null && pro
 const TENSOR_INFO = { size: 36, name: 0, rank: 4, dims: 8, count: 32 };
 const NODE_PROFILE = { size: 40, name: 0, op: 4, kernel: 8, timeMs: 16, macs: 24, denseMacs: 32 };
 
-/** An engine call failed: `status` is the engine's status name (e.g. "SB_ERR_FORMAT"). */
+/**
+ * An engine call failed, or the model could not be read: `status` is the engine's status name (e.g. "SB_ERR_FORMAT";
+ * "SB_ERR_IO" for a missing file or URL).
+ */
 export class SparsebyteError extends Error {
-  constructor(message, status) {
-    super(message);
+  constructor(message, status, options) {
+    super(message, options);
     this.name = 'SparsebyteError';
     this.status = status;
   }
@@ -35,10 +38,19 @@ async function readBytes(source) {
   const text = String(source);
   if (isNode && !/^(https?|data|blob):/i.test(text)) {
     const { readFile } = await import('node:fs/promises');
-    return new Uint8Array(await readFile(isUrlObject ? source : text.startsWith('file:') ? new URL(text) : text));
+    try {
+      return new Uint8Array(await readFile(isUrlObject ? source : text.startsWith('file:') ? new URL(text) : text));
+    } catch (e) {
+      throw new SparsebyteError(`could not read ${text}: ${e.code ?? e.message}`, 'SB_ERR_IO', { cause: e });
+    }
   }
-  const response = await fetch(source);
-  if (!response.ok) throw new Error(`could not fetch ${text}: HTTP ${response.status}`);
+  let response;
+  try {
+    response = await fetch(source);
+  } catch (e) {
+    throw new SparsebyteError(`could not fetch ${text}: ${e.message}`, 'SB_ERR_IO', { cause: e });
+  }
+  if (!response.ok) throw new SparsebyteError(`could not fetch ${text}: HTTP ${response.status}`, 'SB_ERR_IO');
   return new Uint8Array(await response.arrayBuffer());
 }
 

@@ -62,7 +62,26 @@ describe('loading', () => {
   });
 
   test('a missing URL names the HTTP status', async () => {
-    await assert.rejects(loadModel(`${baseUrl}/nope.sbn`), /HTTP 404/);
+    await assert.rejects(loadModel(`${baseUrl}/nope.sbn`), (e) => {
+      assert.ok(e instanceof SparsebyteError);
+      assert.equal(e.status, 'SB_ERR_IO');
+      assert.match(e.message, /nope\.sbn: HTTP 404/);
+      return true;
+    });
+  });
+
+  test('a missing file (path or file: URL) is a SparsebyteError naming it', async () => {
+    const missing = join(dir, 'no-such-model.sbn');
+    for (const source of [missing, pathToFileURL(missing), pathToFileURL(missing).href]) {
+      await assert.rejects(loadModel(source), (e) => {
+        assert.ok(e instanceof SparsebyteError, `${e}`);
+        assert.equal(e.status, 'SB_ERR_IO');
+        assert.match(e.message, /no-such-model\.sbn: ENOENT/);
+        assert.equal(e.cause.code, 'ENOENT');
+        return true;
+      });
+    }
+    await assert.rejects(loadModel(dir), (e) => e instanceof SparsebyteError && /EISDIR/.test(e.message));
   });
 
   test('bytes that are not a .sbn give a format error, not a crash', async () => {
