@@ -18,23 +18,8 @@
 #define SB_MAX_ARENA_BYTES ((uint64_t)1 << 32)
 #endif
 
-enum {
-  SB_OP_CONV = 1,
-  SB_OP_CONV_SPARSE = 2,
-  SB_OP_FC = 3,
-  SB_OP_FC_SPARSE = 4,
-  SB_OP_ADD = 5,
-  SB_OP_MUL = 6,
-  SB_OP_CONCAT = 7,
-  SB_OP_GLOBAL_AVG_POOL = 8,
-  SB_OP_AVG_POOL = 9,
-  SB_OP_MAX_POOL = 10,
-  SB_OP_RESHAPE = 11,
-  SB_OP_SOFTMAX = 12,
-  SB_OP_ACTIVATION = 13,
-  SB_OP_CHANNEL_AFFINE = 14,
-  SB_OP_MAX = 14
-};
+/* Op codes (SB_OP_*), arity and attribute accessors: ops/op_spec.h, generated from converters/opspec.py, included
+ * at the end of this file (its accessors need sb_node). */
 
 typedef struct sb_tensor {
   const char* name; /* NUL-terminated copy owned by the model */
@@ -156,5 +141,7 @@ static inline int64_t sb_mul_sat(int64_t a, int64_t b) {
 /* Error helpers for op prepare functions: messages name the node and op. */
 #define SB_NODE_FAIL(status, node, fmt, ...) \
   sb_fail((status), "node '%s' (%s): " fmt, (node)->name, (node)->def->name, __VA_ARGS__)
+
+#include "ops/op_spec.h"
 
 #endif /* SB_INTERNAL_H */

@@ -7,23 +7,10 @@
 #include "internal.h"
 #include "ops/ops.h"
 
-static const sb_op_def* const op_defs[SB_OP_MAX + 1] = {
-    NULL,
-    &sb_op_conv,
-    &sb_op_conv_sparse,
-    &sb_op_fc,
-    &sb_op_fc_sparse,
-    &sb_op_add,
-    &sb_op_mul,
-    &sb_op_concat,
-    &sb_op_global_avg_pool,
-    &sb_op_avg_pool,
-    &sb_op_max_pool,
-    &sb_op_reshape,
-    &sb_op_softmax,
-    &sb_op_activation,
-    &sb_op_channel_affine,
-};
+/* Indexed by op code; built from the spec's op list (op_spec.h). */
+#define SB_OP_DEF_ENTRY(NAME, name) [SB_OP_##NAME] = &sb_op_##name,
+static const sb_op_def* const op_defs[SB_OP_MAX + 1] = {SB_OP_LIST(SB_OP_DEF_ENTRY)};
+#undef SB_OP_DEF_ENTRY
 
 const sb_op_def* sb_op_def_for(int32_t op) { return op >= 1 && op <= SB_OP_MAX ? op_defs[op] : NULL; }
 

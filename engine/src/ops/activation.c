@@ -31,4 +31,4 @@ static void run(sb_model* m, sb_node* n) {
   sb_parallel_for(m->pool, y->count, 64, run_range, &job);
 }
 
-const sb_op_def sb_op_activation = {"ACTIVATION", 1, 1, prepare, run, 1};
+const sb_op_def sb_op_activation = SB_OP_DEF(ACTIVATION, prepare, run, 1);

@@ -3,4 +3,4 @@
 
 static sb_status prepare(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, 0); }
 
-const sb_op_def sb_op_add = {"ADD", 2, 2, prepare, sb_binary_run, 1};
+const sb_op_def sb_op_add = SB_OP_DEF(ADD, prepare, sb_binary_run, 1);

@@ -3,4 +3,4 @@
 
 static sb_status prepare(sb_model* m, sb_node* n) { return sb_pool_prepare(m, n, SB_FAMILY_F32_AVGPOOL); }
 
-const sb_op_def sb_op_avg_pool = {"AVG_POOL", 1, 1, prepare, sb_pool_run, 1};
+const sb_op_def sb_op_avg_pool = SB_OP_DEF(AVG_POOL, prepare, sb_pool_run, 1);

@@ -41,4 +41,4 @@ static void run(sb_model* m, sb_node* n) {
   }
 }
 
-const sb_op_def sb_op_channel_affine = {"CHANNEL_AFFINE", 3, 3, prepare, run, 1};
+const sb_op_def sb_op_channel_affine = SB_OP_DEF(CHANNEL_AFFINE, prepare, run, 1);

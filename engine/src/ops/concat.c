@@ -1,4 +1,4 @@
-/* CONCAT along attrs[0]: plain copies of each input's slab per outer index. */
+/* CONCAT along the axis attribute: plain copies of each input's slab per outer index. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,7 +11,7 @@ typedef struct concat_state {
 
 static sb_status prepare(sb_model* m, sb_node* n) {
   const sb_tensor* first = sb_input(m, n, 0);
-  int32_t axis = n->attrs[0];
+  int32_t axis = sb_attr_axis(n);
   if (axis < 0 || axis >= first->rank)
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "axis %d out of range for rank %d", axis, first->rank);
   int32_t out_dims[SB_MAX_RANK];
@@ -46,7 +46,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
 
 static void run(sb_model* m, sb_node* n) {
   const concat_state* s = n->state;
-  int32_t axis = n->attrs[0];
+  int32_t axis = sb_attr_axis(n);
   float* y = sb_output(m, n)->data;
   for (size_t o = 0; o < s->outer; o++) {
     for (int k = 0; k < n->num_inputs; k++) {
@@ -58,4 +58,4 @@ static void run(sb_model* m, sb_node* n) {
   }
 }
 
-const sb_op_def sb_op_concat = {"CONCAT", 1, SB_MAX_NODE_INPUTS, prepare, run, 0};
+const sb_op_def sb_op_concat = SB_OP_DEF(CONCAT, prepare, run, 0);

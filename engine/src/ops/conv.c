@@ -10,7 +10,8 @@ static sb_status prepare(sb_model* m, sb_node* n) {
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "weight '%s' must be a rank-4 constant, has shape %s", w->name,
                         sb_shape_str(w, shape, sizeof shape));
   }
-  if (n->attrs[11] != 0) return SB_NODE_FAIL(SB_ERR_FORMAT, n, "attrs[11] (G) is %d, must be 0 for dense CONV", n->attrs[11]);
+  if (sb_attr_conv_G(n) != 0)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "attribute G is %d, must be 0 for dense CONV", sb_attr_conv_G(n));
   sb_conv_state* s = calloc(1, sizeof *s);
   if (!s) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
   n->state = s;
@@ -24,7 +25,8 @@ static sb_status prepare(sb_model* m, sb_node* n) {
 
   const sb_kernel_entry* k;
   int pointwise = c->kh == 1 && c->kw == 1 && c->stride_h == 1 && c->stride_w == 1 && c->groups == 1 &&
-                  c->pad_top == 0 && c->pad_left == 0 && n->attrs[6] == 0 && n->attrs[7] == 0;
+                  c->pad_top == 0 && c->pad_left == 0 && sb_attr_conv_pad_bottom(n) == 0 &&
+                  sb_attr_conv_pad_right(n) == 0;
   if (c->groups == c->in_c && c->groups == c->out_c && c->groups > 1) {
     s->mode = SB_CONV_DIRECT;
     k = sb_pick_kernel(SB_FAMILY_F32_DWCONV, sb_kernel_shape_conv(sb_conv_kernel_param(c), sb_conv_stride_param(c), c, 0), n);
@@ -43,4 +45,4 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   return SB_OK;
 }
 
-const sb_op_def sb_op_conv = {"CONV", 2, 3, prepare, sb_conv_run, 1};
+const sb_op_def sb_op_conv = SB_OP_DEF(CONV, prepare, sb_conv_run, 1);

@@ -10,23 +10,26 @@ sb_status sb_conv_geometry(const sb_model* m, const sb_node* n, int32_t cout, sb
   sb_status st = sb_check_activation(m, n, 0, "X", 4);
   if (st != SB_OK) return st;
   const sb_tensor* x = sb_input(m, n, 0);
-  const int32_t* a = n->attrs;
-  if (a[0] < 1 || a[1] < 1 || a[2] < 1 || a[3] < 1 || a[8] < 1 || a[9] < 1 || a[10] < 1)
+  const int32_t kh = sb_attr_conv_kh(n), kw = sb_attr_conv_kw(n), sh = sb_attr_conv_stride_h(n),
+                sw = sb_attr_conv_stride_w(n), pt = sb_attr_conv_pad_top(n), pl = sb_attr_conv_pad_left(n),
+                pb = sb_attr_conv_pad_bottom(n), pr = sb_attr_conv_pad_right(n), dh = sb_attr_conv_dilation_h(n),
+                dw = sb_attr_conv_dilation_w(n), groups = sb_attr_conv_groups(n);
+  if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || dh < 1 || dw < 1 || groups < 1)
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel %dx%d, stride %dx%d, dilation %dx%d, groups %d: each must be >= 1",
-                        a[0], a[1], a[2], a[3], a[8], a[9], a[10]);
-  if (a[4] < 0 || a[5] < 0 || a[6] < 0 || a[7] < 0)
-    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "negative padding (%d,%d,%d,%d)", a[4], a[5], a[6], a[7]);
-  if (a[0] > SB_MAX_DIM || a[1] > SB_MAX_DIM || a[4] > SB_MAX_DIM || a[5] > SB_MAX_DIM || a[6] > SB_MAX_DIM ||
-      a[7] > SB_MAX_DIM || a[8] > SB_MAX_DIM || a[9] > SB_MAX_DIM)
+                        kh, kw, sh, sw, dh, dw, groups);
+  if (pt < 0 || pl < 0 || pb < 0 || pr < 0)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "negative padding (%d,%d,%d,%d)", pt, pl, pb, pr);
+  if (kh > SB_MAX_DIM || kw > SB_MAX_DIM || pt > SB_MAX_DIM || pl > SB_MAX_DIM || pb > SB_MAX_DIM ||
+      pr > SB_MAX_DIM || dh > SB_MAX_DIM || dw > SB_MAX_DIM)
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel/padding/dilation exceed the cap 2^24 (%d)", 0);
-  int32_t cin = x->dims[1], groups = a[10];
+  int32_t cin = x->dims[1];
   if (cin % groups != 0 || cout % groups != 0)
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "groups=%d does not divide Cin=%d and Cout=%d", groups, cin, cout);
-  int64_t oh = conv_out_size(x->dims[2], a[4], a[6], a[0], a[8], a[2]);
-  int64_t ow = conv_out_size(x->dims[3], a[5], a[7], a[1], a[9], a[3]);
+  int64_t oh = conv_out_size(x->dims[2], pt, pb, kh, dh, sh);
+  int64_t ow = conv_out_size(x->dims[3], pl, pr, kw, dw, sw);
   if (oh < 1 || ow < 1)
-    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel %dx%d (dilation %dx%d) does not fit the padded %dx%d input", a[0], a[1],
-                        a[8], a[9], x->dims[2], x->dims[3]);
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel %dx%d (dilation %dx%d) does not fit the padded %dx%d input", kh, kw,
+                        dh, dw, x->dims[2], x->dims[3]);
   int32_t out_dims[4] = {x->dims[0], cout, (int32_t)oh, (int32_t)ow};
   if (oh > SB_MAX_DIM || ow > SB_MAX_DIM || (st = sb_check_output(m, n, 4, out_dims)) != SB_OK)
     return oh > SB_MAX_DIM || ow > SB_MAX_DIM ? SB_NODE_FAIL(SB_ERR_FORMAT, n, "output %lldx%lld too large",
@@ -38,14 +41,14 @@ sb_status sb_conv_geometry(const sb_model* m, const sb_node* n, int32_t cout, sb
   s->out_c = cout;
   s->out_h = (int32_t)oh;
   s->out_w = (int32_t)ow;
-  s->kh = a[0];
-  s->kw = a[1];
-  s->stride_h = a[2];
-  s->stride_w = a[3];
-  s->pad_top = a[4];
-  s->pad_left = a[5];
-  s->dil_h = a[8];
-  s->dil_w = a[9];
+  s->kh = kh;
+  s->kw = kw;
+  s->stride_h = sh;
+  s->stride_w = sw;
+  s->pad_top = pt;
+  s->pad_left = pl;
+  s->dil_h = dh;
+  s->dil_w = dw;
   s->groups = groups;
   return SB_OK;
 }

@@ -6,7 +6,8 @@
 static sb_status prepare(sb_model* m, sb_node* n) {
   const sb_tensor* y = sb_output(m, n);
   if (y->rank != 4) return SB_NODE_FAIL(SB_ERR_FORMAT, n, "output '%s' must be rank 4", y->name);
-  if (n->attrs[10] != 1) return SB_NODE_FAIL(SB_ERR_UNSUPPORTED, n, "groups=%d (sparse convs need groups=1)", n->attrs[10]);
+  if (sb_attr_conv_groups(n) != 1)
+    return SB_NODE_FAIL(SB_ERR_UNSUPPORTED, n, "groups=%d (sparse convs need groups=1)", sb_attr_conv_groups(n));
   sb_conv_state* s = calloc(1, sizeof *s);
   if (!s) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
   n->state = s;
@@ -16,12 +17,13 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   /* values is [T, kh*kw, G]: the kernel area is a dim, so it obeys the dim cap (and kh*kw cannot overflow). */
   if ((int64_t)c->kh * c->kw > SB_MAX_DIM)
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel %dx%d: area exceeds the cap 2^24", c->kh, c->kw);
-  st = sb_prepare_sparse(m, n, 1, c->out_c, c->in_c, c->kh * c->kw, n->attrs[11], &s->sparse, (int32_t**)&n->owned[1]);
+  st = sb_prepare_sparse(m, n, 1, c->out_c, c->in_c, c->kh * c->kw, sb_attr_conv_G(n), &s->sparse,
+                         (int32_t**)&n->owned[1]);
   if (st != SB_OK) return st;
   if ((st = sb_bias_or_zeros(m, n, 4, c->out_c, &s->sparse.bias, (float**)&n->owned[0])) != SB_OK) return st;
 
   int pointwise = c->kh == 1 && c->kw == 1 && c->stride_h == 1 && c->stride_w == 1 && c->pad_top == 0 &&
-                  c->pad_left == 0 && n->attrs[6] == 0 && n->attrs[7] == 0;
+                  c->pad_left == 0 && sb_attr_conv_pad_bottom(n) == 0 && sb_attr_conv_pad_right(n) == 0;
   const sb_kernel_entry* k;
   if (pointwise) {
     s->mode = SB_CONV_SPMM;
@@ -40,4 +42,4 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   return SB_OK;
 }
 
-const sb_op_def sb_op_conv_sparse = {"CONV_SPARSE", 4, 5, prepare, sb_conv_run, 1};
+const sb_op_def sb_op_conv_sparse = SB_OP_DEF(CONV_SPARSE, prepare, sb_conv_run, 1);

@@ -61,4 +61,4 @@ static void run(sb_model* m, sb_node* n) {
   }
 }
 
-const sb_op_def sb_op_fc = {"FC", 2, 3, prepare, run, 1};
+const sb_op_def sb_op_fc = SB_OP_DEF(FC, prepare, run, 1);

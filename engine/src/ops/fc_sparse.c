@@ -21,7 +21,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   fc_sparse_state* s = calloc(1, sizeof *s);
   if (!s) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
   n->state = s;
-  st = sb_prepare_sparse(m, n, 1, y->dims[1], x->dims[1], 1, n->attrs[11], &s->w, (int32_t**)&n->owned[1]);
+  st = sb_prepare_sparse(m, n, 1, y->dims[1], x->dims[1], 1, sb_attr_fc_sparse_G(n), &s->w, (int32_t**)&n->owned[1]);
   if (st != SB_OK) return st;
   if ((st = sb_bias_or_zeros(m, n, 4, y->dims[1], &s->w.bias, (float**)&n->owned[0])) != SB_OK) return st;
   const sb_kernel_entry* k = sb_pick_kernel(
@@ -55,4 +55,4 @@ static void run(sb_model* m, sb_node* n) {
   sb_parallel_for(m->pool, (size_t)x->dims[0], 1, run_rows, &job);
 }
 
-const sb_op_def sb_op_fc_sparse = {"FC_SPARSE", 4, 5, prepare, run, 1};
+const sb_op_def sb_op_fc_sparse = SB_OP_DEF(FC_SPARSE, prepare, run, 1);

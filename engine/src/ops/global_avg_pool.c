@@ -37,4 +37,4 @@ static void run(sb_model* m, sb_node* n) {
   }
 }
 
-const sb_op_def sb_op_global_avg_pool = {"GLOBAL_AVG_POOL", 1, 1, prepare, run, 0};
+const sb_op_def sb_op_global_avg_pool = SB_OP_DEF(GLOBAL_AVG_POOL, prepare, run, 0);

@@ -3,4 +3,4 @@
 
 static sb_status prepare(sb_model* m, sb_node* n) { return sb_pool_prepare(m, n, SB_FAMILY_F32_MAXPOOL); }
 
-const sb_op_def sb_op_max_pool = {"MAX_POOL", 1, 1, prepare, sb_pool_run, 1};
+const sb_op_def sb_op_max_pool = SB_OP_DEF(MAX_POOL, prepare, sb_pool_run, 1);

@@ -3,4 +3,4 @@
 
 static sb_status prepare(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, 1); }
 
-const sb_op_def sb_op_mul = {"MUL", 2, 2, prepare, sb_binary_run, 1};
+const sb_op_def sb_op_mul = SB_OP_DEF(MUL, prepare, sb_binary_run, 1);

@@ -4,9 +4,13 @@
 
 #include "../internal.h"
 
-extern const sb_op_def sb_op_conv, sb_op_conv_sparse, sb_op_fc, sb_op_fc_sparse, sb_op_add, sb_op_mul, sb_op_concat,
-    sb_op_global_avg_pool, sb_op_avg_pool, sb_op_max_pool, sb_op_reshape, sb_op_softmax, sb_op_activation,
-    sb_op_channel_affine;
+/* One sb_op_def per operator of the spec (op_spec.h), named sb_op_<name>, each defined in its own file with
+ * SB_OP_DEF, which takes the op's name and arity from the spec. */
+#define SB_DECLARE_OP(NAME, name) extern const sb_op_def sb_op_##name;
+SB_OP_LIST(SB_DECLARE_OP)
+#undef SB_DECLARE_OP
+#define SB_OP_DEF(NAME, prepare, run, fuses_activation) \
+  {#NAME, SB_OP_##NAME##_MIN_INPUTS, SB_OP_##NAME##_MAX_INPUTS, (prepare), (run), (fuses_activation)}
 
 static inline sb_tensor* sb_input(const sb_model* m, const sb_node* n, int k) { return &m->tensors[n->inputs[k]]; }
 static inline sb_tensor* sb_output(const sb_model* m, const sb_node* n) { return &m->tensors[n->output]; }

@@ -31,26 +31,30 @@ sb_status sb_pool_prepare(sb_model* m, sb_node* n, sb_kernel_family family) {
   if (st != SB_OK) return st;
   const sb_tensor* x = sb_input(m, n, 0);
   const sb_tensor* y = sb_output(m, n);
-  const int32_t* a = n->attrs;
-  if (a[0] < 1 || a[1] < 1 || a[2] < 1 || a[3] < 1 || a[0] > SB_MAX_DIM || a[1] > SB_MAX_DIM)
-    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel %dx%d stride %dx%d out of range", a[0], a[1], a[2], a[3]);
-  if (a[4] < 0 || a[5] < 0 || a[6] < 0 || a[7] < 0 || a[4] > SB_MAX_DIM || a[5] > SB_MAX_DIM || a[6] > SB_MAX_DIM ||
-      a[7] > SB_MAX_DIM)
-    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "padding (%d,%d,%d,%d) out of range", a[4], a[5], a[6], a[7]);
-  if (a[8] != 0 && a[8] != 1) return SB_NODE_FAIL(SB_ERR_FORMAT, n, "count_include_pad is %d, must be 0 or 1", a[8]);
+  const int32_t kh = sb_attr_pool_kh(n), kw = sb_attr_pool_kw(n), sh = sb_attr_pool_stride_h(n),
+                sw = sb_attr_pool_stride_w(n), pt = sb_attr_pool_pad_top(n), pl = sb_attr_pool_pad_left(n),
+                pb = sb_attr_pool_pad_bottom(n), pr = sb_attr_pool_pad_right(n),
+                count_pad = sb_attr_pool_count_include_pad(n);
+  if (kh < 1 || kw < 1 || sh < 1 || sw < 1 || kh > SB_MAX_DIM || kw > SB_MAX_DIM)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "kernel %dx%d stride %dx%d out of range", kh, kw, sh, sw);
+  if (pt < 0 || pl < 0 || pb < 0 || pr < 0 || pt > SB_MAX_DIM || pl > SB_MAX_DIM || pb > SB_MAX_DIM ||
+      pr > SB_MAX_DIM)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "padding (%d,%d,%d,%d) out of range", pt, pl, pb, pr);
+  if (count_pad != 0 && count_pad != 1)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "count_include_pad is %d, must be 0 or 1", count_pad);
   if (y->rank != 4 || y->dims[0] != x->dims[0] || y->dims[1] != x->dims[1]) {
     char shape[96];
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "output '%s' has shape %s, expected [%d,%d,OH,OW]", y->name,
                         sb_shape_str(y, shape, sizeof shape), x->dims[0], x->dims[1]);
   }
-  if ((st = check_axis(n, "height", x->dims[2], a[0], a[2], a[4], a[6], y->dims[2])) != SB_OK) return st;
-  if ((st = check_axis(n, "width", x->dims[3], a[1], a[3], a[5], a[7], y->dims[3])) != SB_OK) return st;
+  if ((st = check_axis(n, "height", x->dims[2], kh, sh, pt, pb, y->dims[2])) != SB_OK) return st;
+  if ((st = check_axis(n, "width", x->dims[3], kw, sw, pl, pr, y->dims[3])) != SB_OK) return st;
   pool_state* s = calloc(1, sizeof *s);
   if (!s) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
   n->state = s;
-  s->shape = (sb_pool_shape){x->dims[1], x->dims[2], x->dims[3], y->dims[2], y->dims[3], a[0], a[1], a[2], a[3],
-                             a[4], a[5], a[8], a[6], a[7]};
-  const sb_kernel_entry* k = sb_pick_kernel(family, sb_kernel_shape_params(a[0] == a[1] ? a[0] : -1, a[2] == a[3] ? a[2] : -1), n);
+  s->shape = (sb_pool_shape){x->dims[1], x->dims[2], x->dims[3], y->dims[2], y->dims[3], kh, kw, sh, sw,
+                             pt, pl, count_pad, pb, pr};
+  const sb_kernel_entry* k = sb_pick_kernel(family, sb_kernel_shape_params(kh == kw ? kh : -1, sh == sw ? sh : -1), n);
   if (!k) return SB_ERR_UNSUPPORTED;
   s->fn = (sb_f32_pool_ukernel*)k->fn;
   n->kernel_name = k->name;

@@ -25,4 +25,4 @@ static void run(sb_model* m, sb_node* n) {
   if (x != y->data) memcpy(y->data, x, y->count * sizeof(float));
 }
 
-const sb_op_def sb_op_reshape = {"RESHAPE", 1, 1, prepare, run, 0};
+const sb_op_def sb_op_reshape = SB_OP_DEF(RESHAPE, prepare, run, 0);

@@ -1,4 +1,4 @@
-/* SOFTMAX over attrs[0]: max-subtracted exponentials, so large logits do not overflow. Any axis. */
+/* SOFTMAX over the axis attribute: max-subtracted exponentials, so large logits do not overflow. Any axis. */
 #include <math.h>
 
 #include "ops.h"
@@ -7,8 +7,9 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   sb_status st = sb_check_activation(m, n, 0, "X", -1);
   if (st != SB_OK) return st;
   const sb_tensor* x = sb_input(m, n, 0);
-  if (n->attrs[0] < 0 || n->attrs[0] >= x->rank)
-    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "axis %d out of range for rank %d", n->attrs[0], x->rank);
+  int32_t axis = sb_attr_axis(n);
+  if (axis < 0 || axis >= x->rank)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "axis %d out of range for rank %d", axis, x->rank);
   if ((st = sb_check_output(m, n, x->rank, x->dims)) != SB_OK) return st;
   n->kernel_name = "ref_softmax";
   return SB_OK;
@@ -43,11 +44,11 @@ static void run_outer(void* ctx, size_t begin, size_t end) {
 static void run(sb_model* m, sb_node* n) {
   const sb_tensor* x = sb_input(m, n, 0);
   size_t outer = 1, inner = 1;
-  int32_t axis = n->attrs[0];
+  int32_t axis = sb_attr_axis(n);
   for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
   for (int d = axis + 1; d < x->rank; d++) inner *= (size_t)x->dims[d];
   softmax_job job = {x->data, sb_output(m, n)->data, (size_t)x->dims[axis], inner};
   sb_parallel_for(m->pool, outer, 1, run_outer, &job);
 }
 
-const sb_op_def sb_op_softmax = {"SOFTMAX", 1, 1, prepare, run, 0};
+const sb_op_def sb_op_softmax = SB_OP_DEF(SOFTMAX, prepare, run, 0);
