@@ -5,7 +5,7 @@ record the choice beside the model in <model>.kernels.json (the .sbn itself is u
    "layers": [{"node": ..., "kind": ..., "hand_kernel": ..., "hand": N, "tvm": N, "choice": "tvm"|"hand"}]}
 
 auto keeps the TVM kernel of a node only when it costs strictly less than the hand-written one (aarch64: executed
-instructions under qemu; wasm32: node median ms)."""
+instructions under qemu; wasm32: node ms per node, the mean of the timed runs)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,6 @@ from pathlib import Path
 from . import build, measure
 from .generate import generate
 from .glue import write_glue
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def record_path(model: Path) -> Path:

@@ -23,7 +23,8 @@ RUNNER_NAME = "sparsebyte-run"
 NM = "aarch64-linux-gnu-nm"
 AARCH64_GCC = ("aarch64-linux-gnu-gcc", "apt-get install -y gcc-aarch64-linux-gnu")
 HOST_GCC = ("gcc", "apt-get install -y gcc")
-COMPILERS = {"aarch64": AARCH64_GCC, "aarch64-scalar": AARCH64_GCC, "host": HOST_GCC, "host-neon": HOST_GCC}
+SIMDE_GCC = ("gcc", "apt-get install -y gcc libsimde-dev")
+COMPILERS = {"aarch64": AARCH64_GCC, "aarch64-scalar": AARCH64_GCC, "host": HOST_GCC, "host-neon": SIMDE_GCC}
 
 
 def require(program: str, install: str, why: str) -> str:
