@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import statistics
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -23,18 +21,16 @@ import torch
 
 from sparsebyte.bench import onnxruntime_session
 from sparsebyte.converters import convert
+from sparsebyte.devices import LocalDevice, RunOptions
+from sparsebyte.devices.tools import runner
 from sparsebyte.models.export import export_onnx
 from sparsebyte.models.registry import build
 from sparsebyte.prune import prune_groups
 
-REPO = Path(__file__).resolve().parents[2]
 
-
-def runner_median_ms(config: str, model: Path, threads: int, repeat: int) -> float:
-    out = subprocess.run([str(REPO / "build" / config / "sparsebyte-run"), str(model), "--json", "--warmup", "1",
-                          "--repeat", str(repeat), "--threads", str(threads)], check=True, capture_output=True,
-                         text=True)
-    return float(json.loads(out.stdout)["latency_ms"]["median"])
+def runner_median_ms(device: LocalDevice, model: Path, threads: int, repeat: int) -> float:
+    report = device.run(model, options=RunOptions(warmup=1, repeat=repeat, threads=threads)).report
+    return float(report["latency_ms"]["median"])
 
 
 def ort_median_ms(onnx_path: Path, threads: int, repeat: int) -> float:
@@ -58,7 +54,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    subprocess.run(["make", "-s", "-C", str(REPO), "host", "host-neon"], check=True)
+    devices = {config: LocalDevice(runner(config), config) for config in ("host-neon", "host")}  # built when stale
     torch.set_num_threads(1)
     print(f"{'model':<14}{'sparsity':>9}{'threads':>8}{'neon-simde ms':>14}{'scalar ms':>10}{'ort ms':>8}"
           f"{'neon/ort':>9}{'dense/sparse (neon)':>21}")
@@ -77,8 +73,8 @@ def main() -> None:
                 for threads in (int(t) for t in args.threads.split(",")):
                     rows: dict[str, list[float]] = {"neon": [], "scalar": [], "ort": []}
                     for _ in range(args.rounds):
-                        rows["neon"].append(runner_median_ms("host-neon", sbn, threads, args.repeat))
-                        rows["scalar"].append(runner_median_ms("host", sbn, threads, args.repeat))
+                        rows["neon"].append(runner_median_ms(devices["host-neon"], sbn, threads, args.repeat))
+                        rows["scalar"].append(runner_median_ms(devices["host"], sbn, threads, args.repeat))
                         rows["ort"].append(ort_median_ms(dense_onnx, threads, args.repeat))
                     neon, scalar, ort = (statistics.median(rows[k]) for k in ("neon", "scalar", "ort"))
                     neon_dense.setdefault(threads, neon)

@@ -1,14 +1,15 @@
 """Executed aarch64 instruction counts of whole models under qemu-aarch64, dense vs group-sparse.
 
-Builds the static NEON runner (`make aarch64`) and the counting plugin (tools/qemu-insn-count), makes MobileNet-v1
-and MobileNetV2 .sbn files at each group sparsity (sparsebyte.prune.prune_groups + sparsebyte.converters.convert),
-runs each once under qemu with the plugin and prints: per model and sparsity the run's instruction count (loading
-excluded), sparse over dense, and the MAC bound 1 / (1 - s * share) where share is the MAC share of the pruned
-1x1/FC layers; the dense 1x1 GEMM's instructions over its ideal MACs / 4; per-kernel and (with --per-layer)
-per-node counts.
+Makes MobileNet-v1 and MobileNetV2 .sbn files at each group sparsity (sparsebyte.prune.prune_groups +
+sparsebyte.converters.convert), runs each once on the qemu device of sparsebyte.devices (the static NEON runner of
+`make aarch64` under qemu-aarch64 with the counting plugin of tools/qemu-insn-count, both built when missing or
+stale) and prints: per model and sparsity the run's instruction count (loading excluded), sparse over dense, and
+the MAC bound 1 / (1 - s * share) where share is the MAC share of the pruned 1x1/FC layers; the dense 1x1 GEMM's
+instructions over its ideal MACs / 4; per-kernel and (with --per-layer) per-node counts.
 
-Per node: the plugin records the running total each time clock_gettime is entered; with --profile the executor
-reads the clock just before and after every node, so after the (only) sb_model_run entry the marks pair up per node.
+Per node: the plugin records the running total each time clock_gettime is entered; with profiling on the executor
+reads the clock just before and after every node, so after the (only) sb_model_run entry the marks pair up per node
+(sparsebyte.devices.qemu.add_insn_counts).
 
     python3 benchmarks/arm/insn_counts.py [--models mobilenet_v1 mobilenet_v2] [--sparsities 0.3 0.5 0.7 0.9]
 """
@@ -18,17 +19,12 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-RUNNER = REPO / "build" / "aarch64" / "sparsebyte-run"
-PLUGIN_DIR = REPO / "tools" / "qemu-insn-count"
-PLUGIN = PLUGIN_DIR / "libinsn_count.so"
-NM = "aarch64-linux-gnu-nm"
+from sparsebyte.devices import QemuDevice
 
 
 @dataclass
@@ -38,53 +34,9 @@ class RunCounts:
     kernels: dict[str, int] = field(default_factory=dict)  # per function (nm range) over the whole process
 
 
-def build_tools() -> None:
-    # registry.o must see list.h files that appeared after it was built (__has_include leaves no dependency)
-    (REPO / "build/aarch64/obj/engine/kernels/registry.o").unlink(missing_ok=True)
-    subprocess.run(["make", "-s", "-j2", "aarch64"], cwd=REPO, check=True)
-    subprocess.run(["make", "-s", "-C", str(PLUGIN_DIR)], check=True)
-
-
-def symbols() -> tuple[str, dict[str, int]]:
-    """nm -S text symbols of the runner (for ranges=) and the addresses of named functions."""
-    out = subprocess.run([NM, "-S", "--defined-only", str(RUNNER)], capture_output=True, text=True, check=True).stdout
-    lines, addr = [], {}
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 4 and parts[2] in "tTwW":
-            lines.append(line)
-            addr.setdefault(parts[3], int(parts[0], 16))
-    return "\n".join(lines) + "\n", addr
-
-
-def run_counted(model: Path, ranges_file: Path, addr: dict[str, int], work: Path) -> RunCounts:
-    out_file = work / "counts.txt"
-    marks = f"{addr['sb_model_run']:x}:{addr['clock_gettime']:x}"
-    plugin = f"{PLUGIN},out={out_file},ranges={ranges_file},marks={marks}"
-    cmd = ["qemu-aarch64", "-plugin", plugin, str(RUNNER), str(model), "--warmup", "0", "--repeat", "1",
-           "--threads", "1", "--profile", "--json"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        raise RuntimeError(f"runner failed on {model}: {proc.stderr}")
-    profile = json.loads(proc.stdout)
-    kernels: dict[str, int] = {}
-    marks_seen: list[tuple[int, int]] = []
-    for line in out_file.read_text().splitlines():
-        kind, *rest = line.split()
-        if kind == "range":
-            kernels[rest[0]] = kernels.get(rest[0], 0) + int(rest[1])
-        elif kind == "mark":
-            marks_seen.append((int(rest[0], 16), int(rest[1])))
-    starts = [i for i, (a, _) in enumerate(marks_seen) if a == addr["sb_model_run"]]
-    if len(starts) != 1:
-        raise RuntimeError(f"expected one sb_model_run, saw {len(starts)}")
-    clock = [t for a, t in marks_seen[starts[0] + 1:] if a == addr["clock_gettime"]]
-    nodes = profile["ops"]
-    if len(clock) < 2 * len(nodes):
-        raise RuntimeError(f"{len(nodes)} nodes but {len(clock)} clock reads after sb_model_run")
-    for i, node in enumerate(nodes):
-        node["insns"] = clock[2 * i + 1] - clock[2 * i]
-    return RunCounts(run=clock[2 * len(nodes) - 1] - clock[0], nodes=nodes, kernels=kernels)
+def run_counted(device: QemuDevice, model: Path) -> RunCounts:
+    report = device.run(model).report
+    return RunCounts(run=report["run_insns"], nodes=report["ops"], kernels=report["functions"])
 
 
 def model_macs(model, shape: tuple[int, ...], pruned: set[str]) -> tuple[int, int]:
@@ -126,20 +78,17 @@ def main() -> int:
     from sparsebyte.models.registry import build as build_model
     from sparsebyte.prune import prune_groups
 
-    build_tools()
-    ranges_text, addr = symbols()
+    device = QemuDevice(functions=True)  # builds the runner (make aarch64) and the plugin when missing or stale
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        ranges_file = work / "ranges.txt"
-        ranges_file.write_text(ranges_text)
         for name in ns.models:
             shape = INPUT_SHAPES[name]
             base = build_model(name)
             example = torch.zeros(shape)
             dense_path = work / f"{name}_dense.sbn"
             convert(base, dense_path, example_input=example, force_dense=True)
-            dense = run_counted(dense_path, ranges_file, addr, work)
+            dense = run_counted(device, dense_path)
             gemm_nodes = [n for n in dense.nodes if "gemm" in n["kernel"]]
             gemm_insns = sum(n["insns"] for n in gemm_nodes)
             gemm_ideal = sum(n["macs"] for n in gemm_nodes) / 4
@@ -152,7 +101,7 @@ def main() -> int:
                 share = pruned_macs / total_macs
                 path = work / f"{name}_{int(round(s * 100))}.sbn"
                 convert(model, path, example_input=example, group=ns.group, sparse_threshold=1.0)
-                sparse = run_counted(path, ranges_file, addr, work)
+                sparse = run_counted(device, path)
                 bound = 1.0 / (1.0 - s * share)
                 rows.append({"sparsity": s, "insns": sparse.run, "ratio": dense.run / sparse.run, "mac_bound": bound,
                              "nodes": sparse.nodes, "kernels": sparse.kernels})
