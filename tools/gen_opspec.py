@@ -115,14 +115,9 @@ def layouts(s: ModuleType) -> list:
 
 # ---------------------------------------------------------------- docs/format.md
 def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-
-    def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.rjust(w) if i in right else c.ljust(w)
-                                 for i, (c, w) in enumerate(zip(cells, widths, strict=True))) + " |"
-
-    sep = "|" + "|".join(("-" * (w + 1) + ":") if i in right else "-" * (w + 2) for i, w in enumerate(widths)) + "|"
-    return [line(header), sep, *(line(r) for r in rows)]
+    """Unpadded cells, so adding an operator is a one-line diff of the docs."""
+    sep = "|" + "|".join("---:" if i in right else "---" for i in range(len(header))) + "|"
+    return ["| " + " | ".join(cells) + " |" for cells in [header]] + [sep] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
 def _slot_range(slot, off: int) -> str:
