@@ -382,9 +382,10 @@ def build_parser() -> argparse.ArgumentParser:
     def add_device(q: argparse.ArgumentParser) -> None:
         q.add_argument("--device", default="host", metavar="DEVICE",
                        help="host (this machine, Python bindings), qemu (the static aarch64 runner under "
-                            "qemu-aarch64: NEON kernels, instruction counts instead of times), adb[:SERIAL] (an "
-                            "Android phone), ssh:[USER@]HOST[:PORT] (a Raspberry Pi or any aarch64 Linux); the "
-                            "remote ones get the runner and the model pushed, see docs/devices.md")
+                            "qemu-aarch64: NEON kernels, instruction counts instead of times), node (the WebAssembly "
+                            "build, web/dist, in node), adb[:SERIAL] (an Android phone), ssh:[USER@]HOST[:PORT] (a "
+                            "Raspberry Pi or any aarch64 Linux); the remote ones get the runner and the model pushed, "
+                            "see docs/devices.md")
         q.add_argument("--device-dir", metavar="DIR",
                        help="working directory on an adb/ssh device (default /data/local/tmp/sparsebyte on "
                             "Android, ~/sparsebyte over ssh)")
