@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .resources import ResourceError, missing_dependency
+from .resources import ResourceError, missing_dependency, require
 
 EXIT_STATUS = """exit status:
   0    success
@@ -106,6 +106,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
     from sparsebyte.converters import ConversionError, convert
 
     shapes = _parse_shapes(args.input_shape)
+    if args.kernels != "hand":  # before the conversion, not after it
+        require(f"--kernels {args.kernels}", "tvm")
     if (args.model is None) == (args.torch is None):
         raise CliError("give either an ONNX file or --torch module:callable")
     source: Any = args.model
@@ -484,11 +486,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["sparsify"]:  # the training side has its own parser (and imports torch)
         try:
+            if not {"-h", "--help"} & set(argv):
+                require("sparsebyte sparsify", "torch")
             from .sparsify.cli import main as sparsify_main
 
             return sparsify_main(argv[1:])
         except ImportError as e:
             return _missing_dependency(e)
+        except ResourceError as e:
+            print(f"sparsebyte: error: {e}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "threads", 1) < 1:
