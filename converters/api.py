@@ -11,6 +11,8 @@ from typing import Any
 
 import onnx
 
+from sparsebyte.sbnformat import write_atomic
+
 from .ir import ConversionError, Graph
 from .onnx_import import import_onnx, load_model
 from .passes.fold_batchnorm import fold_batchnorm
@@ -19,7 +21,6 @@ from .passes.remove_identity import remove_identity
 from .passes.shape_inference import infer_graph
 from .passes.sparsify import DEFAULT_SPARSE_THRESHOLD, GROUP_SIZES, LayerReport, sparsify
 from .passes.to_sbn import to_sbn
-from .sbn_writer import write_atomic
 from .torch_import import export_torch, is_torch_module
 
 log = logging.getLogger("sparsebyte.converters")

@@ -36,13 +36,16 @@ typedef struct sb_tensor_info {
   size_t count; /* number of f32 elements */
 } sb_tensor_info;
 
+/* One node: every field but time_ms is decided at load, so it can be read before any run. */
 typedef struct sb_node_profile {
   const char* name;   /* node name (from the source model) */
   const char* op;     /* "CONV", "CONV_SPARSE", ... */
-  const char* kernel; /* the kernel that ran, e.g. "f32_spmm_scalar_g4" */
-  double time_ms;     /* wall time of the last run with profiling on */
+  const char* kernel; /* the kernel dispatch chose, e.g. "sb_f32_spmm_ukernel__scalar" ("ref_concat" etc. for
+                         built-in code outside the kernel registry) */
+  double time_ms;     /* wall time of the last run with profiling on (0 before) */
   int64_t macs;       /* multiply-accumulates actually executed (sparse: kept weights only) */
   int64_t dense_macs; /* what the dense operator would execute */
+  const char* kernel_family; /* registry family of kernel: "f32_spmm", "f32_gemm", ...; "" for built-in code */
 } sb_node_profile;
 
 /* Message of the last failed call on this thread ("" if none). */
@@ -73,7 +76,15 @@ sb_status sb_model_get_output(const sb_model* model, int index, float* data, siz
 /* Profiling: when on, run() times every node. */
 sb_status sb_model_set_profiling(sb_model* model, int enabled);
 int sb_model_num_nodes(const sb_model* model);
+/* Node `node` (execution order, as in the file): its op, chosen kernel, MACs, and the time of the last profiled run. */
 sb_status sb_model_node_profile(const sb_model* model, int node, sb_node_profile* out);
+
+/* The file's METADATA section (UTF-8 JSON from the converter, not NUL-terminated; the engine checks only its CRC):
+ * a pointer into the model, valid until sb_model_free, and its byte count in *size. NULL and *size = 0 when the file
+ * has none. */
+const char* sb_model_metadata(const sb_model* model, size_t* size);
+/* The .sbn format version the file declares (SB_VERSION_MAJOR, and a minor <= SB_VERSION_MINOR). */
+sb_status sb_model_format_version(const sb_model* model, int* major, int* minor);
 
 /* Keep every intermediate tensor (no arena reuse), so sb_model_get_tensor can read any of them after run.
  * For per-layer accuracy checks; costs memory. */

@@ -304,6 +304,9 @@ sb_status sb_format_parse(sb_model* m) {
   m->names = malloc(((size_t)num_tensors + num_nodes) * (SBN_MAX_NAME + 1));
   if (!m->tensors || !m->nodes || !m->node_io || !m->names) return sb_fail(SB_ERR_NOMEM, "out of memory reading tables");
   m->weight_bytes = (size_t)sec[SBN_SECTION_WEIGHTS].size;
+  m->metadata = sec[SBN_SECTION_METADATA].data; /* NULL when absent */
+  m->metadata_size = (size_t)sec[SBN_SECTION_METADATA].size;
+  m->version_minor = rd16(m->bytes + SBN_HDR_VERSION_MINOR);
 
   for (uint32_t i = 0; i < io_count; i++) {
     uint32_t t = rd32(sec[SBN_SECTION_NODE_IO].data + SBN_TABLE_HEADER_SIZE + 4 * (size_t)i);

@@ -83,6 +83,9 @@ struct sb_model {
   int32_t num_inputs, num_outputs;
   int32_t inputs[SB_MAX_GRAPH_IO], outputs[SB_MAX_GRAPH_IO];
   size_t weight_bytes;
+  const uint8_t* metadata; /* METADATA section inside bytes, NULL if absent (format.c) */
+  size_t metadata_size;
+  int32_t version_minor;
   /* execution */
   float* arena;
   size_t arena_bytes;

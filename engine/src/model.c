@@ -150,6 +150,19 @@ sb_status sb_model_set_profiling(sb_model* m, int enabled) {
   return SB_OK;
 }
 
+/* The registry family holding the kernel dispatch chose: found by the entry's name (dispatch hands out registry
+ * entries, so pointers compare equal), "" for built-in code ("ref_concat", "alias") and per-model overrides. */
+static const char* kernel_family(const char* kernel) {
+  for (int f = 0; kernel && f < SB_FAMILY_COUNT; f++) {
+    size_t count = 0;
+    const sb_kernel_entry* entries = sb_kernel_registry((sb_kernel_family)f, &count);
+    for (size_t i = 0; entries && i < count; i++)
+      if (entries[i].name == kernel || (entries[i].name && strcmp(entries[i].name, kernel) == 0))
+        return sb_kernel_family_name((sb_kernel_family)f);
+  }
+  return "";
+}
+
 sb_status sb_model_node_profile(const sb_model* m, int node, sb_node_profile* out) {
   if (!m || !out) return sb_fail(SB_ERR_ARGUMENT, "model or out is NULL");
   if (node < 0 || node >= m->num_nodes)
@@ -161,5 +174,18 @@ sb_status sb_model_node_profile(const sb_model* m, int node, sb_node_profile* ou
   out->time_ms = n->time_ms;
   out->macs = n->macs;
   out->dense_macs = n->dense_macs;
+  out->kernel_family = kernel_family(n->kernel_name);
+  return SB_OK;
+}
+
+const char* sb_model_metadata(const sb_model* m, size_t* size) {
+  if (size) *size = m && m->metadata ? m->metadata_size : 0;
+  return m && m->metadata ? (const char*)m->metadata : NULL;
+}
+
+sb_status sb_model_format_version(const sb_model* m, int* major, int* minor) {
+  if (!m || !major || !minor) return sb_fail(SB_ERR_ARGUMENT, "model, major or minor is NULL");
+  *major = SB_VERSION_MAJOR; /* the loader refuses every other major version */
+  *minor = m->version_minor;
   return SB_OK;
 }

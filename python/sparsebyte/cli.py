@@ -156,15 +156,18 @@ def cmd_convert(args: argparse.Namespace) -> int:
 
 
 def cmd_info(args: argparse.Namespace) -> int:
-    from .sbnfile import read_summary
+    """Everything from the engine: it validates the file, and what it reports per node (op, the kernel it chose on
+    this backend, MACs) is what runs. The converter's per-layer notes (G, sparsity, dense/sparse choice) come from
+    the file's METADATA, joined by node name."""
+    from .runtime import SparsebyteError
 
-    try:
-        summary = read_summary(args.model)
-    except (OSError, ValueError) as e:
-        raise CliError(str(e)) from e
     model = _load_model(args.model)
-    meta = summary.metadata
-    print(f"{args.model}: .sbn {summary.version[0]}.{summary.version[1]}, {_fmt_bytes(summary.file_size)}, "
+    try:
+        meta = model.metadata
+    except SparsebyteError as e:
+        raise CliError(str(e)) from e
+    major, minor = model.format_version
+    print(f"{args.model}: .sbn {major}.{minor}, {_fmt_bytes(os.path.getsize(args.model))}, "
           f"producer {meta.get('producer', '?')}, source {meta.get('source', '?')}")
     for t in model.inputs:
         print(f"input  {t.name} {list(t.shape)}")
@@ -172,20 +175,22 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"output {t.name} {list(t.shape)}")
     print(f"nodes {model.num_nodes}, weights {_fmt_bytes(model.weight_bytes)}, arena {_fmt_bytes(model.arena_bytes)}, "
           f"backend {model.backend}")
-    layers = meta.get("layers", [])
-    if layers:
-        print(f"{'node':<48} {'op':<11} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
-        for lay in layers:
-            node = str(lay.get("node", "?"))
-            node = node if len(node) <= 48 else "..." + node[-45:]  # the tail names the layer
-            sparsity = lay.get("sparsity")
-            sparsity_text = f"{sparsity:.1%}" if isinstance(sparsity, (int, float)) else "-"
-            print(f"{node:<48} {str(lay.get('op', '?')):<11} {lay.get('group') or '-':>2} {sparsity_text:>8} "
-                  f"{lay.get('macs', 0):>12,} {lay.get('dense_macs', 0):>12,}  {lay.get('choice', '')}")
-        totals = meta.get("totals", {})
-        if totals.get("dense_macs"):
-            print(f"MACs {totals.get('macs', 0):,} of {totals['dense_macs']:,} dense; "
-                  f"{totals.get('sparse_layers', 0)} of {totals.get('layers', len(layers))} conv/fc layers sparse")
+    layers = {str(lay.get("node")): lay for lay in meta.get("layers", []) if isinstance(lay, dict)}
+    nodes = model.nodes
+    print(f"{'node':<44} {'op':<15} {'kernel':<32} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
+    for n in nodes:
+        lay = layers.get(n.name, {})
+        name = n.name if len(n.name) <= 44 else "..." + n.name[-41:]  # the tail names the layer
+        kernel = n.kernel if len(n.kernel) <= 32 else "..." + n.kernel[-29:]
+        sparsity = lay.get("sparsity")
+        sparsity_text = f"{sparsity:.1%}" if isinstance(sparsity, (int, float)) else "-"
+        print(f"{name:<44} {n.op:<15} {kernel:<32} {lay.get('group') or '-':>2} {sparsity_text:>8} {n.macs:>12,} "
+              f"{n.dense_macs:>12,}  {lay.get('choice', '')}")
+    line = f"MACs {sum(n.macs for n in nodes):,} of {sum(n.dense_macs for n in nodes):,} dense"
+    totals = meta.get("totals", {})
+    if totals.get("layers"):
+        line += f"; {totals.get('sparse_layers', 0)} of {totals['layers']} conv/fc layers sparse"
+    print(line)
     return 0
 
 

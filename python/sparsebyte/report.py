@@ -61,12 +61,13 @@ class Profile:
 
 
 def layer_metadata(model: str | Path) -> dict[str, dict[str, Any]]:
-    """{node name: METADATA layer entry}; empty when the file has no METADATA (the profile then lacks sparsity)."""
-    from .sbnfile import read_summary
+    """{node name: METADATA layer entry}, read through the engine; empty when the file has no (valid) METADATA (the
+    profile then lacks sparsity)."""
+    from .runtime import Model, SparsebyteError
 
     try:
-        layers = read_summary(model).metadata.get("layers", [])
-    except (OSError, ValueError):
+        layers = Model(model).metadata.get("layers", [])
+    except SparsebyteError:
         return {}
     return {str(lay.get("node")): lay for lay in layers if isinstance(lay, dict) and "node" in lay}
 

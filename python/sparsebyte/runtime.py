@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -92,6 +93,19 @@ def _info(raw: Any) -> TensorInfo:
     return TensorInfo(_string(raw.name), tuple(int(raw.dims[i]) for i in range(raw.rank)))
 
 
+@dataclass(frozen=True)
+class NodeInfo:
+    """What the engine decided for one node at load: its op, the kernel dispatch chose (and that kernel's registry
+    family, "" for built-in code such as "ref_concat"), and the multiply-accumulates it executes."""
+
+    name: str
+    op: str
+    kernel: str
+    kernel_family: str
+    macs: int
+    dense_macs: int
+
+
 class Model:
     """A loaded .sbn model.
 
@@ -141,6 +155,49 @@ class Model:
     @property
     def num_nodes(self) -> int:
         return int(lib.sb_model_num_nodes(self._ptr))
+
+    @property
+    def format_version(self) -> tuple[int, int]:
+        """(major, minor) .sbn format version the file declares."""
+        major, minor = ffi.new("int*"), ffi.new("int*")
+        _check(lib.sb_model_format_version(self._ptr, major, minor), "format_version")
+        return int(major[0]), int(minor[0])
+
+    @property
+    def metadata_bytes(self) -> bytes | None:
+        """The METADATA section as stored (UTF-8 JSON), None when the file has none."""
+        size = ffi.new("size_t*")
+        ptr = lib.sb_model_metadata(self._ptr, size)
+        return None if ptr == ffi.NULL else bytes(ffi.buffer(ptr, size[0]))
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The METADATA JSON object written by the converter (producer, source, per-layer notes); {} when absent.
+        FormatError when it is not a JSON object (the engine checks only its CRC)."""
+        raw = self.metadata_bytes
+        if raw is None:
+            return {}
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise FormatError(f"{self.source}: METADATA is not JSON: {e}", "SB_ERR_FORMAT") from e
+        if not isinstance(value, dict):
+            raise FormatError(f"{self.source}: METADATA is not a JSON object", "SB_ERR_FORMAT")
+        return value
+
+    def _node_row(self, index: int, raw: Any) -> dict[str, Any]:
+        _check(lib.sb_model_node_profile(self._ptr, index, raw), f"node {index}")
+        return {"name": _string(raw.name), "op": _string(raw.op), "kernel": _string(raw.kernel),
+                "kernel_family": _string(raw.kernel_family), "time_ms": float(raw.time_ms), "macs": int(raw.macs),
+                "dense_macs": int(raw.dense_macs)}
+
+    @property
+    def nodes(self) -> list[NodeInfo]:
+        """Every node in execution order (the file's order), as the engine prepared it; no run needed."""
+        raw = ffi.new("sb_node_profile*")
+        rows = [self._node_row(i, raw) for i in range(self.num_nodes)]
+        return [NodeInfo(r["name"], r["op"], r["kernel"], r["kernel_family"], r["macs"], r["dense_macs"])
+                for r in rows]
 
     def tensor_names(self) -> list[str]:
         """Every tensor of the graph (activations and constants), in the file's order."""
@@ -234,7 +291,8 @@ class Model:
         return next(iter(outs.values())) if len(outs) == 1 else outs
 
     def profile(self, inputs: np.ndarray | Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
-        """Run once with profiling on and return one dict per node (name, op, kernel, time_ms, macs, dense_macs).
+        """Run once with profiling on and return one dict per node (name, op, kernel, kernel_family, time_ms, macs,
+        dense_macs).
 
         Without inputs the last inputs are reused (zeros if none were ever set)."""
         if inputs is None and not self._ran:
@@ -243,13 +301,8 @@ class Model:
         self.profiling = True
         try:
             self.run(inputs)
-            rows = []
             raw = ffi.new("sb_node_profile*")
-            for i in range(self.num_nodes):
-                _check(lib.sb_model_node_profile(self._ptr, i, raw), f"profile of node {i}")
-                rows.append({"name": _string(raw.name), "op": _string(raw.op), "kernel": _string(raw.kernel),
-                             "time_ms": float(raw.time_ms), "macs": int(raw.macs), "dense_macs": int(raw.dense_macs)})
-            return rows
+            return [self._node_row(i, raw) for i in range(self.num_nodes)]
         finally:
             if not was_on:
                 self.profiling = False

@@ -19,7 +19,7 @@ from onnx_helpers import model, node, rand, sparse_weight
 from op_cases import CASES
 
 from sparsebyte.converters import ConversionError, convert
-from sparsebyte.sbnfile import read_model
+from sparsebyte.sbnformat import read_model
 
 REPO = Path(__file__).resolve().parents[2]
 PREVIOUS = b"previous contents"

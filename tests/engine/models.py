@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from converters.sbn_writer import SbnWriter
+from sparsebyte.sbnformat import SbnWriter
 
 CONV3 = dict(kh=3, kw=3, stride_h=1, stride_w=1, pad_top=1, pad_left=1, pad_bottom=1, pad_right=1, dilation_h=1,
              dilation_w=1, groups=1)

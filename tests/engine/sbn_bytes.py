@@ -1,15 +1,11 @@
-"""Byte-level access to .sbn files for corruption tests: locate sections and entries, patch fields, fix the CRCs."""
+"""Byte-level access to .sbn files for corruption tests: locate sections and entries, patch fields, re-seal the CRCs.
+The layout and the CRC sealing are sparsebyte.sbnformat's."""
 
 from __future__ import annotations
 
 import struct
-import zlib
 
-HEADER_SIZE = 64
-SECTION_ENTRY_SIZE = 32
-SECTION_TYPES = {"STRINGS": 1, "TENSORS": 2, "NODES": 3, "NODE_IO": 4, "GRAPH": 5, "WEIGHTS": 6, "METADATA": 7}
-TENSOR_ENTRY_SIZE = 64
-NODE_ENTRY_SIZE = 128
+from sparsebyte import sbnformat as fmt
 
 
 class SbnBytes:
@@ -20,70 +16,61 @@ class SbnBytes:
 
     @property
     def section_count(self) -> int:
-        return struct.unpack_from("<I", self.data, 12)[0]
+        return self.get("I", fmt.HDR_SECTION_COUNT)[0]
 
     def table_entry_offset(self, name: str) -> int:
-        stype = SECTION_TYPES[name]
+        stype = fmt.SECTION_IDS[name]
         for i in range(self.section_count):
-            pos = HEADER_SIZE + i * SECTION_ENTRY_SIZE
-            if struct.unpack_from("<I", self.data, pos)[0] == stype:
+            pos = fmt.HEADER_SIZE + i * fmt.SECTION_ENTRY_SIZE
+            if self.get("I", pos + fmt.SEC_TYPE)[0] == stype:
                 return pos
         raise KeyError(name)
 
     def section(self, name: str) -> tuple[int, int]:
         """(file offset, size) of a section."""
         pos = self.table_entry_offset(name)
-        _, _, offset, size = struct.unpack_from("<IIQQ", self.data, pos)
-        return offset, size
+        return self.get("Q", pos + fmt.SEC_OFFSET)[0], self.get("Q", pos + fmt.SEC_SIZE)[0]
 
-    def put(self, fmt: str, file_offset: int, *values: object) -> SbnBytes:
-        struct.pack_into("<" + fmt, self.data, file_offset, *values)
+    def put(self, code: str, file_offset: int, *values: object) -> SbnBytes:
+        struct.pack_into("<" + code, self.data, file_offset, *values)
         return self
 
-    def get(self, fmt: str, file_offset: int) -> tuple:
-        return struct.unpack_from("<" + fmt, self.data, file_offset)
+    def get(self, code: str, file_offset: int) -> tuple:
+        return struct.unpack_from("<" + code, self.data, file_offset)
 
-    def put_in(self, section: str, fmt: str, offset: int, *values: object) -> SbnBytes:
-        return self.put(fmt, self.section(section)[0] + offset, *values)
+    def put_in(self, section: str, code: str, offset: int, *values: object) -> SbnBytes:
+        return self.put(code, self.section(section)[0] + offset, *values)
 
     def tensor_field(self, index: int, field_offset: int) -> int:
-        """File offset of a field of tensor entry `index`."""
-        return self.section("TENSORS")[0] + 8 + index * TENSOR_ENTRY_SIZE + field_offset
+        """File offset of a field (sbnformat.TENSOR_*) of tensor entry `index`."""
+        return self.section("TENSORS")[0] + fmt.TABLE_HEADER_SIZE + index * fmt.TENSOR_ENTRY_SIZE + field_offset
 
     def node_field(self, index: int, field_offset: int) -> int:
-        return self.section("NODES")[0] + 8 + index * NODE_ENTRY_SIZE + field_offset
+        """File offset of a field (sbnformat.NODE_*) of node entry `index`."""
+        return self.section("NODES")[0] + fmt.TABLE_HEADER_SIZE + index * fmt.NODE_ENTRY_SIZE + field_offset
+
+    def node_attr(self, index: int, slot: int) -> int:
+        return self.node_field(index, fmt.NODE_ATTRS + 4 * slot)
 
     def node_io_offset(self, index: int) -> int:
-        return self.section("NODE_IO")[0] + 8 + 4 * index
+        return self.section("NODE_IO")[0] + fmt.TABLE_HEADER_SIZE + 4 * index
 
     def constant_offset(self, tensor_index: int) -> int:
         """File offset of a constant tensor's data."""
-        data_offset = self.get("Q", self.tensor_field(tensor_index, 48))[0]
+        data_offset = self.get("Q", self.tensor_field(tensor_index, fmt.TENSOR_DATA_OFFSET))[0]
         return self.section("WEIGHTS")[0] + data_offset
 
     def set_section_entry(self, name: str, offset: int | None = None, size: int | None = None) -> SbnBytes:
         pos = self.table_entry_offset(name)
         if offset is not None:
-            self.put("Q", pos + 8, offset)
+            self.put("Q", pos + fmt.SEC_OFFSET, offset)
         if size is not None:
-            self.put("Q", pos + 16, size)
+            self.put("Q", pos + fmt.SEC_SIZE, size)
         return self
 
     def fix_crcs(self, sections: bool = True) -> bytes:
         """Recompute every section CRC (that fits in the file), the table CRC and the header CRC."""
-        n = self.section_count
-        if sections:
-            for i in range(min(n, 64)):
-                pos = HEADER_SIZE + i * SECTION_ENTRY_SIZE
-                if pos + SECTION_ENTRY_SIZE > len(self.data):
-                    break
-                _, _, offset, size = struct.unpack_from("<IIQQ", self.data, pos)
-                if offset + size <= len(self.data):
-                    struct.pack_into("<I", self.data, pos + 24, zlib.crc32(self.data[offset:offset + size]))
-        table_end = HEADER_SIZE + n * SECTION_ENTRY_SIZE
-        if table_end <= len(self.data):
-            struct.pack_into("<I", self.data, 36, zlib.crc32(self.data[HEADER_SIZE:table_end]))
-        struct.pack_into("<I", self.data, 60, zlib.crc32(self.data[:60]))
+        fmt.seal(self.data, sections)
         return bytes(self.data)
 
     def resize(self, new_size: int) -> SbnBytes:
@@ -92,4 +79,4 @@ class SbnBytes:
             self.data.extend(b"\0" * (new_size - len(self.data)))
         else:
             del self.data[new_size:]
-        return self.put("Q", 24, new_size)
+        return self.put("Q", fmt.HDR_FILE_SIZE, new_size)

@@ -158,6 +158,23 @@ int main(int argc, char** argv) {
   CHECK(sb_model_weight_bytes(m) > 0 && sb_model_arena_bytes(m) > 0);
   CHECK(sb_model_num_nodes(m) == 7);
   CHECK(sb_model_find_tensor(m, "nope") == -1);
+
+  /* what load decided, before any run: op, kernel and its family, MACs; the METADATA bytes; the format version */
+  sb_node_profile before;
+  CHECK(sb_model_node_profile(m, 0, &before) == SB_OK);
+  CHECK(strcmp(before.name, "add") == 0 && strcmp(before.op, "ADD") == 0 && before.time_ms == 0.0);
+  CHECK(strcmp(before.kernel_family, "f32_vadd") == 0 && strstr(before.kernel, "vadd") != NULL);
+  CHECK(sb_model_node_profile(m, 3, &before) == SB_OK);
+  CHECK(strcmp(before.op, "CONCAT") == 0 && strcmp(before.kernel, "ref_concat") == 0);
+  CHECK(strcmp(before.kernel_family, "") == 0); /* built-in code, not a registry kernel */
+  size_t meta_size = 1;
+  const char* meta = sb_model_metadata(m, &meta_size);
+  static const char expected_meta[] = "{\"producer\": \"tests/engine\"}"; /* tests/engine/models.py Case.bytes */
+  CHECK(meta != NULL && meta_size == sizeof expected_meta - 1 && memcmp(meta, expected_meta, meta_size) == 0);
+  CHECK(sb_model_metadata(NULL, &meta_size) == NULL && meta_size == 0);
+  int major = -1, minor = -1;
+  CHECK(sb_model_format_version(m, &major, &minor) == SB_OK && major == 1 && minor == 0);
+  CHECK(sb_model_format_version(m, NULL, &minor) == SB_ERR_ARGUMENT);
   CHECK(sb_model_find_tensor(m, "scale") >= 0);
 
   /* set_input size mismatch */

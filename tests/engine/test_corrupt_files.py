@@ -14,7 +14,8 @@ from engine_support import run_binary
 from models import CONV1, CONV3, sparse_conv_model
 from sbn_bytes import SbnBytes
 
-from converters.sbn_writer import SbnWriter
+from sparsebyte import sbnformat as fmt
+from sparsebyte.sbnformat import NODE_ENTRY_SIZE, SbnWriter
 
 # sparse_conv_model tensors: x=0 h=1 y=2 nnz1=3 idx1=4 val1=5 b1=6 nnz2=7 idx2=8 val2=9; nodes: sp1x1=0 sp3x3=1
 BASE = sparse_conv_model(4).bytes()
@@ -78,8 +79,8 @@ def node_u32(index: int, field: int, value: int) -> Callable[[SbnBytes], object]
 
 def swap_nodes(b: SbnBytes) -> None:
     a, c = b.node_field(0, 0), b.node_field(1, 0)
-    first, second = bytes(b.data[a:a + 128]), bytes(b.data[c:c + 128])
-    b.data[a:a + 128], b.data[c:c + 128] = second, first
+    first, second = bytes(b.data[a:a + NODE_ENTRY_SIZE]), bytes(b.data[c:c + NODE_ENTRY_SIZE])
+    b.data[a:a + NODE_ENTRY_SIZE], b.data[c:c + NODE_ENTRY_SIZE] = second, first
 
 
 def sparse_index(position: int, value: int) -> Callable[[SbnBytes], object]:
@@ -114,16 +115,20 @@ def sections_overlap(b: SbnBytes) -> None:
 
 
 BYTE_CASES: list[tuple[str, Callable[[SbnBytes], object], str, str]] = [
-    ("magic", lambda b: b.put("4s", 0, b"SBX\0"), "bad magic", "SB_ERR_FORMAT"),
-    ("major_version", lambda b: b.put("H", 4, 2), "unsupported format version 2.0", "SB_ERR_VERSION"),
-    ("minor_version", lambda b: b.put("H", 6, 1), "unsupported format version 1.1", "SB_ERR_VERSION"),
-    ("header_size", lambda b: b.put("I", 8, 128), "header_size is 128", "SB_ERR_FORMAT"),
-    ("section_count_zero", lambda b: b.put("I", 12, 0), "section_count 0 out of range", "SB_ERR_FORMAT"),
-    ("section_count_huge", lambda b: b.put("I", 12, 65), "section_count 65 out of range", "SB_ERR_FORMAT"),
-    ("table_offset", lambda b: b.put("Q", 16, 128), "section_table_offset is 128", "SB_ERR_FORMAT"),
+    ("magic", lambda b: b.put("4s", fmt.HDR_MAGIC, b"SBX\0"), "bad magic", "SB_ERR_FORMAT"),
+    ("major_version", lambda b: b.put("H", fmt.HDR_VERSION_MAJOR, 2),
+     "unsupported format version 2.0", "SB_ERR_VERSION"),
+    ("minor_version", lambda b: b.put("H", fmt.HDR_VERSION_MINOR, 1),
+     "unsupported format version 1.1", "SB_ERR_VERSION"),
+    ("header_size", lambda b: b.put("I", fmt.HDR_HEADER_SIZE, 128), "header_size is 128", "SB_ERR_FORMAT"),
+    ("section_count_zero", lambda b: b.put("I", fmt.HDR_SECTION_COUNT, 0),
+     "section_count 0 out of range", "SB_ERR_FORMAT"),
+    ("section_count_huge", lambda b: b.put("I", fmt.HDR_SECTION_COUNT, 65),
+     "section_count 65 out of range", "SB_ERR_FORMAT"),
+    ("table_offset", lambda b: b.put("Q", fmt.HDR_TABLE_OFFSET, 128), "section_table_offset is 128", "SB_ERR_FORMAT"),
     ("padding_not_zero", lambda b: b.put("B", b.section("STRINGS")[0] + b.section("STRINGS")[1], 7),
      "padding byte at offset", "SB_ERR_FORMAT"),
-    ("file_size_small", lambda b: b.put("Q", 24, 64), "file size mismatch", "SB_ERR_FORMAT"),
+    ("file_size_small", lambda b: b.put("Q", fmt.HDR_FILE_SIZE, 64), "file size mismatch", "SB_ERR_FORMAT"),
     ("unknown_section_type", lambda b: b.put("I", b.table_entry_offset("METADATA"), 9), "unknown section type 9",
      "SB_ERR_FORMAT"),
     ("duplicate_section", lambda b: b.put("I", b.table_entry_offset("METADATA"), 1), "STRINGS appears more than once",
@@ -144,32 +149,38 @@ BYTE_CASES: list[tuple[str, Callable[[SbnBytes], object], str, str]] = [
     ("node_io_count", u32("NODE_IO", 0, 1), "section NODE_IO: count 1 needs", "SB_ERR_FORMAT"),
     ("graph_counts", u32("GRAPH", 0, 2), "section GRAPH: 2 inputs + 1 outputs need", "SB_ERR_FORMAT"),
     ("graph_no_inputs", u32("GRAPH", 0, 0), "each must be 1..16", "SB_ERR_FORMAT"),
-    ("name_slice", tensor_u32(0, 0, 1 << 20), "tensor 0: name slice", "SB_ERR_FORMAT"),
-    ("name_length_zero", tensor_u32(2, 4, 0), "tensor 2: name length 0", "SB_ERR_FORMAT"),
-    ("node_name_slice", node_u32(1, 4, 0xFFFFFFF0), "node 1: name slice", "SB_ERR_FORMAT"),
-    ("dtype", tensor_u32(5, 8, 3), "tensor 'val1': unknown dtype 3", "SB_ERR_FORMAT"),
-    ("rank", tensor_u32(0, 12, 7), "tensor 'x': rank 7 > 6", "SB_ERR_FORMAT"),
-    ("dim_zero", tensor_u32(1, 16, 0), "tensor 'h': dims[0] is 0", "SB_ERR_FORMAT"),
-    ("dim_huge", tensor_u32(1, 20, (1 << 24) + 1), "exceeds the cap 2^24", "SB_ERR_FORMAT"),
-    ("dim_beyond_rank", tensor_u32(3, 20, 5), "tensor 'nnz1': dims[1]=5 beyond rank 1", "SB_ERR_FORMAT"),
-    ("tensor_too_big", lambda b: [b.put("I", b.tensor_field(2, 16 + 4 * d), 1 << 12) for d in range(4)],
+    ("name_slice", tensor_u32(0, fmt.TENSOR_NAME_OFFSET, 1 << 20), "tensor 0: name slice", "SB_ERR_FORMAT"),
+    ("name_length_zero", tensor_u32(2, fmt.TENSOR_NAME_LENGTH, 0), "tensor 2: name length 0", "SB_ERR_FORMAT"),
+    ("node_name_slice", node_u32(1, fmt.NODE_NAME_OFFSET, 0xFFFFFFF0), "node 1: name slice", "SB_ERR_FORMAT"),
+    ("dtype", tensor_u32(5, fmt.TENSOR_DTYPE, 3), "tensor 'val1': unknown dtype 3", "SB_ERR_FORMAT"),
+    ("rank", tensor_u32(0, fmt.TENSOR_RANK, 7), "tensor 'x': rank 7 > 6", "SB_ERR_FORMAT"),
+    ("dim_zero", tensor_u32(1, fmt.TENSOR_DIMS, 0), "tensor 'h': dims[0] is 0", "SB_ERR_FORMAT"),
+    ("dim_huge", tensor_u32(1, fmt.TENSOR_DIMS + 4, (1 << 24) + 1), "exceeds the cap 2^24", "SB_ERR_FORMAT"),
+    ("dim_beyond_rank", tensor_u32(3, fmt.TENSOR_DIMS + 4, 5),
+     "tensor 'nnz1': dims[1]=5 beyond rank 1", "SB_ERR_FORMAT"),
+    ("tensor_too_big", lambda b: [b.put("I", b.tensor_field(2, fmt.TENSOR_DIMS + 4 * d), 1 << 12) for d in range(4)],
      "more than 2^31 bytes", "SB_ERR_NOMEM"),
-    ("tensor_flags", tensor_u32(0, 40, 6), "tensor 'x': unknown flags", "SB_ERR_FORMAT"),
-    ("activation_with_data", tensor_u64(1, 56, 64), "not a constant but has data", "SB_ERR_FORMAT"),
-    ("activation_i32", tensor_u32(1, 8, 2), "activations must be f32", "SB_ERR_FORMAT"),
-    ("constant_offset_range", tensor_u64(5, 48, 1 << 30), "tensor 'val1': data [", "SB_ERR_FORMAT"),
-    ("constant_offset_unaligned", tensor_u64(5, 48, 4), "data_offset 4 is not a multiple of 64", "SB_ERR_FORMAT"),
-    ("constant_size", tensor_u64(6, 56, 36), "tensor 'b1': data_size 36, but 10 elements need 40", "SB_ERR_FORMAT"),
+    ("tensor_flags", tensor_u32(0, fmt.TENSOR_FLAGS, 6), "tensor 'x': unknown flags", "SB_ERR_FORMAT"),
+    ("activation_with_data", tensor_u64(1, fmt.TENSOR_DATA_SIZE, 64), "not a constant but has data", "SB_ERR_FORMAT"),
+    ("activation_i32", tensor_u32(1, fmt.TENSOR_DTYPE, 2), "activations must be f32", "SB_ERR_FORMAT"),
+    ("constant_offset_range", tensor_u64(5, fmt.TENSOR_DATA_OFFSET, 1 << 30), "tensor 'val1': data [", "SB_ERR_FORMAT"),
+    ("constant_offset_unaligned", tensor_u64(5, fmt.TENSOR_DATA_OFFSET, 4),
+     "data_offset 4 is not a multiple of 64", "SB_ERR_FORMAT"),
+    ("constant_size", tensor_u64(6, fmt.TENSOR_DATA_SIZE, 36),
+     "tensor 'b1': data_size 36, but 10 elements need 40", "SB_ERR_FORMAT"),
     ("node_io_index", lambda b: b.put("I", b.node_io_offset(2), 999), "NODE_IO[2]: tensor index 999 out of range",
      "SB_ERR_FORMAT"),
-    ("graph_input_index", u32("GRAPH", 8, 77), "graph input 0: tensor index 77 out of range", "SB_ERR_FORMAT"),
-    ("graph_output_constant", u32("GRAPH", 12, 5), "graph output 0 'val1' is a constant", "SB_ERR_FORMAT"),
-    ("unknown_op", node_u32(0, 0, 99), "node 'sp1x1': unknown operator code 99", "SB_ERR_UNSUPPORTED"),
-    ("input_count_zero", node_u32(0, 12, 0), "input_count 0 out of range", "SB_ERR_FORMAT"),
-    ("output_count", node_u32(0, 16, 2), "output_count 2, expected 1", "SB_ERR_FORMAT"),
-    ("io_slice", node_u32(1, 20, 0xFFFFFFFF), "io slice", "SB_ERR_FORMAT"),
-    ("activation_kind", node_u32(0, 24, 9), "unknown activation kind 9", "SB_ERR_FORMAT"),
-    ("arity", node_u32(0, 12, 3), "node 'sp1x1' (CONV_SPARSE): 3 inputs, expects 4..5", "SB_ERR_FORMAT"),
+    ("graph_input_index", u32("GRAPH", fmt.TABLE_HEADER_SIZE, 77),
+     "graph input 0: tensor index 77 out of range", "SB_ERR_FORMAT"),
+    ("graph_output_constant", u32("GRAPH", fmt.TABLE_HEADER_SIZE + 4, 5),
+     "graph output 0 'val1' is a constant", "SB_ERR_FORMAT"),
+    ("unknown_op", node_u32(0, fmt.NODE_OP, 99), "node 'sp1x1': unknown operator code 99", "SB_ERR_UNSUPPORTED"),
+    ("input_count_zero", node_u32(0, fmt.NODE_INPUT_COUNT, 0), "input_count 0 out of range", "SB_ERR_FORMAT"),
+    ("output_count", node_u32(0, fmt.NODE_OUTPUT_COUNT, 2), "output_count 2, expected 1", "SB_ERR_FORMAT"),
+    ("io_slice", node_u32(1, fmt.NODE_IO_START, 0xFFFFFFFF), "io slice", "SB_ERR_FORMAT"),
+    ("activation_kind", node_u32(0, fmt.NODE_ACT_KIND, 9), "unknown activation kind 9", "SB_ERR_FORMAT"),
+    ("arity", node_u32(0, fmt.NODE_INPUT_COUNT, 3),
+     "node 'sp1x1' (CONV_SPARSE): 3 inputs, expects 4..5", "SB_ERR_FORMAT"),
     ("not_topological", swap_nodes, "not topological order", "SB_ERR_FORMAT"),
     ("produced_twice", lambda b: b.put("I", b.node_io_offset(5), 2), "'y' is already produced by node 'sp1x1'",
      "SB_ERR_FORMAT"),
@@ -180,9 +191,9 @@ BYTE_CASES: list[tuple[str, Callable[[SbnBytes], object], str, str]] = [
     ("sparse_index_negative", sparse_index(1, -3), "index[1]=-3 >= Cin=8", "SB_ERR_FORMAT"),
     ("sparse_index_unsorted", unsorted_index, "not strictly ascending", "SB_ERR_FORMAT"),
     ("sparse_nnz_sum", nnz_sum_mismatch, "node 'sp1x1' (CONV_SPARSE): sum(nnz)=", "SB_ERR_FORMAT"),
-    ("sparse_group_size", lambda b: b.put("i", b.node_field(0, 40 + 4 * 11), 3), "group size G=3", "SB_ERR_FORMAT"),
-    ("conv_stride_zero", lambda b: b.put("i", b.node_field(1, 40 + 4 * 2), 0), "each must be >= 1", "SB_ERR_FORMAT"),
-    ("conv_padding", lambda b: b.put("i", b.node_field(1, 40 + 4 * 4), 3),
+    ("sparse_group_size", lambda b: b.put("i", b.node_attr(0, 11), 3), "group size G=3", "SB_ERR_FORMAT"),
+    ("conv_stride_zero", lambda b: b.put("i", b.node_attr(1, 2), 0), "each must be >= 1", "SB_ERR_FORMAT"),
+    ("conv_padding", lambda b: b.put("i", b.node_attr(1, 4), 3),
      "output 'y' has shape [2,8,4,4], the operator computes [2,8,5,4]", "SB_ERR_FORMAT"),
 ]
 
@@ -194,8 +205,9 @@ def test_corrupt_field(asan_runner: Path, tmp_path: Path, edit: Callable[[SbnByt
 
 
 CRC_CASES = [
-    ("header_crc", lambda b: b.put("B", 45, 1), "header CRC mismatch"),
-    ("table_crc", lambda b: b.put("I", 36, b.get("I", 36)[0] ^ 1), "section table CRC mismatch"),
+    ("header_crc", lambda b: b.put("B", fmt.HDR_RESERVED + 5, 1), "header CRC mismatch"),
+    ("table_crc", lambda b: b.put("I", fmt.HDR_TABLE_CRC, b.get("I", fmt.HDR_TABLE_CRC)[0] ^ 1),
+     "section table CRC mismatch"),
     ("weights_crc", lambda b: b.put("B", b.section("WEIGHTS")[0], b.data[b.section("WEIGHTS")[0]] ^ 0x40),
      "section WEIGHTS CRC mismatch"),
     ("metadata_crc", lambda b: b.put("B", b.section("METADATA")[0], ord("[")), "section METADATA CRC mismatch"),
@@ -207,7 +219,7 @@ def test_bad_crc(asan_runner: Path, tmp_path: Path, edit: Callable[[SbnBytes], o
     b = SbnBytes(BASE)
     edit(b)
     if "header" not in message:  # keep the header CRC valid so the deeper CRC is what fails
-        b.put("I", 60, zlib.crc32(bytes(b.data[:60])))
+        b.put("I", fmt.HDR_CRC, zlib.crc32(bytes(b.data[:fmt.HDR_CRC])))
     expect_error(asan_runner, tmp_path, bytes(b.data), message)
 
 
@@ -287,7 +299,7 @@ def test_duplicate_and_unproduced_tensors(asan_runner: Path, tmp_path: Path) -> 
     expect_error(asan_runner, tmp_path, s.to_bytes(), "tensor 'ghost' is neither a constant, a graph input, nor")
     # give "ghost" the name of "x" by pointing its name slice at x's
     b = SbnBytes(s.to_bytes())
-    b.put("II", b.tensor_field(1, 0), *b.get("II", b.tensor_field(0, 0)))
+    b.put("II", b.tensor_field(1, fmt.TENSOR_NAME_OFFSET), *b.get("II", b.tensor_field(0, fmt.TENSOR_NAME_OFFSET)))
     expect_error(asan_runner, tmp_path, b.fix_crcs(), "tensor name 'x' is used twice")
 
 
@@ -308,4 +320,4 @@ def test_every_single_byte_flip_is_caught(asan_runner: Path, tmp_path: Path) -> 
 def test_struct_helpers_roundtrip() -> None:
     b = SbnBytes(BASE)
     assert b.fix_crcs() == BASE
-    assert struct.unpack_from("<4s", BASE, 0)[0] == b"SBN\0"
+    assert struct.unpack_from("<4s", BASE, fmt.HDR_MAGIC)[0] == fmt.MAGIC

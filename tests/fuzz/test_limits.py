@@ -11,7 +11,8 @@ import pytest
 from fuzz_support import ASAN_RUNNER, CRASHES, assert_no_sanitizer_report, make, run
 from sbn_bytes import SbnBytes
 
-from converters.sbn_writer import SbnWriter
+from sparsebyte import sbnformat as fmt
+from sparsebyte.sbnformat import SbnWriter
 
 CAP_DIM = 1 << 24
 CONV1 = dict(kh=1, kw=1, stride_h=1, stride_w=1, dilation_h=1, dilation_w=1, groups=1)
@@ -153,13 +154,13 @@ def too_many_graph_inputs() -> bytes:
 
 def name_too_long() -> bytes:
     b = SbnBytes(relu_chain((1, 4)).to_bytes())
-    b.put("I", b.tensor_field(0, 4), 256)
+    b.put("I", b.tensor_field(0, fmt.TENSOR_NAME_LENGTH), 256)
     return b.fix_crcs()
 
 
 def rank_over_cap() -> bytes:
     b = SbnBytes(relu_chain((1, 4)).to_bytes())
-    b.put("I", b.tensor_field(0, 12), 7)
+    b.put("I", b.tensor_field(0, fmt.TENSOR_RANK), 7)
     return b.fix_crcs()
 
 

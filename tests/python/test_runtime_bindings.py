@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from tiny_model import INPUT_SHAPE
 
 import sparsebyte
-from sparsebyte import ArgumentError, FileError, FormatError, Model, SparsebyteError, VersionError
+from sparsebyte import ArgumentError, FileError, FormatError, Model, SparsebyteError, VersionError, sbnformat
 
 
 def onnx_run(path: Path, x: np.ndarray) -> np.ndarray:
@@ -125,12 +126,52 @@ def test_profile_reports_every_node(tiny_files: dict[str, Path], tiny_input: np.
     m = Model(tiny_files["tiny_sparse.sbn"])
     rows = m.profile(tiny_input)
     assert len(rows) == m.num_nodes > 0
-    assert set(rows[0]) == {"name", "op", "kernel", "time_ms", "macs", "dense_macs"}
+    assert set(rows[0]) == {"name", "op", "kernel", "kernel_family", "time_ms", "macs", "dense_macs"}
     assert all(r["time_ms"] >= 0 and 0 <= r["macs"] <= r["dense_macs"] for r in rows)
     sparse = [r for r in rows if r["op"].endswith("_SPARSE")]
     assert sparse, [r["op"] for r in rows]
     assert all(r["macs"] < r["dense_macs"] and r["kernel"] for r in sparse)
     assert not m.profiling  # profile() turns profiling back off
+
+
+def test_nodes_are_known_at_load_and_match_the_profile(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+    m = Model(tiny_files["tiny_sparse.sbn"])
+    nodes = m.nodes  # before any run
+    rows = m.profile(tiny_input)
+    assert [(n.name, n.op, n.kernel, n.kernel_family, n.macs, n.dense_macs) for n in nodes] == [
+        (r["name"], r["op"], r["kernel"], r["kernel_family"], r["macs"], r["dense_macs"]) for r in rows]
+    families = {n.op: n.kernel_family for n in nodes}
+    assert families["CONV_SPARSE"] in ("f32_spmm", "f32_spconv") and families["ADD"] == "f32_vadd"
+    assert all(n.kernel for n in nodes)
+    assert all(n.kernel_family == "" for n in nodes if n.kernel.startswith(("ref_", "alias")))
+
+
+def test_metadata_and_format_version_come_from_the_engine(tiny_files: dict[str, Path]) -> None:
+    m = Model(tiny_files["tiny_sparse.sbn"])
+    assert m.format_version == (1, 0)
+    meta = m.metadata
+    assert meta["producer"].startswith("sparsebyte ") and meta["layers"]
+    assert m.metadata_bytes is not None and json.loads(m.metadata_bytes) == meta
+    layer_nodes = {lay["node"] for lay in meta["layers"]}
+    assert layer_nodes <= {n.name for n in m.nodes}
+
+
+def test_metadata_absent_or_not_json(tiny_files: dict[str, Path]) -> None:
+    parsed = sbnformat.read_model(tiny_files["tiny.sbn"])
+    bare = Model(parsed.to_writer().to_bytes(None))
+    assert bare.metadata_bytes is None and bare.metadata == {}
+    broken = Model(parsed.to_writer().to_bytes(["not", "an", "object"]))  # type: ignore[arg-type]
+    with pytest.raises(FormatError, match="METADATA is not a JSON object"):
+        _ = broken.metadata
+    data = bytearray(tiny_files["tiny.sbn"].read_bytes())
+    count = struct.unpack_from("<I", data, sbnformat.HDR_SECTION_COUNT)[0]
+    entries = [sbnformat.SECTION_ENTRY.unpack_from(data, sbnformat.HEADER_SIZE + i * sbnformat.SECTION_ENTRY_SIZE)
+               for i in range(count)]
+    offset = next(e[2] for e in entries if e[0] == sbnformat.SECTION_METADATA)
+    data[offset] = ord("x")  # was "{"; the CRC is resealed, so only the JSON is wrong
+    sbnformat.seal(data)
+    with pytest.raises(FormatError, match="METADATA is not JSON"):
+        _ = Model(bytes(data)).metadata
 
 
 def test_keep_intermediates_exposes_tensors(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:

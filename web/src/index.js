@@ -12,7 +12,7 @@ const isNode = typeof process !== 'undefined' && process.versions != null && pro
 
 // Byte offsets of the C structs in wasm32 memory; web/src/layout_check.c fails the build if they change.
 const TENSOR_INFO = { size: 36, name: 0, rank: 4, dims: 8, count: 32 };
-const NODE_PROFILE = { size: 40, name: 0, op: 4, kernel: 8, timeMs: 16, macs: 24, denseMacs: 32 };
+const NODE_PROFILE = { size: 48, name: 0, op: 4, kernel: 8, timeMs: 16, macs: 24, denseMacs: 32, kernelFamily: 40 };
 
 /**
  * An engine call failed, or the model could not be read: `status` is the engine's status name (e.g. "SB_ERR_FORMAT";
@@ -211,7 +211,8 @@ export class Model {
     });
   }
 
-  /** Per-op profile of the last run made with {profile: true}: [{name, op, kernel, timeMs, macs, denseMacs}]. */
+  /** Per-op profile of the last run made with {profile: true}: [{name, op, kernel, kernelFamily, timeMs, macs,
+   * denseMacs}]; all but timeMs are known right after load. */
   profile() {
     const mod = this._mod;
     const handle = this._live();
@@ -229,6 +230,7 @@ export class Model {
           name: str(NODE_PROFILE.name),
           op: str(NODE_PROFILE.op),
           kernel: str(NODE_PROFILE.kernel),
+          kernelFamily: str(NODE_PROFILE.kernelFamily),
           timeMs: mod.HEAPF64[(ptr + NODE_PROFILE.timeMs) >> 3],
           macs: readInt64(mod, ptr + NODE_PROFILE.macs),
           denseMacs: readInt64(mod, ptr + NODE_PROFILE.denseMacs),

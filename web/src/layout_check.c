@@ -12,7 +12,7 @@ _Static_assert(offsetof(sb_tensor_info, name) == 0 && offsetof(sb_tensor_info, r
 _Static_assert(offsetof(sb_node_profile, name) == 0 && offsetof(sb_node_profile, op) == 4 &&
                    offsetof(sb_node_profile, kernel) == 8 && offsetof(sb_node_profile, time_ms) == 16 &&
                    offsetof(sb_node_profile, macs) == 24 && offsetof(sb_node_profile, dense_macs) == 32 &&
-                   sizeof(sb_node_profile) == 40,
+                   offsetof(sb_node_profile, kernel_family) == 40 && sizeof(sb_node_profile) == 48,
                "sb_node_profile layout changed: update NODE_PROFILE in web/src/index.js");
 
 /* An object file needs at least one definition. */
