@@ -7,13 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from sparsebyte.sbnformat import SbnWriter
-
 from ..ir import ConversionError, Graph, Node
-from ..opspec import SBN_OP_FOR_IR
+from ..opspec import BY_NAME, SBN_OP_FOR_IR, AttrValue
+from ..sbn_writer import SbnWriter
 
 
-def _window_attrs(node: Node) -> dict[str, int]:
+def _window_attrs(node: Node) -> dict[str, AttrValue]:
     kh, kw = node.attrs["kernel"]
     sh, sw = node.attrs["strides"]
     pt, pl, pb, pr = node.attrs["pads"]
@@ -21,7 +20,7 @@ def _window_attrs(node: Node) -> dict[str, int]:
             "pad_right": pr}
 
 
-def _attrs(node: Node) -> dict[str, int]:
+def _attrs(node: Node) -> dict[str, AttrValue]:
     op = node.op
     if op in ("Conv", "ConvSparse"):
         a = _window_attrs(node)
@@ -35,9 +34,10 @@ def _attrs(node: Node) -> dict[str, int]:
         if op == "AveragePool":
             a["count_include_pad"] = node.attrs["count_include_pad"]
         return a
-    if op in ("Concat", "Softmax"):
-        return {"axis": node.attrs["axis"]}
-    return {}
+    # Every other op's IR attributes are named like its spec slots (Concat, Softmax: axis; Transpose: perm).
+    layout = BY_NAME[SBN_OP_FOR_IR[op]].layout
+    keys = {slot.name for slot in layout.slots if slot.name} if layout else set()
+    return {k: v for k, v in node.attrs.items() if k in keys}
 
 
 def _short(name: str) -> str:
