@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
+from sparsebyte.sbnformat import SbnWriter
+
 from ..ir import ConversionError, Graph, Node
 from ..opspec import BY_NAME, SBN_OP_FOR_IR, AttrValue
-from ..sbn_writer import SbnWriter
 
 
 def _window_attrs(node: Node) -> dict[str, AttrValue]:
