@@ -3,34 +3,21 @@ all-ops network dense and group-sparse for every G, and MobileNetV2 with the Ima
 
 from __future__ import annotations
 
-import json
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 from wasm_models import MOBILENET_INPUT_SHAPE, SMALL_INPUT_SHAPE, write_mobilenet_v2
-from wasm_support import WEB
 
 import sparsebyte
-
-RUNNER = WEB / "tools" / "run-model.mjs"
+from sparsebyte.devices import NodeDevice, RunOptions
 
 
 def run_in_node(model: Path, x: np.ndarray, tmp: Path) -> tuple[np.ndarray, dict]:
-    x_path = tmp / "input.f32"
-    np.ascontiguousarray(x, dtype="<f4").tofile(x_path)
-    out = subprocess.run(
-        ["node", str(RUNNER), str(model), str(tmp / "out"), str(x_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
-    y = np.fromfile(tmp / "out.0.f32", dtype="<f4").reshape(report["outputs"][0]["dims"])
-    return y, report
+    """The node device: web/tools/run-model.mjs over web/dist; (first output, the runner's JSON report)."""
+    np.save(tmp / "input.npy", np.ascontiguousarray(x, dtype=np.float32))
+    run = NodeDevice().run(model, [tmp / "input.npy"], num_outputs=1, options=RunOptions(warmup=0, repeat=1))
+    return run.outputs[0], run.report
 
 
 def host_output(model: Path, x: np.ndarray) -> np.ndarray:
@@ -52,10 +39,10 @@ def test_small_model_matches_host(name: str, wasm_build: Path, small_models: dic
     got, report = run_in_node(small_models[name], x, tmp_path)
     assert report["backend"] == "wasm-simd128"
     assert_close(got, host_output(small_models[name], x), name)
-    kernels = {row["kernel"] for row in report["profile"]}
+    kernels = {row["kernel"] for row in report["ops"]}
     assert any("wasmsimd" in k for k in kernels), kernels
     if name != "small_dense":
-        sparse = [r for r in report["profile"] if r["op"] in ("CONV_SPARSE", "FC_SPARSE")]
+        sparse = [r for r in report["ops"] if r["op"] in ("CONV_SPARSE", "FC_SPARSE")]
         assert sparse and all("wasmsimd" in r["kernel"] for r in sparse), sparse
 
 
@@ -68,5 +55,5 @@ def test_mobilenet_v2_sparse_matches_host(wasm_build: Path, tmp_path: Path) -> N
     want = host_output(model, x)
     assert_close(got, want, model.name)
     assert top_k(got[0], 1)[0][0] == top_k(want[0], 1)[0][0]
-    ops = {r["op"] for r in report["profile"]}
+    ops = {r["op"] for r in report["ops"]}
     assert "CONV_SPARSE" in ops
