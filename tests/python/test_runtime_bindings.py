@@ -6,7 +6,6 @@ import json
 import struct
 import subprocess
 import sys
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -52,8 +51,8 @@ def test_flipped_weight_byte_fails_the_checksum(tiny_files: dict[str, Path]) -> 
 
 def test_newer_major_version_raises_version_error(tiny_files: dict[str, Path]) -> None:
     data = bytearray(tiny_files["tiny.sbn"].read_bytes())
-    struct.pack_into("<H", data, 4, 2)
-    struct.pack_into("<I", data, 60, zlib.crc32(bytes(data[:60])))
+    struct.pack_into("<H", data, sbnformat.HDR_VERSION_MAJOR, 2)
+    sbnformat.seal(data)
     with pytest.raises(VersionError):
         Model(bytes(data))
 
