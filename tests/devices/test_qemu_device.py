@@ -12,7 +12,8 @@ from device_support import INPUT_SHAPE, make_tiny_models, sparsebyte
 from PIL import Image
 
 from sparsebyte import Model
-from sparsebyte.devices import QemuDevice, get_device
+from sparsebyte.devices import QemuDevice, get_device, tools
+from sparsebyte.devices.qemu import count_program
 from sparsebyte.report import build_profile, format_table
 
 
@@ -84,3 +85,16 @@ def test_profile_json_and_default_plot_names(models: dict[str, Path], tmp_path: 
     assert {"name", "op", "kernel", "time_ms", "macs", "dense_macs", "insns", "sparsity", "group"} <= set(
         profile["rows"][0])
     assert (tmp_path / "net.profile.png").is_file() and (tmp_path / "net.profile.html").is_file()
+
+
+def test_per_function_counts_and_any_program(models: dict[str, Path]) -> None:
+    report = QemuDevice(functions=True).run(models["tiny_sparse"]).report
+    functions = report["functions"]
+    spmm = {name: n for name, n in functions.items() if "spmm" in name}
+    assert spmm and all(n > 0 for n in spmm.values()) and "main" in functions
+    assert sum(functions.values()) <= report["process_insns"]
+    # any static aarch64 program, marks by symbol name: the runner's usage path enters main once
+    proc, counts, address = count_program(tools.aarch64_runner(), ["--help"], marks=("main", "sb_model_run"))
+    assert proc.stdout.startswith("usage: sparsebyte-run")
+    assert len(counts.at(address["main"])) == 1 and counts.at(address["sb_model_run"]) == []
+    assert 0 < counts.at(address["main"])[0] < counts.total
