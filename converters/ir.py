@@ -10,6 +10,7 @@ IR operators (``Node.op``) and their attributes:
 - ``BatchNormalization``: X, scale, bias, mean, var; attr ``epsilon``. Folded or turned into ``ChannelAffine``.
 - ``ChannelAffine``: X, scale [C], shift [C].
 - ``Activation``: X; the function is ``Node.act``.
+- ``Transpose``: X (an activation, rank 1..6); attr ``perm`` (output dim d is input dim perm[d]).
 - ``Identity``: removed by passes/remove_identity.
 
 Every node may carry a fused activation ``act = (kind, param0, param1)`` with the kinds of docs/format.md.

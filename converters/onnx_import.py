@@ -509,6 +509,17 @@ def _softmax(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.emit("Softmax", node, [x], node.outputs[0], {"axis": axis % rank})
 
 
+def _transpose(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """On an activation (constants are folded): any permutation of rank 1..6."""
+    imp.check_attrs(node, attrs, {"perm"})
+    x = imp.activation_input(node)
+    rank = len(imp.graph.shape(x))
+    perm = [int(p) for p in attrs.get("perm", range(rank - 1, -1, -1))]
+    if sorted(perm) != list(range(rank)):
+        raise node.error(f"perm {perm} is not a permutation of the {rank} axes of {x!r}")
+    imp.emit("Transpose", node, [x], node.outputs[0], {"perm": tuple(perm)})
+
+
 def _identity(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, set())
     imp.emit("Identity", node, [imp.activation_input(node)], node.outputs[0])
@@ -588,7 +599,7 @@ _HANDLERS: dict[str, Callable[[_Importer, Node, dict[str, Any]], None]] = {
     "Shape": _shape,
     "Gather": _needs_constants,
     "Slice": _needs_constants,
-    "Transpose": _needs_constants,
+    "Transpose": _transpose,
     "Range": _needs_constants,
     "ConstantOfShape": _needs_constants,
     "Equal": _needs_constants,

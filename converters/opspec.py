@@ -91,6 +91,7 @@ POOL = Layout("pool", (*_WINDOW, Slot("count_include_pad")),
 # FC_SPARSE keeps G where the conv layout has it (slot 11): files written since 1.0 rely on it.
 FC_SPARSE = Layout("fc_sparse", (Slot("", 11), Slot("G")))
 AXIS = Layout("axis", (Slot("axis", doc=">= 0"),))
+TRANSPOSE = Layout("transpose", (Slot("perm", MAX_RANK, "a permutation of 0..rank-1, unused slots 0"),))
 
 OPERATORS: tuple[Op, ...] = (
     Op(1, "CONV", "Conv", 2, 3, "X [N,Cin,H,W], W [Cout, Cin/groups, kh, kw], B [Cout] (opt.)", CONV),
@@ -111,6 +112,8 @@ OPERATORS: tuple[Op, ...] = (
     Op(13, "ACTIVATION", "Activation", 1, 1, "X; the node's act_kind is the function"),
     Op(14, "CHANNEL_AFFINE", "ChannelAffine", 3, 3,
        "X [N,C,...], scale [C], shift [C]: y = x * scale[c] + shift[c] (standalone BatchNormalization)"),
+    Op(15, "TRANSPOSE", "Transpose", 1, 1, "X (an activation, rank 1..6); output dim d is X's dim perm[d]",
+       TRANSPOSE),
 )
 
 ACTIVATION_KINDS: tuple[Activation, ...] = (

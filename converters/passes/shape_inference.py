@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ..ir import Graph, Node
+from ..opspec import MAX_RANK
 
 
 def conv_output_size(size: int, kernel: int, stride: int, pad_begin: int, pad_end: int, dilation: int = 1,
@@ -94,6 +95,11 @@ def infer_node(graph: Graph, node: Node) -> tuple[int, ...]:
         if math.prod(target) != math.prod(shapes[0]):
             raise node.error(f"cannot reshape {list(shapes[0])} to {list(target)}")
         return target
+    if op == "Transpose":
+        x, perm = shapes[0], tuple(node.attrs["perm"])
+        if not 1 <= len(x) <= MAX_RANK or sorted(perm) != list(range(len(x))):
+            raise node.error(f"perm {list(perm)} is not a permutation of the axes of shape {list(x)} (rank 1..6)")
+        return tuple(x[p] for p in perm)
     if op in ("Softmax", "Activation", "Identity"):
         return shapes[0]
     if op in ("BatchNormalization", "ChannelAffine"):

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
-       9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE"}
+       9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
+       15: "TRANSPOSE"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID"}
 
 
@@ -209,4 +210,8 @@ def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> 
     if op == "CHANNEL_AFFINE":
         shape = (1, -1) + (1,) * (args[0].ndim - 2)
         return args[0] * args[1].reshape(shape).astype(np.float64) + args[2].reshape(shape)
+    if op == "TRANSPOSE":
+        rank = args[0].ndim
+        assert sorted(a[:rank]) == list(range(rank)) and not any(a[rank:6]), a[:6]
+        return np.transpose(args[0], a[:rank])
     raise NotImplementedError(op)

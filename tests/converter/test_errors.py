@@ -41,8 +41,15 @@ def test_unsupported_op(tmp_path) -> None:
 
 
 def test_unsupported_op_on_activation_that_only_folds_on_constants(tmp_path) -> None:
-    m = model([node("Transpose", ["x"], ["y"], name="tr", perm=[0, 2, 3, 1])], {"x": (1, 3, 4, 4)}, ["y"])
-    _fails(m, tmp_path, "'tr'", "Transpose", "unsupported op")
+    m = model([node("Gather", ["x", "i"], ["y"], name="ga", axis=1)], {"x": (1, 3, 4, 4)}, ["y"],
+              {"i": np.array([0, 2], np.int64)})
+    _fails(m, tmp_path, "'ga'", "Gather", "unsupported op")
+
+
+@pytest.mark.parametrize("perm", [[0, 0, 1, 2], [0, 1, 2], [0, 1, 2, 4]])
+def test_transpose_with_a_bad_perm(tmp_path, perm: list[int]) -> None:
+    m = model([node("Transpose", ["x"], ["y"], name="tr", perm=perm)], {"x": (1, 3, 4, 4)}, ["y"], check=False)
+    _fails(m, tmp_path, "'tr'", "Transpose", f"perm {perm} is not a permutation of the 4 axes of 'x'")
 
 
 def test_unsupported_op_in_custom_domain(tmp_path) -> None:

@@ -419,6 +419,50 @@ def _identity():
     return model(nodes, {"x": (1, 3, 2, 2)}, ["y"]), rand(rng, 1, 3, 2, 2)
 
 
+# ---------------- transpose ----------------
+
+def _transpose_case(id, x_shape, perm):
+    @case(id, ops=["TRANSPOSE"])
+    def build():
+        rng = _rng(id)
+        attrs = {} if perm is None else {"perm": perm}  # None: ONNX's default, the reversed axes
+        return model([node("Transpose", ["x"], ["y"], **attrs)], {"x": x_shape}, ["y"]), rand(rng, *x_shape)
+
+
+_transpose_case("transpose_rank1_identity", (13,), [0])
+_transpose_case("transpose_rank2", (7, 13), [1, 0])
+_transpose_case("transpose_rank3_default_reverse", (3, 5, 7), None)
+_transpose_case("transpose_rank3_middle", (3, 5, 7), [0, 2, 1])
+_transpose_case("transpose_nchw_to_nhwc", (2, 5, 7, 3), [0, 2, 3, 1])
+_transpose_case("transpose_nhwc_to_nchw", (1, 7, 5, 3), [0, 3, 1, 2])
+_transpose_case("transpose_rank4_identity", (2, 3, 5, 7), [0, 1, 2, 3])
+_transpose_case("transpose_rank4_reverse", (2, 3, 5, 7), [3, 2, 1, 0])
+_transpose_case("transpose_rank4_blocks", (3, 5, 7, 2), [2, 3, 0, 1])
+_transpose_case("transpose_rank4_size1_axes", (1, 9, 1, 5), [2, 3, 0, 1])
+_transpose_case("transpose_rank5", (2, 3, 1, 5, 7), [4, 2, 0, 3, 1])
+_transpose_case("transpose_rank6", (2, 3, 2, 5, 3, 7), [5, 3, 1, 0, 2, 4])
+_transpose_case("transpose_rank6_reverse", (3, 1, 2, 5, 2, 3), None)
+_transpose_case("transpose_rank6_identity", (2, 1, 3, 1, 5, 2), [0, 1, 2, 3, 4, 5])
+
+
+@case("nhwc_conv_nhwc_roundtrip", ops=["TRANSPOSE", "CONV", "TRANSPOSE", "ACTIVATION"], force_dense=True)
+def _nhwc_roundtrip():
+    """An NHWC model as tf2onnx exports it: transpose in, NCHW conv, transpose out, then an activation on NHWC."""
+    rng = _rng("nhwc")
+    nodes = [node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+             node("Conv", ["t", "W", "B"], ["c"], pads=[1, 1, 1, 1]),
+             node("Transpose", ["c"], ["u"], perm=[0, 2, 3, 1]), node("Relu", ["u"], ["y"])]
+    return model(nodes, {"x": (1, 9, 7, 3)}, ["y"], {"W": rand(rng, 5, 3, 3, 3), "B": rand(rng, 5)}), \
+        rand(rng, 1, 9, 7, 3)
+
+
+@case("transpose_of_constant_folded", ops=["ADD"])
+def _transpose_const():
+    rng = _rng("tconst")
+    nodes = [node("Transpose", ["k"], ["kt"], perm=[0, 3, 1, 2]), node("Add", ["x", "kt"], ["y"])]
+    return model(nodes, {"x": (1, 4, 3, 5)}, ["y"], {"k": rand(rng, 1, 3, 5, 4)}), rand(rng, 1, 4, 3, 5)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

@@ -27,7 +27,8 @@ enum {
   SB_OP_SOFTMAX = 12,
   SB_OP_ACTIVATION = 13,
   SB_OP_CHANNEL_AFFINE = 14,
-  SB_OP_MAX = 14
+  SB_OP_TRANSPOSE = 15,
+  SB_OP_MAX = 15
 };
 
 /* Inputs per operator, checked by validate.c before the op's prepare. */
@@ -59,7 +60,9 @@ enum {
   SB_OP_ACTIVATION_MIN_INPUTS = 1,
   SB_OP_ACTIVATION_MAX_INPUTS = 1,
   SB_OP_CHANNEL_AFFINE_MIN_INPUTS = 3,
-  SB_OP_CHANNEL_AFFINE_MAX_INPUTS = 3
+  SB_OP_CHANNEL_AFFINE_MAX_INPUTS = 3,
+  SB_OP_TRANSPOSE_MIN_INPUTS = 1,
+  SB_OP_TRANSPOSE_MAX_INPUTS = 1
 };
 
 /* X(NAME, name) for every operator in code order: validate.c's op_defs[], ops.h's declarations. */
@@ -77,7 +80,8 @@ enum {
   X(RESHAPE,         reshape        ) \
   X(SOFTMAX,         softmax        ) \
   X(ACTIVATION,      activation     ) \
-  X(CHANNEL_AFFINE,  channel_affine )
+  X(CHANNEL_AFFINE,  channel_affine ) \
+  X(TRANSPOSE,       transpose      )
 
 /* Activation kinds: sb_kernels.h defines them for the kernels; the spec checks them. */
 _Static_assert(SB_ACT_NONE == 0, "SB_ACT_NONE differs from the spec");
@@ -150,5 +154,12 @@ static inline int32_t sb_attr_pool_pad_right(const sb_node* n) { return n->attrs
 static inline int32_t sb_attr_pool_count_include_pad(const sb_node* n) {
   return n->attrs[SB_ATTR_POOL_COUNT_INCLUDE_PAD];
 }
+
+/* transpose: TRANSPOSE */
+enum {
+  SB_ATTR_TRANSPOSE_PERM = 0,
+  SB_ATTR_TRANSPOSE_PERM_LEN = 6
+};
+static inline int32_t sb_attr_transpose_perm(const sb_node* n, int i) { return n->attrs[SB_ATTR_TRANSPOSE_PERM + i]; }
 
 #endif /* SB_OP_SPEC_H */
