@@ -15,7 +15,7 @@ OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(SRCS))
 EXPORTS := _malloc _free _sb_last_error _sb_status_name _sb_version_string _sb_backend_name \
   _sb_model_load_memory _sb_model_free _sb_model_num_inputs _sb_model_num_outputs _sb_model_input_info \
   _sb_model_output_info _sb_model_set_input _sb_model_run _sb_model_get_output _sb_model_set_profiling \
-  _sb_model_num_nodes _sb_model_node_profile _sb_model_arena_bytes _sb_model_weight_bytes
+  _sb_model_num_nodes _sb_model_node_profile _sb_model_metadata _sb_model_arena_bytes _sb_model_weight_bytes
 comma := ,
 empty :=
 space := $(empty) $(empty)

@@ -39,6 +39,8 @@ export interface NodeProfile {
   name: string;
   op: string;
   kernel: string;
+  /** Registry family of the kernel ("f32_spmm", ...); "" for built-in code. */
+  kernelFamily: string;
   timeMs: number;
   macs: number;
   denseMacs: number;
@@ -66,8 +68,10 @@ export class Model {
   readonly arenaBytes: number;
   readonly weightBytes: number;
   run(inputs: Inputs, options?: RunOptions): Output[];
-  /** Per-op profile of the last run made with {profile: true}. */
+  /** Per-op profile of the last run made with {profile: true}; all but timeMs are known right after load. */
   profile(): NodeProfile[];
+  /** The converter's METADATA (producer, source, per-layer notes), parsed; {} when the file has none. */
+  metadata(): Record<string, unknown>;
   /** Releases the model's wasm memory. Safe to call twice. */
   free(): void;
 }

@@ -242,6 +242,32 @@ export class Model {
     }
   }
 
+  /**
+   * The METADATA the converter stored in the file (producer, source, per-layer sparsity, G and dense/sparse choice),
+   * parsed; {} when the file has none. Throws SparsebyteError SB_ERR_FORMAT when it is not a JSON object.
+   */
+  metadata() {
+    const mod = this._mod;
+    const sizePtr = mod._malloc(4);
+    try {
+      const ptr = mod._sb_model_metadata(this._live(), sizePtr);
+      if (ptr === 0) return {};
+      const text = new TextDecoder().decode(mod.HEAPU8.subarray(ptr, ptr + mod.HEAPU32[sizePtr >> 2]));
+      let value;
+      try {
+        value = JSON.parse(text);
+      } catch (e) {
+        throw new SparsebyteError(`METADATA is not JSON: ${e.message}`, 'SB_ERR_FORMAT');
+      }
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new SparsebyteError('METADATA is not a JSON object', 'SB_ERR_FORMAT');
+      }
+      return value;
+    } finally {
+      mod._free(sizePtr);
+    }
+  }
+
   /** Releases the model's wasm memory. Safe to call twice. */
   free() {
     if (this._handle !== 0) {

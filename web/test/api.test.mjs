@@ -148,11 +148,24 @@ describe('running', () => {
       assert.match(r.kernel, /wasmsimd/);
       assert.ok(r.macs > 0 && r.macs < r.denseMacs, `${r.name}: ${r.macs} vs ${r.denseMacs}`);
     }
+    assert.ok(sparse.every((r) => r.kernelFamily === 'f32_spmm' || r.kernelFamily === 'f32_spconv'));
     const dw = rows.find((r) => /dwconv/.test(r.kernel));
+    assert.equal(dw.kernelFamily, 'f32_dwconv');
     assert.match(dw.kernel, /wasmsimd_3x3s1/);
     assert.ok(rows.every((r) => r.timeMs >= 0));
     assert.ok(rows.reduce((s, r) => s + r.timeMs, 0) > 0);
     assert.ok(model.weightBytes > 0 && model.arenaBytes > 0);
+    model.free();
+  });
+
+  test('metadata is the converter\'s JSON, and the kernel choice is known before any run', async () => {
+    const model = await loadModel(sparsePath);
+    const meta = model.metadata();
+    assert.match(meta.producer, /^sparsebyte /);
+    const layers = new Set(meta.layers.map((l) => l.node));
+    const rows = model.profile(); // no run yet: times are 0, everything else is decided at load
+    assert.ok(rows.every((r) => r.timeMs === 0 && r.kernel !== ''));
+    assert.ok([...layers].every((name) => rows.some((r) => r.name === name)));
     model.free();
   });
 });
