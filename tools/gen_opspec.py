@@ -73,6 +73,15 @@ def render_header(s: ModuleType) -> str:
         out.append(f"  SB_OP_{op.name}_MIN_INPUTS = {op.min_inputs},")
         out.append(f"  SB_OP_{op.name}_MAX_INPUTS = {op.max_inputs},")
     out[-1] = out[-1].rstrip(",")
+    out += ["};", "", "/* attrs[] slots each operator uses (bit i: attrs[i]); validate.c requires the others to be 0. "
+            "*/", "enum {"]
+    for op in ops:
+        mask = 0
+        for slot, off in (op.layout.offsets() if op.layout else []):
+            if slot.name:
+                mask |= ((1 << slot.length) - 1) << off
+        out.append(f"  SB_OP_{op.name}_ATTRS_USED = 0x{mask:x}u,")
+    out[-1] = out[-1].rstrip(",")
     out += ["};", "", "/* X(NAME, name) for every operator in code order: validate.c's op_defs[], ops.h's "
             "declarations. */", "#define SB_OP_LIST(X) \\"]
     out += [f"  X({op.name + ',':<{width + 1}} {op.name.lower():<{width}}) \\" for op in ops]

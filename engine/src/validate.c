@@ -11,6 +11,9 @@
 #define SB_OP_DEF_ENTRY(NAME, name) [SB_OP_##NAME] = &sb_op_##name,
 static const sb_op_def* const op_defs[SB_OP_MAX + 1] = {SB_OP_LIST(SB_OP_DEF_ENTRY)};
 #undef SB_OP_DEF_ENTRY
+#define SB_OP_ATTRS_ENTRY(NAME, name) [SB_OP_##NAME] = SB_OP_##NAME##_ATTRS_USED,
+static const uint32_t attrs_used[SB_OP_MAX + 1] = {SB_OP_LIST(SB_OP_ATTRS_ENTRY)};
+#undef SB_OP_ATTRS_ENTRY
 
 const sb_op_def* sb_op_def_for(int32_t op) { return op >= 1 && op <= SB_OP_MAX ? op_defs[op] : NULL; }
 
@@ -100,6 +103,19 @@ static sb_status check_arity(const sb_model* m) {
   return SB_OK;
 }
 
+/* Slots an operator does not use must be 0, so a file written for a later minor version with a new attribute fails
+ * here instead of running without it. */
+static sb_status check_unused_attrs(const sb_model* m) {
+  for (int32_t i = 0; i < m->num_nodes; i++) {
+    const sb_node* n = &m->nodes[i];
+    for (int a = 0; a < SB_NUM_ATTRS; a++)
+      if (!(attrs_used[n->op] >> a & 1u) && n->attrs[a] != 0)
+        return SB_NODE_FAIL(SB_ERR_FORMAT, n, "attrs[%d] = %d, but %s does not use that slot (must be 0)", a,
+                            n->attrs[a], n->def->name);
+  }
+  return SB_OK;
+}
+
 static sb_status check_order(const sb_model* m) {
   for (int32_t i = 0; i < m->num_nodes; i++) {
     const sb_node* n = &m->nodes[i];
@@ -118,6 +134,7 @@ sb_status sb_validate_graph(sb_model* m) {
   if ((st = check_unique_names(m)) != SB_OK) return st;
   if ((st = check_graph_io(m)) != SB_OK) return st;
   if ((st = check_arity(m)) != SB_OK) return st;
+  if ((st = check_unused_attrs(m)) != SB_OK) return st;
   if ((st = check_producers(m)) != SB_OK) return st;
   if ((st = check_order(m)) != SB_OK) return st;
   for (int32_t i = 0; i < m->num_nodes; i++)

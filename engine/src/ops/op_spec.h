@@ -65,6 +65,25 @@ enum {
   SB_OP_TRANSPOSE_MAX_INPUTS = 1
 };
 
+/* attrs[] slots each operator uses (bit i: attrs[i]); validate.c requires the others to be 0. */
+enum {
+  SB_OP_CONV_ATTRS_USED = 0xfffu,
+  SB_OP_CONV_SPARSE_ATTRS_USED = 0xfffu,
+  SB_OP_FC_ATTRS_USED = 0x0u,
+  SB_OP_FC_SPARSE_ATTRS_USED = 0x800u,
+  SB_OP_ADD_ATTRS_USED = 0x0u,
+  SB_OP_MUL_ATTRS_USED = 0x0u,
+  SB_OP_CONCAT_ATTRS_USED = 0x1u,
+  SB_OP_GLOBAL_AVG_POOL_ATTRS_USED = 0x0u,
+  SB_OP_AVG_POOL_ATTRS_USED = 0x1ffu,
+  SB_OP_MAX_POOL_ATTRS_USED = 0x1ffu,
+  SB_OP_RESHAPE_ATTRS_USED = 0x0u,
+  SB_OP_SOFTMAX_ATTRS_USED = 0x1u,
+  SB_OP_ACTIVATION_ATTRS_USED = 0x0u,
+  SB_OP_CHANNEL_AFFINE_ATTRS_USED = 0x0u,
+  SB_OP_TRANSPOSE_ATTRS_USED = 0x3fu
+};
+
 /* X(NAME, name) for every operator in code order: validate.c's op_defs[], ops.h's declarations. */
 #define SB_OP_LIST(X) \
   X(CONV,            conv           ) \
