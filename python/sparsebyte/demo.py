@@ -9,12 +9,10 @@ latencies and file sizes. Exit status 1 when an error exceeds the tolerance, 2 w
 from __future__ import annotations
 
 import copy
-import json
+import functools
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,26 +22,17 @@ import numpy as np
 from . import resources
 
 TOLERANCE = 1e-4  # max abs error of the logits vs PyTorch (and of the wasm logits vs the host engine)
-# warm-up 3, median of 10 runs of the model in node, on the photo (raw little-endian float32 file)
-NODE_TIMING = """
-import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
-const [api, modelPath, inputPath] = process.argv.slice(1);
-const { loadModel } = await import(pathToFileURL(api).href);
-const model = await loadModel(modelPath);
-const b = readFileSync(inputPath);
-const input = new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-for (let i = 0; i < 3; i++) model.run([input]);
-const times = [];
-for (let i = 0; i < 10; i++) { const t = performance.now(); model.run([input]); times.push(performance.now() - t); }
-times.sort((x, y) => x - y);
-console.log(JSON.stringify({ backend: model.backend, median_ms: (times[4] + times[5]) / 2 }));
-model.free();
-"""
 
 
 def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def _logits(engine: Any, x: np.ndarray) -> np.ndarray:
+    """The engine's output of a one-output model (MobileNetV2's logits)."""
+    out = engine.run(x)
+    assert isinstance(out, np.ndarray), "one output expected"
+    return out
 
 
 def _torch_logits(model: Any, x: np.ndarray) -> np.ndarray:
@@ -59,7 +48,7 @@ def wasm_unavailable() -> str | None:
     if shutil.which("node") is None:
         return "node not found (the wasm engine runs in node >= 18): apt-get install -y nodejs"
     if resources.in_checkout() and shutil.which("emcc") is not None:
-        return None  # build_wasm() makes or refreshes web/dist
+        return None  # the node device brings web/dist up to date with web/build.sh
     try:
         resources.wasm_dist()
     except resources.ResourceError as e:
@@ -67,39 +56,10 @@ def wasm_unavailable() -> str | None:
     return None
 
 
-def build_wasm() -> None:
-    """In a checkout with emscripten: web/build.sh (incremental make) brings web/dist up to date. An installed
-    package runs the web/dist it ships."""
-    web = resources.web_root()
-    if not resources.in_checkout() or shutil.which("emcc") is None:
-        return
-    result = subprocess.run(["sh", str(web / "build.sh")], capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"web/build.sh failed:\n{(result.stderr or result.stdout)[-2000:]}")
-
-
-def run_wasm(sbn: Path, x: np.ndarray, work: Path) -> tuple[np.ndarray, str, float]:
-    """(logits, backend, median ms) of `sbn` on `x` in node: outputs through web/tools/run-model.mjs, the latency
-    from a warm timing loop over the same ES-module API."""
-    input_path = work / f"{sbn.stem}.input.f32"
-    input_path.write_bytes(np.ascontiguousarray(x, dtype="<f4").tobytes())
-    prefix = work / f"{sbn.stem}.out"
-    web = resources.web_root()
-    run = subprocess.run(["node", str(web / "tools" / "run-model.mjs"), str(sbn), str(prefix), str(input_path)],
-                         capture_output=True, text=True, timeout=600)
-    if run.returncode != 0:
-        raise RuntimeError(f"node run-model.mjs {sbn.name}: {run.stderr.strip()}")
-    logits = np.fromfile(f"{prefix}.0.f32", dtype="<f4").reshape(1, -1)
-    timing = subprocess.run(["node", "--input-type=module", "-e", NODE_TIMING, str(web / "src" / "index.js"), str(sbn),
-                             str(input_path)], capture_output=True, text=True, timeout=600)
-    if timing.returncode != 0:
-        raise RuntimeError(f"node timing of {sbn.name}: {timing.stderr.strip()}")
-    result = json.loads(timing.stdout)
-    return logits, str(result["backend"]), float(result["median_ms"])
-
-
 def wasm_step(files: dict[str, Path], engines: dict[str, Any], photo: np.ndarray) -> tuple[bool, dict[str, float]]:
-    """Dense and sparse in node: logits vs the host engine on the photo, top-1, node latency. (ok, {name: ms})."""
+    """Dense and sparse on the node device: logits vs the host engine on the photo, top-1, node latency (warm-up 3,
+    median of 10). (ok, {name: ms})."""
+    from .devices import DeviceError, NodeDevice, RunOptions, run_model
     from .images import top_k
 
     print("\n== WebAssembly (SIMD128) in node: logits vs the host engine on the photo ==")
@@ -108,25 +68,21 @@ def wasm_step(files: dict[str, Path], engines: dict[str, Any], photo: np.ndarray
         print(f"  skipped: {reason}")
         return True, {}
     ok, latency = True, {}
-    try:
-        build_wasm()
-    except RuntimeError as e:
-        print(f"  not run: {e}")
-        return False, {}
-    with tempfile.TemporaryDirectory(prefix="sparsebyte-demo-wasm-") as tmp:
-        for name, engine in engines.items():
-            try:
-                logits, backend, ms = run_wasm(files[f"{name}.sbn"], photo, Path(tmp))
-            except (RuntimeError, ValueError, OSError) as e:
-                print(f"{name:>6} wasm: not run: {e}")
-                ok = False
-                continue
-            err = float(np.abs(logits - engine.run(photo)).max())
-            good = err <= TOLERANCE
-            ok &= good
-            latency[name] = ms
-            print(f"{name:>6} wasm ({backend}): {err:.2e}  top-1 {top_k(logits[0], 1)[0][1]}  node {ms:.2f} ms  "
-                  f"{'OK' if good else 'FAIL'}")
+    device = NodeDevice()
+    for name, engine in engines.items():
+        try:
+            outputs, report = run_model(files[f"{name}.sbn"], photo, device, RunOptions(warmup=3, repeat=10))
+        except DeviceError as e:
+            print(f"{name:>6} wasm: not run: {e}")
+            ok = False
+            continue
+        logits = next(iter(outputs.values()))
+        err = float(np.abs(logits - _logits(engine, photo)).max())
+        good = err <= TOLERANCE
+        ok &= good
+        latency[name] = ms = float(report["latency_ms"]["median"])
+        print(f"{name:>6} wasm ({report.get('backend', '?')}): {err:.2e}  top-1 {top_k(logits[0], 1)[0][1]}  "
+              f"node {ms:.2f} ms  {'OK' if good else 'FAIL'}")
     return ok, latency
 
 
@@ -177,25 +133,25 @@ def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4
     print(f"engine backend on the host: {engines['dense'].backend}")
     print("\n== chelsea the cat (skimage.data.chelsea) ==")
     for name, engine in engines.items():
-        logits = engine.run(photo)
+        logits = _logits(engine, photo)
         best = ", ".join(f"{label} {p:.2f}" for _, label, p in top_k(logits[0], 3))
         print(f"{name:>6}: {best}")
     print("(one-shot pruning without fine-tuning loses ImageNet accuracy; the engine still matches PyTorch exactly)")
 
     print(f"\n== max abs error of the logits vs PyTorch ({len(inputs)} inputs: the photo + random) ==")
     for name, engine in engines.items():
-        errors = [float(np.abs(engine.run(x) - _torch_logits(references[name], x)).max()) for x in inputs]
+        errors = [float(np.abs(_logits(engine, x) - _torch_logits(references[name], x)).max()) for x in inputs]
         good = max(errors) <= TOLERANCE
         ok &= good
         print(f"{name:>6} host: {max(errors):.2e}  {'OK' if good else 'FAIL'}")
 
     if qemu:
-        from .qemu import QemuError, run_qemu
+        from .devices import DeviceError, run_model
 
         for name in engines:
             try:
-                outputs, report = run_qemu(files[f"{name}.sbn"], {engines[name].inputs[0].name: photo})
-            except QemuError as e:
+                outputs, report = run_model(files[f"{name}.sbn"], photo, "qemu")
+            except DeviceError as e:
                 print(f"{name:>6} qemu: not run: {e}")
                 ok = False
                 continue
@@ -215,7 +171,7 @@ def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4
     print("\n== host latency, 1 thread, median of 10 ==")
     session = onnxruntime_session(files["dense.onnx"], threads=1)
     feed = {session.get_inputs()[0].name: photo}
-    latency = {name: median_ms(lambda e=engine: e.run(photo)) for name, engine in engines.items()}
+    latency = {name: median_ms(functools.partial(engine.run, photo)) for name, engine in engines.items()}
     latency["onnxruntime"] = median_ms(lambda: run_onnx(session, feed))
     for name, ms in latency.items():
         print(f"{'engine ' + name if name in engines else name:>18}: {ms:8.2f} ms")
