@@ -1,7 +1,8 @@
-"""A slow, obvious numpy interpreter for .sbn files, written from docs/format.md alone.
+"""A slow, obvious numpy interpreter for .sbn files with its own reader on purpose, written from docs/format.md alone.
 
 It checks the converter's output independently of the C engine (and points at the engine when both disagree with
-onnxruntime differently). It does not use the converter's code: sparse weights are unpacked here by their own loop.
+onnxruntime differently). It does not use the converter's code, nor sparsebyte.sbnformat (the one reader everything
+else uses), so a bug there cannot hide here: the file is parsed and sparse weights are unpacked by their own loops.
 """
 
 from __future__ import annotations
