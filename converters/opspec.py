@@ -8,7 +8,7 @@ regenerates, ``--check`` fails on drift; tests/opspec runs the check):
 - the operator and activation tables of docs/format.md (between the GENERATED marker comments);
 - checked copies: the activation enum of engine/kernels/sb_kernels.h, the op/activation codes of the independent
   numpy interpreter tests/converter/sbn_numpy.py.
-The writer (sbn_writer.py) and the converter (passes/to_sbn.py) import their tables from here.
+The .sbn reader/writer (sparsebyte/sbnformat.py) and the converter (passes/to_sbn.py) import their tables from here.
 
 Adding an operator: an ``Op`` entry below (a new code at the end; codes are the file format and never change), then
 ``python3 tools/gen_opspec.py --write``, the converter lowering, the shape rule, the reference op in
