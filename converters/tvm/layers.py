@@ -100,8 +100,14 @@ def _conv_layer(node: SbnNode, kind: str, tensors: list[SbnTensor]) -> Layer | N
     if kind == SPMM:
         if y_dims[1] % g != 0:
             return None  # partial last groups stay with the hand kernels
-        return Layer(kind=SPMM, group=g, nnz=inputs[1].data, index=inputs[2].data, weights=inputs[3].data, bias=bias,
-                     **base)
+        return Layer(kind=SPMM, group=g, nnz=_constant(inputs[1]), index=_constant(inputs[2]),
+                     weights=_constant(inputs[3]), bias=bias, **base)
     if kind == CONV and groups != 1:
         return None  # grouped (not depthwise) convolutions: no generated kernel
-    return Layer(kind=kind, weights=inputs[1].data, bias=bias, **base)
+    return Layer(kind=kind, weights=_constant(inputs[1]), bias=bias, **base)
+
+
+def _constant(t: SbnTensor) -> np.ndarray:
+    if t.data is None:  # the engine loaded the file, so its validator already refused this
+        raise ValueError(f"tensor {t.name!r} must be a constant")
+    return t.data
