@@ -26,8 +26,8 @@ uint64_t sb_fuzz_estimated_work(const sb_model* m) {
     uint64_t node_work = (uint64_t)(n->dense_macs > 0 ? n->dense_macs : 0);
     if (n->op == SB_OP_AVG_POOL || n->op == SB_OP_MAX_POOL) {
       const sb_tensor* x = &m->tensors[n->inputs[0]];
-      node_work = (uint64_t)y->count * min_u64((uint64_t)n->attrs[0], (uint64_t)x->dims[2]) *
-                  min_u64((uint64_t)n->attrs[1], (uint64_t)x->dims[3]);
+      node_work = (uint64_t)y->count * min_u64((uint64_t)sb_attr_pool_kh(n), (uint64_t)x->dims[2]) *
+                  min_u64((uint64_t)sb_attr_pool_kw(n), (uint64_t)x->dims[3]);
     }
     for (int32_t k = 0; k < n->num_inputs; k++) node_work += m->tensors[n->inputs[k]].count;
     work += node_work + y->count;

@@ -8,7 +8,7 @@ Generated: the C header (committed: make, emcc, the aarch64 cross build and an s
 operator/activation tables of docs/format.md between their GENERATED markers. Checked, not generated: the activation
 enum of engine/kernels/sb_kernels.h (the kernels' own header), the code tables of the independent numpy interpreter
 tests/converter/sbn_numpy.py, that every op has its SB_OP_DEF in engine/src/ops/, and that no engine source reads
-attrs[] by a literal index. Standard library only.
+attrs[] by a literal index (engine/src, fuzz/). Standard library only.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ def render_header(s: ModuleType) -> str:
     out[-1] = out[-1].rstrip(" \\")
     out += ["", "/* Activation kinds: sb_kernels.h defines them for the kernels; the spec checks them. */"]
     out += [f'_Static_assert(SB_ACT_{a.name} == {a.code}, "SB_ACT_{a.name} differs from the spec");' for a in acts]
+    out += [f"enum {{ SB_ACT_COUNT = {len(acts)} }}; /* act_kind is 0..SB_ACT_COUNT-1 */"]
     out += ["", "/* Attribute slots (index into sb_node.attrs) and named accessors, per attribute layout. */"]
     for layout in layouts(s):
         users = ", ".join(op.name for op in ops if op.layout is layout)
@@ -230,7 +231,7 @@ _ANY_ATTR = re.compile(r"\battrs\b")
 def check_sources(s: ModuleType, root: Path) -> list[Problem]:
     problems = []
     defined: dict[str, str] = {}
-    for path in sorted((root / "engine" / "src").rglob("*.c")):
+    for path in sorted([*(root / "engine" / "src").rglob("*.c"), *(root / "fuzz").glob("*.c")]):
         rel = str(path.relative_to(root))
         text = path.read_text()
         for lineno, line in enumerate(text.splitlines(), 1):

@@ -246,7 +246,7 @@ static sb_status parse_node(sb_model* m, const section* sec, uint32_t i, uint32_
   if ((uint64_t)io_start + in_count + out_count > io_count)
     return sb_fail(SB_ERR_FORMAT, "node '%s' (%s): io slice [%u, +%u) outside NODE_IO (%u entries)", n->name,
                    n->def->name, io_start, in_count + out_count, io_count);
-  if (act > SB_ACT_SIGMOID)
+  if (act >= SB_ACT_COUNT)
     return sb_fail(SB_ERR_FORMAT, "node '%s' (%s): unknown activation kind %u", n->name, n->def->name, act);
   if (rd32(e + SBN_NODE_RESERVED) != 0) return sb_fail(SB_ERR_FORMAT, "node '%s': reserved field is not zero", n->name);
   n->act.kind = (int32_t)act;

@@ -108,6 +108,7 @@ _Static_assert(SB_ACT_CLIP == 1, "SB_ACT_CLIP differs from the spec");
 _Static_assert(SB_ACT_HARDSIGMOID == 2, "SB_ACT_HARDSIGMOID differs from the spec");
 _Static_assert(SB_ACT_HARDSWISH == 3, "SB_ACT_HARDSWISH differs from the spec");
 _Static_assert(SB_ACT_SIGMOID == 4, "SB_ACT_SIGMOID differs from the spec");
+enum { SB_ACT_COUNT = 5 }; /* act_kind is 0..SB_ACT_COUNT-1 */
 
 /* Attribute slots (index into sb_node.attrs) and named accessors, per attribute layout. */
 /* conv: CONV, CONV_SPARSE */
