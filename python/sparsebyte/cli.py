@@ -205,19 +205,14 @@ def _device(args: argparse.Namespace, count_insns: bool = True) -> Any:
 
 def _input_files(model: Any, specs: Sequence[str] | None, tmp: Path) -> list[Path]:
     """--input files in the model's input order (checked on the host first), written as float32 .npy into tmp."""
+    from .devices import write_inputs
+
     if not specs:
         return []
-    inputs = _load_inputs(model, specs)
-    paths = []
-    for i, info in enumerate(model.inputs):
-        if info.name not in inputs:
-            raise CliError(f"no --input for the model input {info.name!r}")
-        arr = np.ascontiguousarray(inputs[info.name], dtype=np.float32)
-        if arr.shape != info.shape:
-            raise CliError(f"--input for {info.name!r}: expected shape {list(info.shape)}, got {list(arr.shape)}")
-        paths.append(tmp / f"input{i}.npy")
-        np.save(paths[-1], arr)
-    return paths
+    try:
+        return write_inputs(model, _load_inputs(model, specs), tmp)
+    except ValueError as e:
+        raise CliError(f"--input: {e}") from e
 
 
 def _run_on_device(args: argparse.Namespace, model: Any, tmp: Path) -> tuple[dict[str, np.ndarray], float | None,

@@ -57,6 +57,10 @@ def test_run_and_profile_commands(models: dict[str, Path], tmp_path: Path) -> No
     profile = json.loads(result.stdout)
     assert profile["device"] == "node" and profile["metric"] == "ms" and profile["backend"] == "wasm-simd128"
     assert {r["name"]: r for r in profile["rows"]}["/pw/pw.0/Conv"]["sparsity"] == 0.5
+    np.save(tmp_path / "small.npy", np.zeros((1, 3, 8, 8), np.float32))
+    result = sparsebyte("run", models["tiny"], "--device", "node", "--input", tmp_path / "small.npy")
+    assert result.returncode == 2
+    assert "--input: input 'input': expected shape (1, 3, 16, 16), got (1, 3, 8, 8)" in result.stderr
 
 
 def test_failures_are_device_errors(tmp_path: Path, models: dict[str, Path]) -> None:

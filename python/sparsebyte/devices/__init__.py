@@ -26,7 +26,7 @@ from .ssh import SshDevice
 
 __all__ = ["AdbDevice", "Device", "DeviceError", "DeviceRun", "HostDevice", "LocalDevice", "NodeDevice",
            "QemuDevice", "RemoteDevice", "RunOptions", "SshDevice", "ToolMissing", "get_device", "run_model",
-           "DEVICE_HELP"]
+           "write_inputs", "DEVICE_HELP"]
 
 DEVICE_HELP = "host | qemu | node | adb[:SERIAL] | ssh:[USER@]HOST[:PORT]"
 
@@ -52,6 +52,31 @@ def get_device(spec: str, directory: str | None = None, count_insns: bool = True
     raise ValueError(f"--device {spec!r}: expected {DEVICE_HELP}")
 
 
+def write_inputs(model: Any, inputs: np.ndarray | Mapping[str, np.ndarray] | None,
+                 directory: Path) -> list[Path]:
+    """`inputs` (one array for a one-input model, {input name: array}, or None: no files) as float32 .npy files in
+    the input order of `model` (a sparsebyte.Model) in `directory`; ValueError naming what does not fit."""
+    names = [t.name for t in model.inputs]
+    if inputs is None:
+        return []
+    if isinstance(inputs, Mapping):
+        if sorted(inputs) != sorted(names):
+            raise ValueError(f"inputs: expected names {names}, got {sorted(inputs)}")
+        values = [inputs[n] for n in names]
+    else:
+        if len(names) != 1:
+            raise ValueError(f"the model has inputs {names}: pass a dict")
+        values = [inputs]
+    files = []
+    for i, (info, value) in enumerate(zip(model.inputs, values, strict=True)):
+        arr = np.ascontiguousarray(value, dtype=np.float32)
+        if arr.shape != tuple(info.shape):
+            raise ValueError(f"input {info.name!r}: expected shape {tuple(info.shape)}, got {arr.shape}")
+        files.append(directory / f"input{i}.npy")
+        np.save(files[-1], arr)
+    return files
+
+
 def run_model(model: str | os.PathLike, inputs: np.ndarray | Mapping[str, np.ndarray] | None = None,
               device: str | Device = "host", options: RunOptions | None = None) -> tuple[dict[str, np.ndarray],
                                                                                       dict[str, Any]]:
@@ -64,26 +89,9 @@ def run_model(model: str | os.PathLike, inputs: np.ndarray | Mapping[str, np.nda
     from ..runtime import Model
 
     host = Model(model)
-    names = [t.name for t in host.inputs]
-    if inputs is None:
-        values: list[Any] = []
-    elif isinstance(inputs, Mapping):
-        if sorted(inputs) != sorted(names):
-            raise ValueError(f"inputs: expected names {names}, got {sorted(inputs)}")
-        values = [inputs[n] for n in names]
-    else:
-        if len(names) != 1:
-            raise ValueError(f"the model has inputs {names}: pass a dict")
-        values = [inputs]
     target = get_device(device, count_insns=False) if isinstance(device, str) else device
     with tempfile.TemporaryDirectory(prefix="sparsebyte-inputs-") as tmp:
-        files = []
-        for i, (info, value) in enumerate(zip(host.inputs, values, strict=True)):
-            arr = np.ascontiguousarray(value, dtype=np.float32)
-            if arr.shape != info.shape:
-                raise ValueError(f"input {info.name!r}: expected shape {info.shape}, got {arr.shape}")
-            files.append(Path(tmp) / f"input{i}.npy")
-            np.save(files[-1], arr)
+        files = write_inputs(host, inputs, Path(tmp))
         result = target.run(Path(model), files, len(host.outputs), options or RunOptions(warmup=0, repeat=1))
     outputs = {t.name: a.reshape(t.shape) for t, a in zip(host.outputs, result.outputs, strict=True)}
     return outputs, result.report
