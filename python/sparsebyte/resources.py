@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,20 +112,12 @@ def web_root() -> Path:
 def wasm_dist() -> Path:
     """web/dist with sparsebyte.js and sparsebyte.wasm; ResourceError saying in one line how to get it."""
     dist = web_root() / "dist"
-    if all((web_root().parent / name).is_file() for name in WASM_DIST):
+    if all((dist / Path(name).name).is_file() for name in WASM_DIST):
         return dist
     if in_checkout():
         raise ResourceError(f"{dist} is not built: run web/build.sh (needs emscripten: apt-get install -y emscripten)")
     raise ResourceError("this installation has no WebAssembly build: install sparsebyte from a checkout where "
                         "web/build.sh has run (the wheel then ships web/dist)")
-
-
-def tool(name: str, install: str) -> str:
-    """The path of an external program; ResourceError `NAME not found: INSTALL` when it is not on PATH."""
-    path = shutil.which(name)
-    if path is None:
-        raise ResourceError(f"`{name}` not found: {install}")
-    return path
 
 
 def require(what: str, *modules: str) -> None:
