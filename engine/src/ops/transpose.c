@@ -113,7 +113,9 @@ static void run(sb_model* m, sb_node* n) {
     return;
   }
   transpose_job job = {s, x->data, y->data};
-  sb_parallel_for(m->pool, y->count / s->row, 1, run_rows, &job);
+  /* Chunks of at least ~16K elements: waking a thread costs about as much as copying that many. */
+  size_t grain = s->row >= 16384 ? 1 : 16384 / s->row;
+  sb_parallel_for(m->pool, y->count / s->row, grain, run_rows, &job);
 }
 
 const sb_op_def sb_op_transpose = SB_OP_DEF(TRANSPOSE, prepare, run, 0);
