@@ -13,17 +13,20 @@ typedef struct sb_kernel_rule {
   void (*fn)(void);                /* a registry kernel of the family */
   int32_t param1, param2;          /* the node's params (sb_kernel_shape) must equal these; 0 = any */
   int64_t min_pixels, max_pixels;  /* the node's pixels lie in [min, max]; max 0 = no upper bound */
-  int32_t min_nnz, max_nnz;        /* mean kept input channels per group (sparse families); max 0 = no bound */
+  int32_t min_inputs, max_inputs;  /* the node's inputs per output channel lie in [min, max]; max 0 = no bound:
+                                    * the mean kept input channels per group (sparse families), Cin (dense) */
 } sb_kernel_rule;
 
-/* SB_RULE(FAMILY, kernel, param1, param2, min_pixels, max_pixels, min_nnz, max_nnz) */
-#define SB_RULE(ENUM, fn, p1, p2, min_px, max_px, min_nnz, max_nnz) \
-  {SB_FAMILY_##ENUM, (void (*)(void))(fn), p1, p2, min_px, max_px, min_nnz, max_nnz}
+/* SB_RULE(FAMILY, kernel, param1, param2, min_pixels, max_pixels, min_inputs, max_inputs) */
+#define SB_RULE(ENUM, fn, p1, p2, min_px, max_px, min_in, max_in) \
+  {SB_FAMILY_##ENUM, (void (*)(void))(fn), p1, p2, min_px, max_px, min_in, max_in}
 
 /* The build's table (none in scalar builds: count 0). */
 extern const sb_kernel_rule* const sb_kernel_rules;
 extern const size_t sb_kernel_rule_count;
 
+/* The shape's inputs per output channel as rules read them (min_inputs/max_inputs). */
+int64_t sb_kernel_inputs_per_output(sb_kernel_family family, const sb_kernel_shape* shape);
 /* Whether a rule's conditions hold for the shape (its family aside). */
 int sb_kernel_rule_matches(const sb_kernel_rule* r, const sb_kernel_shape* shape);
 /* The registry entry of `family` that runs `shape`: the first matching rule whose kernel is in the family's registry

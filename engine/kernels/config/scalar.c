@@ -9,16 +9,21 @@ const sb_kernel_rule* const sb_kernel_rules = NULL;
 const size_t sb_kernel_rule_count = 0;
 #endif
 
+int64_t sb_kernel_inputs_per_output(sb_kernel_family family, const sb_kernel_shape* shape) {
+  if (family != SB_FAMILY_F32_SPMM && family != SB_FAMILY_F32_SPCONV) return shape->in_channels;
+  /* T / ceil(Cout / G), G = param1 of the sparse families */
+  const int64_t g = shape->param1 > 0 ? shape->param1 : 1;
+  const int64_t groups = ((int64_t)shape->out_channels + g - 1) / g;
+  return groups > 0 ? shape->kept / groups : 0;
+}
+
 int sb_kernel_rule_matches(const sb_kernel_rule* r, const sb_kernel_shape* shape) {
   if (r->param1 != 0 && r->param1 != shape->param1) return 0;
   if (r->param2 != 0 && r->param2 != shape->param2) return 0;
   if (shape->pixels < r->min_pixels || (r->max_pixels > 0 && shape->pixels > r->max_pixels)) return 0;
-  if (r->min_nnz > 0 || r->max_nnz > 0) {
-    /* mean kept input channels per group: T / ceil(Cout / G), G = param1 of the sparse families */
-    const int64_t g = shape->param1 > 0 ? shape->param1 : 1;
-    const int64_t groups = ((int64_t)shape->out_channels + g - 1) / g;
-    const int64_t nnz = groups > 0 ? shape->kept / groups : 0;
-    if (nnz < r->min_nnz || (r->max_nnz > 0 && nnz > r->max_nnz)) return 0;
+  if (r->min_inputs > 0 || r->max_inputs > 0) {
+    const int64_t in = sb_kernel_inputs_per_output(r->family, shape);
+    if (in < r->min_inputs || (r->max_inputs > 0 && in > r->max_inputs)) return 0;
   }
   return 1;
 }

@@ -1,14 +1,14 @@
-/* f32-spmm on WASM SIMD128 (NCHW): for each tile of pixels and each group of G output channels, G x tile
+/* The f32-spmm template for WASM SIMD128 (NCHW); kernels_wasm/f32-spmm/gen.py instantiates it per (G, pixel tile).
+ * f32-spmm on WASM SIMD128 (NCHW): for each tile of pixels and each group of G output channels, G x tile
  * accumulators run over the group's kept input channels; each input vector is loaded once and used G times.
  * Remainders: smaller pixel tiles, then single pixels (vectorised over the group's lanes when G >= 4).
  * Lanes of a last, partial group (Cout not a multiple of G) are computed but never stored. */
+#ifndef SB_WASM_SPMM_H
+#define SB_WASM_SPMM_H
+
 #include <wasm_simd128.h>
 
 #include "kernels_wasm/common/wasm_act.h"
-
-#define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
-#include "list.h"
-#undef SB_UKERNEL
 
 /* Activation epilogues, chosen once per call so the tile loop carries no switch: none, clip (ReLU/ReLU6: one
  * pmax + pmin with hoisted bounds), anything else through sb_wasm_activate. */
@@ -110,22 +110,4 @@ SB_WASM_INLINE void spmm(const size_t G, const size_t NV, size_t pixels, size_t 
   else spmm_mode(G, NV, SPMM_ACT_OTHER, pixels, plane_stride, w, input, output, act);
 }
 
-void sb_f32_spmm_ukernel__wasmsimd_g1_32x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
-                                          const float* input, float* output, const sb_activation* act) {
-  spmm(1, 8, pixels, plane_stride, w, input, output, act);
-}
-
-void sb_f32_spmm_ukernel__wasmsimd_g2_16x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
-                                          const float* input, float* output, const sb_activation* act) {
-  spmm(2, 4, pixels, plane_stride, w, input, output, act);
-}
-
-void sb_f32_spmm_ukernel__wasmsimd_g4_8x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
-                                         const float* input, float* output, const sb_activation* act) {
-  spmm(4, 2, pixels, plane_stride, w, input, output, act);
-}
-
-void sb_f32_spmm_ukernel__wasmsimd_g8_4x(size_t pixels, size_t plane_stride, const sb_sparse_weights* w,
-                                         const float* input, float* output, const sb_activation* act) {
-  spmm(8, 1, pixels, plane_stride, w, input, output, act);
-}
+#endif /* SB_WASM_SPMM_H */
