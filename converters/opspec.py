@@ -1,10 +1,11 @@
 """The operator spec: every .sbn operator and activation kind, declared once.
 
 Everything else is generated from this table or checked against it by ``python3 tools/gen_opspec.py`` (``--write``
-regenerates, ``--check`` fails on drift; tests/opspec runs the check):
-- engine/src/ops/op_spec.h (committed, so C builds never need Python): the op enum, each op's arity, the
-  ``SB_OP_LIST`` X-macro that builds the validator's table and the ops' extern declarations, the attribute slot enums
-  and named accessors (``sb_attr_conv_G(node)``), compile-time checks of the activation codes in sb_kernels.h;
+regenerates, ``--check`` (the default) fails on drift; tests/opspec runs the check):
+- engine/src/ops/op_spec.h (committed, so C builds never need Python): the op enum, each op's arity and used attrs[]
+  slots, the ``SB_OP_LIST`` X-macro that builds the validator's tables and the ops' extern declarations, the attribute
+  slot enums and named accessors (``sb_attr_conv_G(node)``), SB_ACT_COUNT and compile-time checks of the activation
+  codes in sb_kernels.h;
 - the operator and activation tables of docs/format.md (between the GENERATED marker comments);
 - checked copies: the activation enum of engine/kernels/sb_kernels.h, the op/activation codes of the independent
   numpy interpreter tests/converter/sbn_numpy.py.

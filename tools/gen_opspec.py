@@ -2,7 +2,7 @@
 """Generates and checks everything that follows from the operator spec (converters/opspec.py).
 
     python3 tools/gen_opspec.py --write   regenerate engine/src/ops/op_spec.h and the tables of docs/format.md
-    python3 tools/gen_opspec.py           check only: exit 1 and name each file that drifted
+    python3 tools/gen_opspec.py [--check] check only: exit 1 and name each file that drifted
 
 Generated: the C header (committed: make, emcc, the aarch64 cross build and an sdist never need Python) and the
 operator/activation tables of docs/format.md between their GENERATED markers. Checked, not generated: the activation
@@ -285,7 +285,9 @@ def write(root: Path = ROOT) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--write", action="store_true", help="regenerate the header and the docs tables")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="regenerate the header and the docs tables, then check")
+    mode.add_argument("--check", action="store_true", help="only check (the default)")
     ap.add_argument("--root", type=Path, default=ROOT, help="repository root (default: this checkout)")
     ap.add_argument("--header", type=Path, help="check this header instead of " + HEADER)
     ap.add_argument("--docs", type=Path, help="check this markdown file instead of " + DOCS)
