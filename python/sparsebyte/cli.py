@@ -177,14 +177,14 @@ def cmd_info(args: argparse.Namespace) -> int:
           f"backend {model.backend}")
     layers = {str(lay.get("node")): lay for lay in meta.get("layers", []) if isinstance(lay, dict)}
     nodes = model.nodes
-    print(f"{'node':<44} {'op':<15} {'kernel':<32} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
+    print(f"{'node':<48} {'op':<15} {'kernel':<32} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
     for n in nodes:
         lay = layers.get(n.name, {})
-        name = n.name if len(n.name) <= 44 else "..." + n.name[-41:]  # the tail names the layer
+        name = n.name if len(n.name) <= 48 else "..." + n.name[-45:]  # the tail names the layer
         kernel = n.kernel if len(n.kernel) <= 32 else "..." + n.kernel[-29:]
         sparsity = lay.get("sparsity")
         sparsity_text = f"{sparsity:.1%}" if isinstance(sparsity, (int, float)) else "-"
-        print(f"{name:<44} {n.op:<15} {kernel:<32} {lay.get('group') or '-':>2} {sparsity_text:>8} {n.macs:>12,} "
+        print(f"{name:<48} {n.op:<15} {kernel:<32} {lay.get('group') or '-':>2} {sparsity_text:>8} {n.macs:>12,} "
               f"{n.dense_macs:>12,}  {lay.get('choice', '')}")
     line = f"MACs {sum(n.macs for n in nodes):,} of {sum(n.dense_macs for n in nodes):,} dense"
     totals = meta.get("totals", {})

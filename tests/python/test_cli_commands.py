@@ -103,6 +103,14 @@ def test_info(tiny_files: dict[str, Path]) -> None:
     assert result.returncode == 0, result.stderr
     assert "input  input [1, 3, 16, 16]" in result.stdout and "output output [1, 10]" in result.stdout
     assert "/pw/pw.0/Conv" in result.stdout and "50.0%" in result.stdout
+    from sparsebyte import Model
+
+    model = Model(tiny_files["tiny_sparse.sbn"])  # every node is listed with the kernel the engine chose
+    lines = result.stdout.splitlines()
+    for node in model.nodes:
+        assert any(line.startswith(node.name) and f" {node.op} " in line and f" {node.kernel} " in line
+                   for line in lines), node
+    assert f"MACs {sum(n.macs for n in model.nodes):,} of {sum(n.dense_macs for n in model.nodes):,}" in result.stdout
 
 
 def test_run_with_npy_input_and_output(tiny_files: dict[str, Path], tmp_path: Path) -> None:
