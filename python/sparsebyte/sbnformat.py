@@ -355,7 +355,7 @@ class SbnModel:
         return w
 
 
-def read_model(source: bytes | str | os.PathLike) -> SbnModel:
+def read_model(source: bytes | bytearray | memoryview | str | os.PathLike) -> SbnModel:
     """Parses a whole .sbn. ValueError naming the file and the problem on a malformed file."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         where, data = "<bytes>", bytes(source)
