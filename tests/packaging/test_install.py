@@ -164,9 +164,11 @@ def test_profile_and_run_under_qemu_build_from_the_package(env: Env) -> None:
 def test_run_in_node_uses_the_packaged_wasm_build(env: Env, artifacts: dict[str, Any]) -> None:
     env.run("convert", "model.onnx", "-o", "model.sbn")
     run = env.run("run", "model.sbn", "--device", "node", "--input", "x.npy", "--output", "yw.npy")
+    demo_wasm = env.python_out("from sparsebyte.demo import wasm_unavailable; print(wasm_unavailable())")
     if not artifacts["web_dist"]:  # built without web/dist: one line saying how to get it
-        assert "web/build.sh" in _one_error_line(run)
+        assert "web/build.sh" in _one_error_line(run) and "web/build.sh" in demo_wasm
         return
+    assert demo_wasm == "None"  # the demo's wasm step runs on the packaged web/dist
     assert run.returncode == 0, run.stderr
     expected = Model(env.work / "model.sbn").run(np.load(env.work / "x.npy"))
     np.testing.assert_allclose(np.load(env.work / "yw.npy"), expected, atol=1e-4, rtol=1e-4)

@@ -17,6 +17,7 @@ import sys
 import tarfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -38,8 +39,8 @@ def _cache() -> Path:
     return Path(os.environ.get("SPARSEBYTE_TEST_CACHE") or Path.home() / ".cache" / "sparsebyte-test") / "arm64"
 
 
-def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+def _run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
     assert result.returncode == 0, f"{' '.join(cmd[:4])}...:\n{result.stdout[-2000:]}{result.stderr[-3000:]}"
     return result
 
