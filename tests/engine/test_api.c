@@ -106,6 +106,11 @@ static void fuzz(const uint8_t* base, size_t size, int iterations) {
     sb_status st = sb_model_load_memory(d, size, &m);
     if (st == SB_OK) {
       loaded++;
+      size_t meta_size = 0;
+      const char* meta = sb_model_metadata(m, &meta_size); /* inside the copy: ASan checks every byte */
+      unsigned sum = 0;
+      for (size_t k = 0; meta && k < meta_size; k++) sum += (unsigned char)meta[k];
+      CHECK(meta != NULL || (meta_size == 0 && sum == 0));
       for (int i = 0; i < sb_model_num_inputs(m); i++) {
         sb_tensor_info info;
         sb_model_input_info(m, i, &info);
