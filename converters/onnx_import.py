@@ -1,6 +1,7 @@
 """ONNX ModelProto (or file) -> IR graph with static shapes.
 
-Supports the default-domain opsets 13..18 and the operators listed in `_HANDLERS`; shape arithmetic that torch emits
+Supports the default-domain opsets 7..21 (7..12 upgraded to 13 first, passes/onnx_upgrade.py) and the operators
+listed in `_HANDLERS`; shape arithmetic that torch emits
 (Shape/Gather/Unsqueeze/Concat/Cast chains, e.g. for ``x.view(x.size(0), -1)``) is constant-folded with numpy.
 Anything else raises ConversionError naming the node, the op and the reason.
 """
@@ -19,11 +20,12 @@ import onnx
 from onnx import helper, numpy_helper
 
 from .ir import NO_ACT, Activation, ConversionError, Graph, Node
+from .passes.onnx_upgrade import OLDEST_OPSET, TARGET_OPSET, upgrade_opset
 from .passes.shape_inference import infer_node
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_OPSETS = range(13, 19)
+SUPPORTED_OPSETS = range(OLDEST_OPSET, 22)
 INF = float("inf")
 
 # Ops evaluated with numpy when every input is a constant (shape arithmetic, constant weights transformations).
@@ -78,6 +80,7 @@ def import_onnx(source: str | os.PathLike | onnx.ModelProto,
         raise ConversionError(f"unsupported opset {opset} (supported: ai.onnx opsets "
                               f"{SUPPORTED_OPSETS.start}..{SUPPORTED_OPSETS.stop - 1}; re-export with opset_version=17)"
                               )
+    model, opset = upgrade_opset(model, opset), max(opset, TARGET_OPSET)
     return _Importer(model, opset, dict(input_shapes or {})).run()
 
 

@@ -167,13 +167,13 @@ def test_missing_onnx_file(tmp_path) -> None:
         convert(tmp_path / "nothere.onnx", tmp_path / "out.sbn")
 
 
-@pytest.mark.parametrize("opset", [11, 12, 19])
+@pytest.mark.parametrize("opset", [5, 6, 22])
 def test_unsupported_opset(tmp_path, opset: int) -> None:
-    m = model([node("Relu", ["x"], ["y"])], {"x": (1, 3)}, ["y"], opset=opset)
-    _fails(m, tmp_path, f"unsupported opset {opset}", "13..18")
+    m = model([node("Relu", ["x"], ["y"])], {"x": (1, 3)}, ["y"], opset=opset, check=False)
+    _fails(m, tmp_path, f"unsupported opset {opset}", "7..21")
 
 
-@pytest.mark.parametrize("opset", [13, 18])
+@pytest.mark.parametrize("opset", [7, 12, 13, 18, 21])
 def test_supported_opset_edges(tmp_path, opset: int) -> None:
     m = model([node("Relu", ["x"], ["y"])], {"x": (1, 3)}, ["y"], opset=opset)
     convert(m, tmp_path / "ok.sbn")

@@ -68,7 +68,7 @@ MALFORMED: list[tuple[str, Callable[[], bytes], tuple[str, ...]]] = [
      ("stem_conv", "Conv", "'W'", "missing initializer")),
     ("dynamic_input_shape", dynamic_spatial_dims, ("graph input 'x' has dynamic shape", "height", "input_shapes")),
     ("dynamic_reshape_target", reshape_to_runtime_shape, ("reshape_dyn", "Reshape")),
-    ("opset_too_old", lambda: conv_relu(opset=9).SerializeToString(), ("unsupported opset 9",)),
+    ("opset_too_old", lambda: conv_relu(opset=6).SerializeToString(), ("unsupported opset 6",)),
     ("opset_too_new", lambda: conv_relu(opset=99).SerializeToString(), ("unsupported opset 99",)),
     ("nan_weight", lambda: with_weight(float("nan")), ("stem_conv", "NaN or Inf")),
     ("inf_weight", lambda: with_weight(float("inf")), ("stem_conv", "NaN or Inf")),
