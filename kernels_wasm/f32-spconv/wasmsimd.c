@@ -43,11 +43,8 @@ SB_WASM_INLINE void spconv(const size_t KH, const size_t KW, const sb_conv_shape
   }
 }
 
-void sb_f32_spconv_ukernel__wasmsimd_3x3(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input,
-                                         float* output, const sb_activation* act, size_t oy_begin, size_t oy_end) {
-  spconv(3, 3, s, w, input, output, act, oy_begin, oy_end);
-}
-
+/* Kernel size at run time: a compile-time 3x3 instance was slower on the stem in node (benchmarks/kernels: 0.255
+ * vs 0.198 ns/MAC) and was deleted. */
 void sb_f32_spconv_ukernel__wasmsimd_any(const sb_conv_shape* s, const sb_sparse_weights* w, const float* input,
                                          float* output, const sb_activation* act, size_t oy_begin, size_t oy_end) {
   spconv((size_t)s->kh, (size_t)s->kw, s, w, input, output, act, oy_begin, oy_end);
