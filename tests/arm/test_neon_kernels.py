@@ -5,6 +5,7 @@ x86 (neon-simde) and as real aarch64 code under qemu-aarch64 (aarch64-qemu)."""
 from __future__ import annotations
 
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -49,3 +50,25 @@ def test_every_neon_kernel_passes_the_harness(config_name: str, tmp_path: Path) 
         assert m is not None, f"{config_name}: {fn} ({family}) was not tested"
         assert m.group(1) == "PASS" and m.group(4) == "neon", m.group(0)
         assert int(m.group(7)) >= 10, f"{fn} ran only {m.group(7)} cases"
+
+
+def test_harness_fails_a_neon_kernel_no_rule_chooses(tmp_path: Path) -> None:
+    """kernel_test's choice-table check: with one rule dropped from a copy of kernels_arm/config/neon.c, the
+    kernel it chose is registered but never dispatched, and the harness says so."""
+    from build_harness import common_flags, harness_sources
+
+    config = CONFIGS["neon-simde"]
+    table = (REPO / "kernels_arm/config/neon.c").read_text()
+    rule = "    SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__neon_g8_8x, 8, 0, 0, 0, 0, 18),\n"
+    assert table.count(rule) == 1, "kernels_arm/config/neon.c changed: update this test's rule"
+    broken = tmp_path / "neon.c"
+    broken.write_text(table.replace(rule, ""))
+    sources = [str(broken) if s == "kernels_arm/config/neon.c" else s for s in harness_sources(config)]
+    assert str(broken) in sources
+    binary = tmp_path / "kernel_test"
+    subprocess.run([config.cc, *common_flags(), "-O0", *config.flags[1:], *sources, "-o", str(binary), "-lm"],
+                   cwd=REPO, check=True)
+    result = run(config, binary, ["--family", "registry"])
+    assert result.returncode == 1, result.stdout
+    assert "sb_f32_spmm_ukernel__neon_g8_8x (f32_spmm) is in the registry but no rule chooses it" in result.stdout
+    assert "FAIL choice table" in result.stdout
