@@ -4,7 +4,8 @@ IR operators (``Node.op``) and their attributes:
 - ``Conv``: inputs X, W [Cout, Cin/group, kh, kw], B [Cout] (optional); attrs ``kernel`` (kh, kw), ``strides``,
   ``pads`` (top, left, bottom, right), ``dilations``, ``group``. Sparse packing adds ``sparse`` (see passes/sparsify).
 - ``FC``: X [N, Cin], W [Cout, Cin], B [Cout] (optional).
-- ``Add``, ``Mul``: numpy broadcasting; either input may be constant.
+- ``Add``, ``Mul``, ``Sub``, ``Div``, ``Max``, ``Min``, ``Pow``: numpy broadcasting; either input may be constant.
+- ``PRelu``: X, slope (broadcasts to X; one slope value becomes the LEAKYRELU activation instead).
 - ``Concat`` (``axis`` >= 0), ``Softmax`` (``axis`` >= 0), ``Reshape`` (target shape is the output value's shape).
 - ``GlobalAveragePool``; ``AveragePool`` / ``MaxPool``: ``kernel``, ``strides``, ``pads``, ``count_include_pad``.
 - ``BatchNormalization``: X, scale, bias, mean, var; attr ``epsilon``. Folded or turned into ``ChannelAffine``.

@@ -21,7 +21,7 @@ from onnx import helper, numpy_helper
 
 from .ir import NO_ACT, Activation, ConversionError, Graph, Node
 from .passes.onnx_upgrade import OLDEST_OPSET, TARGET_OPSET, upgrade_opset
-from .passes.shape_inference import infer_node
+from .passes.shape_inference import broadcast_shapes, infer_node
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +397,27 @@ def _clip(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.emit("Activation", node, [imp.activation_input(node)], node.outputs[0], act=("CLIP", lo, hi))
 
 
+def _alpha_activation(kind: str, default: float) -> Callable[[_Importer, Node, dict[str, Any]], None]:
+    """LeakyRelu, Elu: the alpha attribute is the activation's param0."""
+    def handler(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+        imp.check_attrs(node, attrs, {"alpha"})
+        alpha = float(attrs.get("alpha", default))
+        if not math.isfinite(alpha):
+            raise node.error(f"unsupported attribute alpha={alpha}")
+        imp.emit("Activation", node, [imp.activation_input(node)], node.outputs[0], act=(kind, alpha, 0.0))
+    return handler
+
+
+def _gelu(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Gelu (opset 20): approximate none (erf) or tanh."""
+    imp.check_attrs(node, attrs, {"approximate"})
+    approximate = attrs.get("approximate", "none")
+    if approximate not in ("none", "tanh"):
+        raise node.error(f"unsupported attribute approximate={approximate!r} (none or tanh)")
+    kind = "GELU" if approximate == "none" else "GELU_TANH"
+    imp.emit("Activation", node, [imp.activation_input(node)], node.outputs[0], act=(kind, 0.0, 0.0))
+
+
 def _hardsigmoid(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"alpha", "beta"})
     act = ("HARDSIGMOID", float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5)))
@@ -408,24 +429,70 @@ def _binary(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
         imp.check_attrs(node, attrs, set())
         a, b = node.inputs[0], node.inputs[1]
         ca, cb = imp.graph.const(a), imp.graph.const(b)
+        if op == "Pow" and cb is not None and np.issubdtype(cb.dtype, np.integer):  # x ** 2: an int exponent
+            cb = cb.astype(np.float32)
+            b = imp.add_const(f"{b}.f32", cb)
+            node = Node(node.op, node.name, [a, b], node.outputs, source_op=node.source_op)
         for name, c in ((a, ca), (b, cb)):
             if c is not None:
                 if not np.issubdtype(c.dtype, np.floating):
                     raise node.error(f"constant {name!r} has dtype {c.dtype}; only float tensors are supported")
                 imp.weight(node, node.inputs.index(name), "constant operand")
-        if op in ("Sub", "Div"):
-            if cb is None:
-                raise node.error(f"{op} with a non-constant second operand is not supported")
+        ir_op = op
+        if op in ("Sub", "Div") and cb is not None:  # by a constant: ADD / MUL, whose kernels are the fast ones
             b = imp.add_const(f"{b}.neg" if op == "Sub" else f"{b}.recip",
                               -cb if op == "Sub" else (1.0 / cb.astype(np.float64)).astype(np.float32))
-        ir_op = {"Add": "Add", "Sub": "Add", "Mul": "Mul", "Div": "Mul"}[op]
+            ir_op = "Add" if op == "Sub" else "Mul"
         imp.emit(ir_op, node, [a, b], node.outputs[0])
     return handler
+
+
+def _variadic(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
+    """Max / Min of 1..n inputs: a chain of binary nodes (one input: an identity)."""
+    binary = _binary(op)
+
+    def handler(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+        imp.check_attrs(node, attrs, set())
+        ins = [i for i in node.inputs if i]
+        if not ins:
+            raise node.error("needs at least one input")
+        if len(ins) == 1:
+            _identity(imp, node, {})
+            return
+        acc = ins[0]
+        for k, nxt in enumerate(ins[1:], start=1):
+            last = k == len(ins) - 1
+            out = node.outputs[0] if last else imp.graph.unique_name(f"{node.outputs[0]}.{k}")
+            name = node.name if last else f"{node.name}.{k}"
+            binary(imp, Node(node.op, name, [acc, nxt], [out], source_op=node.source_op), {})
+            acc = out
+    return handler
+
+
+def _prelu(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """One slope value: LEAKYRELU (an activation, so it fuses into the producer). A slope per channel (or any
+    tensor broadcasting to X): the PRELU op. The fused epilogue of the kernels gets two scalars, not the channel."""
+    imp.check_attrs(node, attrs, set())
+    x = imp.activation_input(node)
+    slope = imp.graph.const(node.inputs[1])
+    if slope is not None:
+        imp.weight(node, 1, "slope")
+        flat = slope.reshape(-1)
+        if flat.size >= 1 and np.all(flat == flat[0]) and broadcast_shapes(imp.graph.shape(x), slope.shape) \
+                == imp.graph.shape(x):
+            imp.emit("Activation", node, [x], node.outputs[0], act=("LEAKYRELU", float(flat[0]), 0.0))
+            return
+    if broadcast_shapes(imp.graph.shape(x), imp.graph.shape(node.inputs[1])) != imp.graph.shape(x):
+        raise node.error(f"slope {node.inputs[1]!r} shape {list(imp.graph.shape(node.inputs[1]))} does not "
+                         f"broadcast to input {x!r} shape {list(imp.graph.shape(x))}")
+    imp.emit("PRelu", node, [x, node.inputs[1]], node.outputs[0])
 
 
 def _concat(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"axis"})
     rank = len(imp.graph.shape(node.inputs[0]))
+    if "axis" not in attrs:
+        raise node.error("missing attribute axis")
     axis = int(attrs["axis"])
     if not -rank <= axis < rank:
         raise node.error(f"axis {axis} out of range for rank {rank}")
@@ -582,10 +649,24 @@ _HANDLERS: dict[str, Callable[[_Importer, Node, dict[str, Any]], None]] = {
     "HardSigmoid": _hardsigmoid,
     "HardSwish": _activation("HARDSWISH"),
     "Sigmoid": _activation("SIGMOID"),
+    "LeakyRelu": _alpha_activation("LEAKYRELU", 0.01),
+    "Elu": _alpha_activation("ELU", 1.0),
+    "Gelu": _gelu,
+    "Sqrt": _activation("SQRT"),
+    "Exp": _activation("EXP"),
+    "Tanh": _activation("TANH"),
+    "Abs": _activation("ABS"),
+    "Neg": _activation("NEG"),
+    "Reciprocal": _activation("RECIPROCAL"),
+    "Erf": _activation("ERF"),
     "Add": _binary("Add"),
     "Sub": _binary("Sub"),
     "Mul": _binary("Mul"),
     "Div": _binary("Div"),
+    "Max": _variadic("Max"),
+    "Min": _variadic("Min"),
+    "Pow": _binary("Pow"),
+    "PRelu": _prelu,
     "Concat": _concat,
     "GlobalAveragePool": _global_avg_pool,
     "AveragePool": _pool("AveragePool"),
@@ -706,4 +787,7 @@ _FOLD.update({
         dtype=numpy_helper.to_array(attrs["value"]).dtype if "value" in attrs else np.float32)),
     "Equal": _fold(lambda attrs, a, b: np.equal(a, b)),
     "Where": _fold(lambda attrs, c, a, b: np.where(c, a, b)),
+    "Max": _fold(lambda attrs, *xs: np.maximum.reduce(np.broadcast_arrays(*xs))),
+    "Min": _fold(lambda attrs, *xs: np.minimum.reduce(np.broadcast_arrays(*xs))),
+    "Pow": _fold(_float_op(np.power)),
 })

@@ -115,6 +115,13 @@ OPERATORS: tuple[Op, ...] = (
        "X [N,C,...], scale [C], shift [C]: y = x * scale[c] + shift[c] (standalone BatchNormalization)"),
     Op(15, "TRANSPOSE", "Transpose", 1, 1, "X (an activation, rank 1..6); output dim d is X's dim perm[d]",
        TRANSPOSE),
+    # 40..69: math ops. The binary ops broadcast like ADD; either input may be a constant.
+    Op(40, "SUB", "Sub", 2, 2, "A, B (as ADD): A - B"),
+    Op(41, "DIV", "Div", 2, 2, "A, B (as ADD): A / B"),
+    Op(42, "MAXIMUM", "Max", 2, 2, "A, B (as ADD): max(A, B) (MAX would clash with SB_OP_MAX)"),
+    Op(43, "MINIMUM", "Min", 2, 2, "A, B (as ADD): min(A, B)"),
+    Op(44, "POW", "Pow", 2, 2, "A, B (as ADD): powf(A, B)"),
+    Op(45, "PRELU", "PRelu", 2, 2, "X, slope (broadcasts to X): x < 0 ? slope * x : x"),
 )
 
 ACTIVATION_KINDS: tuple[Activation, ...] = (
@@ -123,6 +130,18 @@ ACTIVATION_KINDS: tuple[Activation, ...] = (
     Activation(2, "HARDSIGMOID", "max(0, min(1, param0 * x + param1))"),
     Activation(3, "HARDSWISH", "x * max(0, min(1, x / 6 + 1/2))"),
     Activation(4, "SIGMOID", "1 / (1 + exp(-x))"),
+    Activation(5, "LEAKYRELU", "x < 0 ? param0 * x : x (LeakyRelu; PRelu with one slope)"),
+    Activation(6, "ELU", "x < 0 ? param0 * (exp(x) - 1) : x"),
+    Activation(7, "SILU", "x / (1 + exp(-x)) (SiLU, Swish)"),
+    Activation(8, "GELU", "x / 2 * (1 + erf(x / sqrt(2)))"),
+    Activation(9, "GELU_TANH", "x / 2 * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))"),
+    Activation(10, "SQRT", "sqrt(x)"),
+    Activation(11, "EXP", "exp(x)"),
+    Activation(12, "TANH", "tanh(x)"),
+    Activation(13, "ABS", "abs(x)"),
+    Activation(14, "NEG", "-x"),
+    Activation(15, "RECIPROCAL", "1 / x"),
+    Activation(16, "ERF", "erf(x)"),
 )
 
 # ---- tables derived from the spec (what the writer, the reader and the converter use) ----
@@ -188,8 +207,9 @@ def pack_attrs(op: str, attrs: Mapping[str, AttrValue] | Sequence[int] | None, n
 def _check_spec() -> None:
     """Invariants of the table itself, checked at import so a bad entry fails every user at once."""
     codes = [op.code for op in OPERATORS]
-    if codes != list(range(1, len(OPERATORS) + 1)):
-        raise AssertionError(f"op codes must be 1..{len(OPERATORS)} in order, are {codes}")
+    # gaps are fine (blocks of codes are reserved per area); codes are the file format
+    if codes[0] < 1 or any(b <= a for a, b in zip(codes, codes[1:], strict=False)):
+        raise AssertionError(f"op codes must be >= 1 and increasing, are {codes}")
     if len(OPS) != len(OPERATORS) or len(SBN_OP_FOR_IR) != len(OPERATORS):
         raise AssertionError("op names and IR names must be unique")
     if [a.code for a in ACTIVATION_KINDS] != list(range(len(ACTIVATION_KINDS))):

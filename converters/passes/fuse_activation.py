@@ -1,8 +1,9 @@
 """Fuse activations into the node that produces their input.
 
 - x * HardSigmoid(x) with alpha = 1/6, beta = 1/2 is HardSwish(x) (the pattern older exporters emit).
-- An Activation whose input comes from a Conv / FC / Add with no activation yet, and which is that producer's only
-  use, becomes the producer's fused `act`; the producer's output takes the activation output's name.
+- An Activation whose input comes from a Conv / FC / Add (or a binary op but Mul) with no activation yet, and
+  which is that producer's only use, becomes the producer's fused `act`; the producer's output takes the
+  activation output's name.
 Everything else stays a standalone Activation node.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Node
 
-FUSIBLE_PRODUCERS = ("Conv", "FC", "Add")
+FUSIBLE_PRODUCERS = ("Conv", "FC", "Add", "Sub", "Div", "Max", "Min", "Pow", "PRelu")
 
 
 def _is_hardswish_gate(node: Node | None) -> bool:

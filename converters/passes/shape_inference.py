@@ -25,6 +25,9 @@ def conv_output_size(size: int, kernel: int, stride: int, pad_begin: int, pad_en
     return out
 
 
+BINARY_OPS = ("Add", "Mul", "Sub", "Div", "Max", "Min", "Pow", "PRelu")  # numpy broadcasting
+
+
 def broadcast_shapes(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
     try:
         return tuple(int(d) for d in np.broadcast_shapes(a, b))
@@ -69,7 +72,7 @@ def infer_node(graph: Graph, node: Node) -> tuple[int, ...]:
         if len(shapes) > 2 and shapes[2] != (w[0],):
             raise node.error(f"bias shape {list(shapes[2])} != [{w[0]}]")
         return (x[0], w[0])
-    if op in ("Add", "Mul"):
+    if op in BINARY_OPS:
         out = broadcast_shapes(shapes[0], shapes[1])
         if out is None:
             raise node.error(f"shapes {list(shapes[0])} and {list(shapes[1])} do not broadcast")

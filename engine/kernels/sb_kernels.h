@@ -19,11 +19,16 @@
 #include <stdint.h>
 
 /* ---- activations (fused epilogue of every compute kernel) ---- */
-enum { SB_ACT_NONE = 0, SB_ACT_CLIP = 1, SB_ACT_HARDSIGMOID = 2, SB_ACT_HARDSWISH = 3, SB_ACT_SIGMOID = 4 };
+enum {
+  SB_ACT_NONE = 0, SB_ACT_CLIP = 1, SB_ACT_HARDSIGMOID = 2, SB_ACT_HARDSWISH = 3, SB_ACT_SIGMOID = 4,
+  SB_ACT_LEAKYRELU = 5, SB_ACT_ELU = 6, SB_ACT_SILU = 7, SB_ACT_GELU = 8, SB_ACT_GELU_TANH = 9,
+  SB_ACT_SQRT = 10, SB_ACT_EXP = 11, SB_ACT_TANH = 12, SB_ACT_ABS = 13, SB_ACT_NEG = 14, SB_ACT_RECIPROCAL = 15,
+  SB_ACT_ERF = 16
+};
 
 typedef struct sb_activation {
   int32_t kind;
-  float p0, p1; /* CLIP: min, max. HARDSIGMOID: alpha, beta. */
+  float p0, p1; /* CLIP: min, max. HARDSIGMOID: alpha, beta. LEAKYRELU, ELU: alpha. */
 } sb_activation;
 
 static inline float sb_activate(const sb_activation* a, float x) {
@@ -39,6 +44,18 @@ static inline float sb_activate(const sb_activation* a, float x) {
       return x * y;
     }
     case SB_ACT_SIGMOID: return 1.0f / (1.0f + expf(-x));
+    case SB_ACT_LEAKYRELU: return x < 0.0f ? a->p0 * x : x;
+    case SB_ACT_ELU: return x < 0.0f ? a->p0 * (expf(x) - 1.0f) : x;
+    case SB_ACT_SILU: return x / (1.0f + expf(-x));
+    case SB_ACT_GELU: return 0.5f * x * (1.0f + erff(x * 0.70710678118654752f));
+    case SB_ACT_GELU_TANH: return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+    case SB_ACT_SQRT: return sqrtf(x);
+    case SB_ACT_EXP: return expf(x);
+    case SB_ACT_TANH: return tanhf(x);
+    case SB_ACT_ABS: return fabsf(x);
+    case SB_ACT_NEG: return -x;
+    case SB_ACT_RECIPROCAL: return 1.0f / x;
+    case SB_ACT_ERF: return erff(x);
     default: return x;
   }
 }

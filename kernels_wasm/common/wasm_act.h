@@ -13,8 +13,8 @@ SB_WASM_INLINE v128_t sb_wasm_clamp(v128_t x, v128_t lo, v128_t hi) {
   return wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, x)); /* x < lo ? lo : (hi < x ? hi : x) */
 }
 
-/* Sigmoid needs expf: rare, so done lane by lane with the scalar definition. */
-static inline v128_t sb_wasm_sigmoid(const sb_activation* a, v128_t x) {
+/* Sigmoid and the other transcendental kinds need expf/erff/tanhf: done lane by lane with the scalar definition. */
+static inline v128_t sb_wasm_lanes(const sb_activation* a, v128_t x) {
   float lanes[4];
   wasm_v128_store(lanes, x);
   for (int i = 0; i < 4; i++) lanes[i] = sb_activate(a, lanes[i]);
@@ -31,8 +31,8 @@ SB_WASM_INLINE v128_t sb_wasm_activate(const sb_activation* a, v128_t x) {
       v128_t y = wasm_f32x4_add(wasm_f32x4_div(x, wasm_f32x4_splat(6.0f)), wasm_f32x4_splat(0.5f));
       return wasm_f32x4_mul(x, sb_wasm_clamp(y, wasm_f32x4_splat(0.0f), wasm_f32x4_splat(1.0f)));
     }
-    case SB_ACT_SIGMOID: return sb_wasm_sigmoid(a, x);
-    default: return x;
+    case SB_ACT_NONE: return x;
+    default: return sb_wasm_lanes(a, x);
   }
 }
 

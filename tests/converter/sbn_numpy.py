@@ -8,6 +8,7 @@ else uses), so a bug there cannot hide here: the file is parsed and sparse weigh
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass
 
@@ -15,8 +16,10 @@ import numpy as np
 
 OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
        9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
-       15: "TRANSPOSE"}
-ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID"}
+       15: "TRANSPOSE",
+       40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU"}
+ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
+        8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
 
 
 @dataclass
@@ -109,7 +112,26 @@ def _act(act: tuple[str, float, float], x: np.ndarray) -> np.ndarray:
         return x * np.clip(x / 6 + 0.5, 0, 1)
     if kind == "SIGMOID":
         return 1 / (1 + np.exp(-x))
+    if kind == "LEAKYRELU":
+        return np.where(x < 0, p0 * x, x)
+    if kind == "ELU":
+        return np.where(x < 0, p0 * np.expm1(np.minimum(x, 0)), x)
+    if kind == "SILU":
+        return x / (1 + np.exp(-x))
+    if kind == "GELU":
+        return 0.5 * x * (1 + _erf(x / np.sqrt(2)))
+    if kind == "GELU_TANH":
+        return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
+    unary = {"SQRT": np.sqrt, "EXP": np.exp, "TANH": np.tanh, "ABS": np.abs, "NEG": np.negative,
+             "RECIPROCAL": np.reciprocal, "ERF": _erf}
+    if kind in unary:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return unary[kind](x)
     return x
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[np.float64])(x)
 
 
 def unpack_dense(nnz: np.ndarray, index: np.ndarray, values: np.ndarray, cout: int, cin: int, kh: int,
@@ -172,6 +194,10 @@ def _pool(x: np.ndarray, a: list[int], out_shape: tuple[int, ...], kind: str) ->
     return y
 
 
+_BINARY = {"SUB": np.subtract, "DIV": np.divide, "MAXIMUM": np.maximum, "MINIMUM": np.minimum, "POW": np.power,
+           "PRELU": lambda x, slope: np.where(x < 0, slope * x, x)}
+
+
 def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
     op, a = node.op, node.attrs
     if op == "CONV":
@@ -194,6 +220,9 @@ def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> 
         return args[0].astype(np.float64) + args[1]
     if op == "MUL":
         return args[0].astype(np.float64) * args[1]
+    if op in _BINARY:
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            return _BINARY[op](args[0].astype(np.float64), args[1].astype(np.float64))
     if op == "CONCAT":
         return np.concatenate(args, axis=a[0])
     if op == "GLOBAL_AVG_POOL":

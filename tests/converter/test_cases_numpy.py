@@ -7,7 +7,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx_helpers import run_ort
-from op_cases import CASES, Case, convert_kwargs
+from op_cases import CASES, Case, convert_kwargs, feeds
 from sbn_numpy import SbnFile
 
 from sparsebyte.converters import build_graph, convert
@@ -16,7 +16,7 @@ from sparsebyte.converters import build_graph, convert
 @pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
 def test_case_matches_onnxruntime(c: Case, tmp_path) -> None:
     m, x = c.build()
-    expected = run_ort(m, {"x": x})["y"]
+    expected = run_ort(m, feeds(x))["y"]
     path = tmp_path / "m.sbn"
     report = convert(m, path, **convert_kwargs(c))
     sbn = SbnFile.load(str(path))
@@ -27,7 +27,8 @@ def test_case_matches_onnxruntime(c: Case, tmp_path) -> None:
         assert sparse.attrs[11] == c.group
         assert [r.group for r in report.layers if r.choice == "sparse"] == [c.group]
     assert sbn.tensor_names()[sbn.outputs[0]] == "y"
-    got = sbn.run(x)["y"]
+    names = sbn.tensor_names()
+    got = sbn.run(*[feeds(x)[names[i]] for i in sbn.inputs])["y"]
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * max(1.0, float(np.abs(expected).max())))
 

@@ -35,9 +35,22 @@ def _fails(source, tmp_path, *fragments: str, **kwargs) -> ConversionError:
 
 
 def test_unsupported_op(tmp_path) -> None:
-    m = model([node("LeakyRelu", ["x"], ["y"], name="leaky1")], {"x": (1, 3, 4, 4)}, ["y"])
-    e = _fails(m, tmp_path, "'leaky1'", "LeakyRelu", "unsupported op")
-    assert e.node == "leaky1" and e.op == "LeakyRelu"
+    m = model([node("Hardmax", ["x"], ["y"], name="hm1")], {"x": (1, 3, 4, 4)}, ["y"])
+    e = _fails(m, tmp_path, "'hm1'", "Hardmax", "unsupported op")
+    assert e.node == "hm1" and e.op == "Hardmax"
+
+
+@pytest.mark.parametrize("op, inits, attrs, fragment", [
+    ("LeakyRelu", {}, {"alpha": float("inf")}, "unsupported attribute alpha=inf"),
+    ("Elu", {}, {"alpha": float("nan")}, "unsupported attribute alpha=nan"),
+    ("PRelu", {"s": np.ones((4, 1, 1), np.float32)}, {}, "slope 's' shape [4, 1, 1] does not broadcast to input 'x'"),
+    ("PRelu", {"s": np.ones((1, 3, 4, 4, 1), np.float32)}, {}, "slope 's' shape [1, 3, 4, 4, 1] does not broadcast"),
+    ("Pow", {"s": np.array([[1.0, 2.0]], np.float32)}, {}, "do not broadcast"),
+])
+def test_math_op_errors_name_node_op_and_value(tmp_path, op: str, inits: dict, attrs: dict, fragment: str) -> None:
+    ins = ["x", *inits]
+    m = model([node(op, ins, ["y"], name="m1", **attrs)], {"x": (1, 3, 4, 4)}, ["y"], inits, check=False)
+    _fails(m, tmp_path, "'m1'", op, fragment)
 
 
 def test_unsupported_op_on_activation_that_only_folds_on_constants(tmp_path) -> None:

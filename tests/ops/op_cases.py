@@ -1,7 +1,8 @@
 """One-operator (and small fused) ONNX models on awkward shapes, shared by the engine tests (tests/ops) and the
 converter tests (tests/converter, through a numpy interpreter of the .sbn).
 
-Each case: an ONNX model with input "x" and output "y", a random input, convert() options, and the .sbn ops expected.
+Each case: an ONNX model with input "x" (or several inputs: build returns {name: array}) and output "y", random
+inputs, convert() options, and the .sbn ops expected.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ def case(id: str, ops: list[str] | None = None, group: int | None = None, **kwar
 
 def _rng(seed_text: str) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(seed_text.encode()))
+
+
+def feeds(x: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The inputs of a case by name: one array is the input "x"."""
+    return dict(x) if isinstance(x, dict) else {"x": x}
 
 
 # ---------------- Conv ----------------
@@ -180,6 +186,15 @@ ACTIVATIONS: dict[str, tuple[str, dict[str, Any], dict[str, np.ndarray]]] = {
     "hardsigmoid_torch": ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}, {}),
     "hardswish": ("HardSwish", {}, {}),
     "sigmoid": ("Sigmoid", {}, {}),
+    "leakyrelu": ("LeakyRelu", {}, {}),
+    "leakyrelu_alpha": ("LeakyRelu", {"alpha": 0.3}, {}),
+    "elu": ("Elu", {}, {}),
+    "elu_alpha": ("Elu", {"alpha": 0.7}, {}),
+    "tanh": ("Tanh", {}, {}),
+    "exp": ("Exp", {}, {}),
+    "erf": ("Erf", {}, {}),
+    "abs": ("Abs", {}, {}),
+    "neg": ("Neg", {}, {}),
 }
 
 
@@ -461,6 +476,109 @@ def _transpose_const():
     rng = _rng("tconst")
     nodes = [node("Transpose", ["k"], ["kt"], perm=[0, 3, 1, 2]), node("Add", ["x", "kt"], ["y"])]
     return model(nodes, {"x": (1, 4, 3, 5)}, ["y"], {"k": rand(rng, 1, 3, 5, 4)}), rand(rng, 1, 4, 3, 5)
+
+
+# ---------------- math ops (broadcasting binaries between activations, unary functions, activations) ----------------
+
+def _positive(rng: np.random.Generator, *shape: int) -> np.ndarray:
+    return (np.abs(rand(rng, *shape)) + 0.25).astype(np.float32)
+
+
+def _act_binary_case(id, op, a_shape, b_shape, sbn_op, positive_b=False, positive_a=False):
+    """op between two graph inputs (two activations) of awkward, broadcasting shapes."""
+    @case(id, ops=[sbn_op])
+    def build():
+        rng = _rng(id)
+        a = _positive(rng, *a_shape) if positive_a else 2 * rand(rng, *a_shape)
+        b = _positive(rng, *b_shape) if positive_b else 2 * rand(rng, *b_shape)
+        return model([node(op, ["x", "x2"], ["y"])], {"x": a_shape, "x2": b_shape}, ["y"]), {"x": a, "x2": b}
+
+
+_act_binary_case("sub_act_same", "Sub", (2, 3, 4, 5), (2, 3, 4, 5), "SUB")
+_act_binary_case("sub_act_channel", "Sub", (1, 7, 5, 3), (1, 7, 1, 1), "SUB")
+_act_binary_case("sub_act_first_smaller", "Sub", (7, 1, 1), (2, 7, 5, 3), "SUB")
+_act_binary_case("sub_act_rank6", "Sub", (2, 1, 3, 1, 4, 5), (3, 2, 1, 5), "SUB")
+_act_binary_case("div_act_same", "Div", (3, 11), (3, 11), "DIV", positive_b=True)
+_act_binary_case("div_act_lastdim", "Div", (2, 3, 4, 5), (4, 1), "DIV", positive_b=True)
+_act_binary_case("div_act_scalar_input", "Div", (1, 6, 5, 3), (1,), "DIV", positive_b=True)
+_act_binary_case("max_act_bcast", "Max", (1, 5, 6, 7), (5, 1, 7), "MAXIMUM")
+_act_binary_case("max_act_same", "Max", (4, 9), (4, 9), "MAXIMUM")
+_act_binary_case("min_act_outer", "Min", (3, 1, 5), (1, 4, 1), "MINIMUM")
+_act_binary_case("min_act_channel", "Min", (2, 6, 3, 3), (1, 6, 1, 1), "MINIMUM")
+_act_binary_case("pow_act_bcast", "Pow", (2, 3, 5), (3, 1), "POW", positive_a=True)
+_act_binary_case("prelu_act_slope", "PRelu", (2, 4, 3, 5), (4, 1, 1), "PRELU")
+
+
+def _const_binary_case(id, op, x_shape, k, ops, k_first=False, positive_x=False):
+    @case(id, ops=ops)
+    def build():
+        rng = _rng(id)
+        ins = ["k", "x"] if k_first else ["x", "k"]
+        x = _positive(rng, *x_shape) if positive_x else 2 * rand(rng, *x_shape)
+        return model([node(op, ins, ["y"])], {"x": x_shape}, ["y"], {"k": k(rng)}), x
+
+
+_const_binary_case("sub_const_first", "Sub", (1, 4, 3, 5), lambda r: rand(r, 1, 4, 1, 5), ["SUB"], k_first=True)
+_const_binary_case("div_const_first", "Div", (2, 7), lambda r: rand(r, 7), ["DIV"], k_first=True, positive_x=True)
+_const_binary_case("max_const_scalar", "Max", (1, 3, 4, 5), lambda r: np.array(0.3, np.float32), ["MAXIMUM"])
+_const_binary_case("min_const_channel", "Min", (1, 3, 4, 5), lambda r: rand(r, 3, 1, 1), ["MINIMUM"])
+_const_binary_case("pow_const_square", "Pow", (1, 3, 4, 5), lambda r: np.array(2.0, np.float32), ["POW"])
+_const_binary_case("pow_const_int_square", "Pow", (2, 9), lambda r: np.array(2, np.int64), ["POW"])
+_const_binary_case("pow_const_half", "Pow", (1, 3, 4, 5), lambda r: np.array(0.5, np.float32), ["POW"],
+                   positive_x=True)
+_const_binary_case("pow_const_first", "Pow", (3, 4), lambda r: _positive(r, 4), ["POW"], k_first=True)
+_const_binary_case("prelu_channel_slope", "PRelu", (1, 6, 4, 5), lambda r: rand(r, 6, 1, 1), ["PRELU"])
+_const_binary_case("prelu_one_slope_is_leakyrelu", "PRelu", (1, 6, 4, 5),
+                   lambda r: np.array([0.25], np.float32), ["ACTIVATION"])
+_const_binary_case("prelu_same_slopes_is_leakyrelu", "PRelu", (1, 3, 4, 5),
+                   lambda r: np.full((3, 1, 1), -0.5, np.float32), ["ACTIVATION"])
+
+
+@case("max_three_inputs_chain", ops=["MAXIMUM", "MAXIMUM"])
+def _max3():
+    rng = _rng("max3")
+    m = model([node("Max", ["x", "x2", "k"], ["y"])], {"x": (2, 3, 4), "x2": (3, 1)}, ["y"], {"k": rand(rng, 4)})
+    return m, {"x": rand(rng, 2, 3, 4), "x2": rand(rng, 3, 1)}
+
+
+@case("sub_act_relu_fused", ops=["SUB"])
+def _sub_relu():
+    rng = _rng("subrelu")
+    m = model([node("Sub", ["x", "x2"], ["s"]), node("Relu", ["s"], ["y"])], {"x": (1, 4, 3, 3), "x2": (1, 4, 1, 3)},
+              ["y"])
+    return m, {"x": rand(rng, 1, 4, 3, 3), "x2": rand(rng, 1, 4, 1, 3)}
+
+
+@case("conv_prelu_channel", ops=["CONV", "PRELU"], force_dense=True)
+def _conv_prelu():
+    rng = _rng("convprelu")
+    nodes = [node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]), node("PRelu", ["c", "slope"], ["y"])]
+    return model(nodes, {"x": (1, 3, 6, 5)}, ["y"], {"W": rand(rng, 5, 3, 3, 3), "B": rand(rng, 5),
+                                                      "slope": rand(rng, 5, 1, 1)}), rand(rng, 1, 3, 6, 5)
+
+
+@case("conv_prelu_scalar_fused", ops=["CONV"], force_dense=True)
+def _conv_prelu_scalar():
+    rng = _rng("convprelu1")
+    nodes = [node("Conv", ["x", "W"], ["c"]), node("PRelu", ["c", "slope"], ["y"])]
+    inits = {"W": rand(rng, 6, 3, 1, 1), "slope": np.array([0.1], np.float32)}
+    return model(nodes, {"x": (1, 3, 4, 5)}, ["y"], inits), rand(rng, 1, 3, 4, 5)
+
+
+@case("sqrt_reciprocal_of_abs", ops=["ACTIVATION", "ACTIVATION", "ACTIVATION"])
+def _sqrt_recip():
+    """Sqrt and Reciprocal after Abs, on inputs whose magnitude is at least 0.25 (no 0, no negative under sqrt)."""
+    rng = _rng("sqrtrecip")
+    nodes = [node("Abs", ["x"], ["a"]), node("Sqrt", ["a"], ["s"]), node("Reciprocal", ["s"], ["y"])]
+    return model(nodes, {"x": (1, 5, 4, 3)}, ["y"]), np.sign(rand(rng, 1, 5, 4, 3)) * _positive(rng, 1, 5, 4, 3)
+
+
+@case("conv_abs_fused_then_sqrt", ops=["CONV", "ACTIVATION"], force_dense=True)
+def _conv_sqrt():
+    rng = _rng("convsqrt")
+    nodes = [node("Conv", ["x", "W", "B"], ["c"]), node("Abs", ["c"], ["a"]), node("Sqrt", ["a"], ["y"])]
+    return model(nodes, {"x": (1, 4, 3, 5)}, ["y"], {"W": rand(rng, 7, 4, 1, 1), "B": rand(rng, 7)}), \
+        rand(rng, 1, 4, 3, 5)
 
 
 def convert_kwargs(c: Case) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from onnx_helpers import run_ort
-from op_cases import CASES, Case, convert_kwargs
+from op_cases import CASES, Case, convert_kwargs, feeds
 
 import sparsebyte
 from sparsebyte.converters import convert
@@ -23,12 +23,12 @@ def _param(c: Case):
 @pytest.mark.parametrize("c", [_param(c) for c in CASES])
 def test_engine_matches_onnxruntime(c: Case, tmp_path) -> None:
     m, x = c.build()
-    expected = run_ort(m, {"x": x})["y"]
+    expected = run_ort(m, feeds(x))["y"]
     path = tmp_path / "m.sbn"
     convert(m, path, **convert_kwargs(c))
     model = sparsebyte.Model(path)
     assert [t.name for t in model.outputs] == ["y"]
-    got = model.run(x)
+    got = model.run(feeds(x))
     assert got.shape == expected.shape
     np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-4 * max(1.0, float(np.abs(expected).max())))
 

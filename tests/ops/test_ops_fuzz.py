@@ -23,7 +23,7 @@ def test_converted_mutants_load_and_run(tmp_path, seed: int) -> None:
         except ConversionError:
             continue
         model = sparsebyte.Model(out)
-        y = model.run(np.ones(model.inputs[0].shape, np.float32))
+        y = model.run({t.name: np.ones(t.shape, np.float32) for t in model.inputs})
         assert y.shape == model.outputs[0].shape
         ran += 1
     assert ran >= 5

@@ -1,6 +1,6 @@
 /* ADD: elementwise with numpy broadcasting (implementation shared with the other binary op in binary.c). */
 #include "binary.h"
 
-static sb_status prepare(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, 0); }
+static sb_status prepare(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, SB_BIN_ADD); }
 
 const sb_op_def sb_op_add = SB_OP_DEF(ADD, prepare, sb_binary_run, 1);

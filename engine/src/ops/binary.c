@@ -1,6 +1,9 @@
-/* Elementwise ADD / MUL with numpy broadcasting. Same shape -> f32_vadd/vmul; [N,C,H,W] op [1|N,C,1,1] ->
- * f32_vaddc/vmulc; any other broadcast -> the generic loop below. Both ops are commutative, so the small operand
- * may be either input. */
+/* Elementwise binary ops with numpy broadcasting. ADD / MUL: same shape -> f32_vadd/vmul; [N,C,H,W] op [1|N,C,1,1]
+ * -> f32_vaddc/vmulc (both commutative, so the small operand may be either input). Every other case, and every
+ * other op (SUB, DIV, MAX, MIN, POW, PRELU: the portable reference), runs the generic loop: output axes whose
+ * broadcast pattern agrees are merged (same shapes become one row), then rows of the last merged axis run in
+ * parallel. SUB..PRELU are defined here too: they are this operator with another function. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "binary.h"
@@ -9,14 +12,21 @@ typedef enum { BIN_SAME, BIN_CHANNEL, BIN_GENERIC } binary_mode;
 
 typedef struct binary_state {
   binary_mode mode;
-  int is_mul;
+  sb_binary_kind kind;
   int big, small; /* input positions for BIN_CHANNEL */
   size_t batch, channels, pixels, small_batch_stride;
   void (*fn)(void);
+  /* BIN_GENERIC: merged output axes (rank 0: one element) with each input's element stride (0 on broadcast) */
   int rank;
-  int32_t out_dims[SB_MAX_RANK];
-  size_t a_strides[SB_MAX_RANK], b_strides[SB_MAX_RANK]; /* 0 on broadcast dims */
+  size_t dims[SB_MAX_RANK];
+  size_t a_strides[SB_MAX_RANK], b_strides[SB_MAX_RANK];
 } binary_state;
+
+static const char* const same_names[] = {"ref_add", "ref_mul", "ref_sub", "ref_div", "ref_max", "ref_min", "ref_pow",
+                                         "ref_prelu"};
+static const char* const broadcast_names[] = {"ref_broadcast_add", "ref_broadcast_mul", "ref_broadcast_sub",
+                                              "ref_broadcast_div", "ref_broadcast_max", "ref_broadcast_min",
+                                              "ref_broadcast_pow", "ref_broadcast_prelu"};
 
 /* dims of t right-aligned to rank (leading 1s) */
 static void aligned_dims(const sb_tensor* t, int rank, int32_t* out) {
@@ -43,15 +53,38 @@ static int is_channel_broadcast(const int32_t* big, const int32_t* small, int ra
   return rank == 4 && small[1] == big[1] && small[2] == 1 && small[3] == 1 && (small[0] == 1 || small[0] == big[0]);
 }
 
-sb_status sb_binary_prepare(sb_model* m, sb_node* n, int is_mul) {
+/* Merges output axes (size-1 ones dropped) whose input strides stay contiguous in both inputs. */
+static void merge_axes(binary_state* s, int rank, const int32_t* od, const size_t* as, const size_t* bs) {
+  s->rank = 0;
+  for (int d = 0; d < rank; d++) {
+    const size_t dim = (size_t)od[d];
+    if (dim == 1) continue;
+    const int r = s->rank;
+    if (r > 0 && s->a_strides[r - 1] == as[d] * dim && s->b_strides[r - 1] == bs[d] * dim) {
+      s->dims[r - 1] *= dim;
+      s->a_strides[r - 1] = as[d];
+      s->b_strides[r - 1] = bs[d];
+    } else {
+      s->dims[r] = dim;
+      s->a_strides[r] = as[d];
+      s->b_strides[r] = bs[d];
+      s->rank++;
+    }
+  }
+}
+
+sb_status sb_binary_prepare(sb_model* m, sb_node* n, sb_binary_kind kind) {
   sb_status st;
-  if ((st = sb_check_f32(m, n, 0, "A")) != SB_OK || (st = sb_check_f32(m, n, 1, "B")) != SB_OK) return st;
+  const int prelu = kind == SB_BIN_PRELU;
+  if ((st = sb_check_f32(m, n, 0, prelu ? "X" : "A")) != SB_OK ||
+      (st = sb_check_f32(m, n, 1, prelu ? "slope" : "B")) != SB_OK)
+    return st;
   const sb_tensor* a = sb_input(m, n, 0);
   const sb_tensor* b = sb_input(m, n, 1);
   binary_state* s = calloc(1, sizeof *s);
   if (!s) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
   n->state = s;
-  s->is_mul = is_mul;
+  s->kind = kind;
   int rank = a->rank > b->rank ? a->rank : b->rank;
   int32_t ad[SB_MAX_RANK], bd[SB_MAX_RANK], od[SB_MAX_RANK];
   aligned_dims(a, rank, ad);
@@ -59,23 +92,30 @@ sb_status sb_binary_prepare(sb_model* m, sb_node* n, int is_mul) {
   for (int d = 0; d < rank; d++) {
     if (ad[d] != bd[d] && ad[d] != 1 && bd[d] != 1) {
       char sa[96], sbuf[96];
-      return SB_NODE_FAIL(SB_ERR_FORMAT, n, "shapes %s and %s do not broadcast (dim %d)", sb_shape_str(a, sa, sizeof sa),
-                          sb_shape_str(b, sbuf, sizeof sbuf), d);
+      return SB_NODE_FAIL(SB_ERR_FORMAT, n, "inputs '%s' %s and '%s' %s do not broadcast (dim %d)", a->name,
+                          sb_shape_str(a, sa, sizeof sa), b->name, sb_shape_str(b, sbuf, sizeof sbuf), d);
     }
     od[d] = ad[d] == 1 ? bd[d] : ad[d];
   }
+  if (prelu && (a->rank != rank || !dims_match(ad, od, rank))) {
+    char sa[96], sbuf[96];
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "slope '%s' %s does not broadcast to input X '%s' %s", b->name,
+                        sb_shape_str(b, sbuf, sizeof sbuf), a->name, sb_shape_str(a, sa, sizeof sa));
+  }
   if ((st = sb_check_output(m, n, rank, od)) != SB_OK) return st;
-  s->rank = rank;
-  for (int d = 0; d < rank; d++) s->out_dims[d] = od[d];
-  strides_for(ad, od, rank, s->a_strides);
-  strides_for(bd, od, rank, s->b_strides);
+  size_t as[SB_MAX_RANK], bs[SB_MAX_RANK];
+  strides_for(ad, od, rank, as);
+  strides_for(bd, od, rank, bs);
+  merge_axes(s, rank, od, as, bs);
 
+  const int fast = kind == SB_BIN_ADD || kind == SB_BIN_MUL;
+  const int is_mul = kind == SB_BIN_MUL;
   const sb_kernel_entry* k = NULL;
-  if (dims_match(ad, od, rank) && dims_match(bd, od, rank)) {
+  if (fast && dims_match(ad, od, rank) && dims_match(bd, od, rank)) {
     s->mode = BIN_SAME;
     k = sb_pick_kernel(is_mul ? SB_FAMILY_F32_VMUL : SB_FAMILY_F32_VADD, sb_kernel_shape_params(0, 0), n);
-  } else if ((dims_match(ad, od, rank) && is_channel_broadcast(od, bd, rank)) ||
-             (dims_match(bd, od, rank) && is_channel_broadcast(od, ad, rank))) {
+  } else if (fast && ((dims_match(ad, od, rank) && is_channel_broadcast(od, bd, rank)) ||
+                      (dims_match(bd, od, rank) && is_channel_broadcast(od, ad, rank)))) {
     s->mode = BIN_CHANNEL;
     s->big = dims_match(ad, od, rank) ? 0 : 1;
     s->small = 1 - s->big;
@@ -87,7 +127,8 @@ sb_status sb_binary_prepare(sb_model* m, sb_node* n, int is_mul) {
     k = sb_pick_kernel(is_mul ? SB_FAMILY_F32_VMULC : SB_FAMILY_F32_VADDC, sb_kernel_shape_params(0, 0), n);
   } else {
     s->mode = BIN_GENERIC;
-    n->kernel_name = is_mul ? "ref_broadcast_mul" : "ref_broadcast_add";
+    const int same = dims_match(ad, od, rank) && dims_match(bd, od, rank);
+    n->kernel_name = same ? same_names[kind] : broadcast_names[kind];
     return SB_OK;
   }
   if (!k) return SB_ERR_UNSUPPORTED;
@@ -115,22 +156,43 @@ static void run_channels(void* ctx, size_t begin, size_t end) {
   ((sb_f32_vbinaryc_ukernel*)j->s->fn)(end - begin, p, j->a + begin * p, j->b + begin, j->y + begin * p, j->act);
 }
 
-static void run_generic(const binary_state* s, const float* a, const float* b, float* y, const sb_activation* act) {
-  int32_t idx[SB_MAX_RANK] = {0};
-  size_t total = 1, ao = 0, bo = 0;
-  for (int d = 0; d < s->rank; d++) total *= (size_t)s->out_dims[d];
-  for (size_t i = 0; i < total; i++) {
-    float v = s->is_mul ? a[ao] * b[bo] : a[ao] + b[bo];
-    y[i] = sb_activate(act, v);
-    /* odometer increment of the output index, keeping both input offsets in step */
-    for (int d = s->rank - 1; d >= 0; d--) {
-      ao += s->a_strides[d];
-      bo += s->b_strides[d];
-      if (++idx[d] < s->out_dims[d]) break;
-      ao -= s->a_strides[d] * (size_t)s->out_dims[d];
-      bo -= s->b_strides[d] * (size_t)s->out_dims[d];
-      idx[d] = 0;
+/* One row of the last merged axis: y[k] = act(f(a[k * sa], b[k * sb])). */
+#define BIN_ROW(EXPR)                                          \
+  for (size_t k = 0; k < len; k++) {                           \
+    const float x = a[k * sa], z = b[k * sb];                  \
+    y[k] = sb_activate(act, (EXPR));                           \
+  }
+
+static void generic_row(sb_binary_kind kind, size_t len, const float* a, size_t sa, const float* b, size_t sb,
+                        float* y, const sb_activation* act) {
+  switch (kind) {
+    case SB_BIN_ADD: BIN_ROW(x + z) break;
+    case SB_BIN_MUL: BIN_ROW(x * z) break;
+    case SB_BIN_SUB: BIN_ROW(x - z) break;
+    case SB_BIN_DIV: BIN_ROW(x / z) break;
+    case SB_BIN_MAX: BIN_ROW(x < z ? z : x) break;
+    case SB_BIN_MIN: BIN_ROW(z < x ? z : x) break;
+    case SB_BIN_POW: BIN_ROW(powf(x, z)) break;
+    case SB_BIN_PRELU: BIN_ROW(x < 0.0f ? z * x : x) break;
+  }
+}
+#undef BIN_ROW
+
+/* Rows [begin, end) of the merged output: each row's input offsets from its index over the outer merged axes. */
+static void run_generic_rows(void* ctx, size_t begin, size_t end) {
+  const binary_job* j = ctx;
+  const binary_state* s = j->s;
+  const int r = s->rank;
+  const size_t len = r ? s->dims[r - 1] : 1, sa = r ? s->a_strides[r - 1] : 0, sb = r ? s->b_strides[r - 1] : 0;
+  for (size_t row = begin; row < end; row++) {
+    size_t ao = 0, bo = 0, rest = row;
+    for (int d = r - 2; d >= 0; d--) {
+      const size_t i = rest % s->dims[d];
+      rest /= s->dims[d];
+      ao += i * s->a_strides[d];
+      bo += i * s->b_strides[d];
     }
+    generic_row(s->kind, len, j->a + ao, sa, j->b + bo, sb, j->y + row * len, j->act);
   }
 }
 
@@ -151,6 +213,24 @@ void sb_binary_run(sb_model* m, sb_node* n) {
       sb_parallel_for(m->pool, s->channels, 1, run_channels, &job);
     }
   } else {
-    run_generic(s, a, b, yt->data, &n->act);
+    binary_job job = {s, a, b, yt->data, &n->act};
+    const size_t len = s->rank ? s->dims[s->rank - 1] : 1;
+    /* chunks of >= ~4K elements: short rows (broadcast over the last axis) would otherwise cost a wake-up each */
+    sb_parallel_for(m->pool, yt->count / len, len >= 4096 ? 1 : 4096 / len, run_generic_rows, &job);
   }
 }
+
+/* The ops beyond ADD and MUL (add.c, mul.c): the same operator with another function. */
+static sb_status prepare_sub(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, SB_BIN_SUB); }
+static sb_status prepare_div(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, SB_BIN_DIV); }
+static sb_status prepare_maximum(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, SB_BIN_MAX); }
+static sb_status prepare_minimum(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, SB_BIN_MIN); }
+static sb_status prepare_pow(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, SB_BIN_POW); }
+static sb_status prepare_prelu(sb_model* m, sb_node* n) { return sb_binary_prepare(m, n, SB_BIN_PRELU); }
+
+const sb_op_def sb_op_sub = SB_OP_DEF(SUB, prepare_sub, sb_binary_run, 1);
+const sb_op_def sb_op_div = SB_OP_DEF(DIV, prepare_div, sb_binary_run, 1);
+const sb_op_def sb_op_maximum = SB_OP_DEF(MAXIMUM, prepare_maximum, sb_binary_run, 1);
+const sb_op_def sb_op_minimum = SB_OP_DEF(MINIMUM, prepare_minimum, sb_binary_run, 1);
+const sb_op_def sb_op_pow = SB_OP_DEF(POW, prepare_pow, sb_binary_run, 1);
+const sb_op_def sb_op_prelu = SB_OP_DEF(PRELU, prepare_prelu, sb_binary_run, 1);

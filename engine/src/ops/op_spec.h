@@ -28,7 +28,13 @@ enum {
   SB_OP_ACTIVATION = 13,
   SB_OP_CHANNEL_AFFINE = 14,
   SB_OP_TRANSPOSE = 15,
-  SB_OP_MAX = 15
+  SB_OP_SUB = 40,
+  SB_OP_DIV = 41,
+  SB_OP_MAXIMUM = 42,
+  SB_OP_MINIMUM = 43,
+  SB_OP_POW = 44,
+  SB_OP_PRELU = 45,
+  SB_OP_MAX = 45
 };
 
 /* Inputs per operator, checked by validate.c before the op's prepare. */
@@ -62,7 +68,19 @@ enum {
   SB_OP_CHANNEL_AFFINE_MIN_INPUTS = 3,
   SB_OP_CHANNEL_AFFINE_MAX_INPUTS = 3,
   SB_OP_TRANSPOSE_MIN_INPUTS = 1,
-  SB_OP_TRANSPOSE_MAX_INPUTS = 1
+  SB_OP_TRANSPOSE_MAX_INPUTS = 1,
+  SB_OP_SUB_MIN_INPUTS = 2,
+  SB_OP_SUB_MAX_INPUTS = 2,
+  SB_OP_DIV_MIN_INPUTS = 2,
+  SB_OP_DIV_MAX_INPUTS = 2,
+  SB_OP_MAXIMUM_MIN_INPUTS = 2,
+  SB_OP_MAXIMUM_MAX_INPUTS = 2,
+  SB_OP_MINIMUM_MIN_INPUTS = 2,
+  SB_OP_MINIMUM_MAX_INPUTS = 2,
+  SB_OP_POW_MIN_INPUTS = 2,
+  SB_OP_POW_MAX_INPUTS = 2,
+  SB_OP_PRELU_MIN_INPUTS = 2,
+  SB_OP_PRELU_MAX_INPUTS = 2
 };
 
 /* attrs[] slots each operator uses (bit i: attrs[i]); validate.c requires the others to be 0. */
@@ -81,7 +99,13 @@ enum {
   SB_OP_SOFTMAX_ATTRS_USED = 0x1u,
   SB_OP_ACTIVATION_ATTRS_USED = 0x0u,
   SB_OP_CHANNEL_AFFINE_ATTRS_USED = 0x0u,
-  SB_OP_TRANSPOSE_ATTRS_USED = 0x3fu
+  SB_OP_TRANSPOSE_ATTRS_USED = 0x3fu,
+  SB_OP_SUB_ATTRS_USED = 0x0u,
+  SB_OP_DIV_ATTRS_USED = 0x0u,
+  SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
+  SB_OP_MINIMUM_ATTRS_USED = 0x0u,
+  SB_OP_POW_ATTRS_USED = 0x0u,
+  SB_OP_PRELU_ATTRS_USED = 0x0u
 };
 
 /* X(NAME, name) for every operator in code order: validate.c's op_defs[], ops.h's declarations. */
@@ -100,7 +124,13 @@ enum {
   X(SOFTMAX,         softmax        ) \
   X(ACTIVATION,      activation     ) \
   X(CHANNEL_AFFINE,  channel_affine ) \
-  X(TRANSPOSE,       transpose      )
+  X(TRANSPOSE,       transpose      ) \
+  X(SUB,             sub            ) \
+  X(DIV,             div            ) \
+  X(MAXIMUM,         maximum        ) \
+  X(MINIMUM,         minimum        ) \
+  X(POW,             pow            ) \
+  X(PRELU,           prelu          )
 
 /* Activation kinds: sb_kernels.h defines them for the kernels; the spec checks them. */
 _Static_assert(SB_ACT_NONE == 0, "SB_ACT_NONE differs from the spec");
@@ -108,7 +138,19 @@ _Static_assert(SB_ACT_CLIP == 1, "SB_ACT_CLIP differs from the spec");
 _Static_assert(SB_ACT_HARDSIGMOID == 2, "SB_ACT_HARDSIGMOID differs from the spec");
 _Static_assert(SB_ACT_HARDSWISH == 3, "SB_ACT_HARDSWISH differs from the spec");
 _Static_assert(SB_ACT_SIGMOID == 4, "SB_ACT_SIGMOID differs from the spec");
-enum { SB_ACT_COUNT = 5 }; /* act_kind is 0..SB_ACT_COUNT-1 */
+_Static_assert(SB_ACT_LEAKYRELU == 5, "SB_ACT_LEAKYRELU differs from the spec");
+_Static_assert(SB_ACT_ELU == 6, "SB_ACT_ELU differs from the spec");
+_Static_assert(SB_ACT_SILU == 7, "SB_ACT_SILU differs from the spec");
+_Static_assert(SB_ACT_GELU == 8, "SB_ACT_GELU differs from the spec");
+_Static_assert(SB_ACT_GELU_TANH == 9, "SB_ACT_GELU_TANH differs from the spec");
+_Static_assert(SB_ACT_SQRT == 10, "SB_ACT_SQRT differs from the spec");
+_Static_assert(SB_ACT_EXP == 11, "SB_ACT_EXP differs from the spec");
+_Static_assert(SB_ACT_TANH == 12, "SB_ACT_TANH differs from the spec");
+_Static_assert(SB_ACT_ABS == 13, "SB_ACT_ABS differs from the spec");
+_Static_assert(SB_ACT_NEG == 14, "SB_ACT_NEG differs from the spec");
+_Static_assert(SB_ACT_RECIPROCAL == 15, "SB_ACT_RECIPROCAL differs from the spec");
+_Static_assert(SB_ACT_ERF == 16, "SB_ACT_ERF differs from the spec");
+enum { SB_ACT_COUNT = 17 }; /* act_kind is 0..SB_ACT_COUNT-1 */
 
 /* Attribute slots (index into sb_node.attrs) and named accessors, per attribute layout. */
 /* conv: CONV, CONV_SPARSE */
