@@ -16,6 +16,7 @@ from sparsebyte.sbnformat import write_atomic
 from .ir import ConversionError, Graph
 from .onnx_import import import_onnx, load_model
 from .passes.fold_batchnorm import fold_batchnorm
+from .passes.fold_pad import fold_pad
 from .passes.fuse_activation import fuse_activation
 from .passes.remove_identity import remove_identity
 from .passes.shape_inference import infer_graph
@@ -104,6 +105,7 @@ def build_graph(source: Any, *, example_input: Any = None,
                               "onnx.ModelProto or a torch.nn.Module")
     graph = import_onnx(model, input_shapes)
     remove_identity(graph)
+    fold_pad(graph)
     fold_batchnorm(graph)
     fuse_activation(graph)
     infer_graph(graph)

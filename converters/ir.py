@@ -12,6 +12,8 @@ IR operators (``Node.op``) and their attributes:
 - ``ChannelAffine``: X, scale [C], shift [C].
 - ``Activation``: X; the function is ``Node.act``.
 - ``Transpose``: X (an activation, rank 1..6); attr ``perm`` (output dim d is input dim perm[d]).
+- ``Pad``: X (rank 1..6); attrs ``mode`` (0 constant, 1 reflect, 2 edge), ``begin``/``end`` (per axis),
+  ``value_bits`` (the constant's f32 bits). Constant zero padding of Conv/AveragePool inputs folds (passes/fold_pad).
 - ``Identity``: removed by passes/remove_identity.
 
 Every node may carry a fused activation ``act = (kind, param0, param1)`` with the kinds of docs/format.md.

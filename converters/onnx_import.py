@@ -19,6 +19,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
+from . import onnx_structural
 from .ir import NO_ACT, Activation, ConversionError, Graph, Node
 from .passes.onnx_upgrade import OLDEST_OPSET, TARGET_OPSET, upgrade_opset
 from .passes.shape_inference import broadcast_shapes, infer_node
@@ -689,6 +690,10 @@ _HANDLERS: dict[str, Callable[[_Importer, Node, dict[str, Any]], None]] = {
     "Equal": _needs_constants,
     "Where": _needs_constants,
 }
+
+
+_HANDLERS.update(onnx_structural.HANDLERS)  # Pad, Resize, ...: their own module
+_FOLD.update(onnx_structural.FOLDS)
 
 
 # ================= shape helpers and constant folding =================

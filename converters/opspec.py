@@ -93,6 +93,12 @@ POOL = Layout("pool", (*_WINDOW, Slot("count_include_pad")),
 FC_SPARSE = Layout("fc_sparse", (Slot("", 11), Slot("G")))
 AXIS = Layout("axis", (Slot("axis", doc=">= 0"),))
 TRANSPOSE = Layout("transpose", (Slot("perm", MAX_RANK, "a permutation of 0..rank-1, unused slots 0"),))
+PAD = Layout("pad", (Slot("mode", doc="0 constant, 1 reflect (pads < dim), 2 edge"),
+                     Slot("begin", MAX_RANK, ">= 0 elements added before each axis, unused slots 0"),
+                     Slot("end", MAX_RANK, ">= 0 elements added after each axis, unused slots 0"),
+                     Slot("value_bits", doc="the constant's f32 bit pattern (mode 0)")),
+             "PAD: output dim d = X's dim d + begin[d] + end[d]; reflect mirrors without repeating the edge "
+             "(numpy 'reflect'), edge repeats it")
 
 OPERATORS: tuple[Op, ...] = (
     Op(1, "CONV", "Conv", 2, 3, "X [N,Cin,H,W], W [Cout, Cin/groups, kh, kw], B [Cout] (opt.)", CONV),
@@ -115,6 +121,8 @@ OPERATORS: tuple[Op, ...] = (
        "X [N,C,...], scale [C], shift [C]: y = x * scale[c] + shift[c] (standalone BatchNormalization)"),
     Op(15, "TRANSPOSE", "Transpose", 1, 1, "X (an activation, rank 1..6); output dim d is X's dim perm[d]",
        TRANSPOSE),
+    # 16..39: structural ops.
+    Op(16, "PAD", "Pad", 1, 1, "X (an activation, rank 1..6)", PAD),
     # 40..69: math ops. The binary ops broadcast like ADD; either input may be a constant.
     Op(40, "SUB", "Sub", 2, 2, "A, B (as ADD): A - B"),
     Op(41, "DIV", "Div", 2, 2, "A, B (as ADD): A / B"),

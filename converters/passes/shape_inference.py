@@ -8,6 +8,7 @@ import numpy as np
 
 from ..ir import Graph, Node
 from ..opspec import MAX_RANK
+from .structural_shapes import RULES as STRUCTURAL_RULES
 
 
 def conv_output_size(size: int, kernel: int, stride: int, pad_begin: int, pad_end: int, dilation: int = 1,
@@ -54,6 +55,8 @@ def infer_node(graph: Graph, node: Node) -> tuple[int, ...]:
     """Output shape of `node` from its input shapes; raises ConversionError naming the node on a mismatch."""
     shapes = [graph.shape(i) for i in node.inputs]
     op = node.op
+    if op in STRUCTURAL_RULES:
+        return STRUCTURAL_RULES[op](graph, node, shapes)
     if op == "Conv":
         x, w = shapes[0], shapes[1]
         groups = node.attrs["group"]

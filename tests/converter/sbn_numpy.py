@@ -16,7 +16,7 @@ import numpy as np
 
 OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
        9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
-       15: "TRANSPOSE",
+       15: "TRANSPOSE", 16: "PAD",
        40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
         8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
@@ -198,8 +198,25 @@ _BINARY = {"SUB": np.subtract, "DIV": np.divide, "MAXIMUM": np.maximum, "MINIMUM
            "PRELU": lambda x, slope: np.where(x < 0, slope * x, x)}
 
 
+def _pad(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
+    x = args[0]
+    rank = x.ndim
+    assert a[0] in (0, 1, 2) and not any(a[1 + rank:7]) and not any(a[7 + rank:13]), a
+    width = list(zip(a[1:1 + rank], a[7:7 + rank], strict=True))
+    if a[0] == 0:
+        value = np.array([a[13]], np.int32).view(np.float32)[0]
+        return np.pad(x, width, mode="constant", constant_values=value)
+    return np.pad(x, width, mode="reflect" if a[0] == 1 else "edge")
+
+
+# The structural ops (codes 16..39), each evaluated from (attrs, inputs, output shape).
+_STRUCTURAL = {"PAD": _pad}
+
+
 def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
     op, a = node.op, node.attrs
+    if op in _STRUCTURAL:
+        return _STRUCTURAL[op](a, args, out_shape)
     if op == "CONV":
         return _conv(args[0], args[1], args[2] if len(args) > 2 else None, a, out_shape)
     if op == "CONV_SPARSE":

@@ -581,6 +581,84 @@ def _conv_sqrt():
         rand(rng, 1, 4, 3, 5)
 
 
+# ---------------- pad (structural ops, helper F) ----------------
+
+def _pad_case(id, x_shape, pads, mode=None, value=None, axes=None, ops=("PAD",), opset=None):
+    @case(id, ops=list(ops))
+    def build():
+        rng = _rng(id)
+        inits = {"pads": np.array(pads, np.int64)}
+        ins = ["x", "pads"]
+        if value is not None or axes is not None:
+            ins.append("" if value is None else "cv")
+            if value is not None:
+                inits["cv"] = np.array(value, np.float32)
+        if axes is not None:
+            ins.append("axes")
+            inits["axes"] = np.array(axes, np.int64)
+        attrs = {} if mode is None else {"mode": mode}
+        kw = {} if opset is None else {"opset": opset}
+        return model([node("Pad", ins, ["y"], **attrs)], {"x": x_shape}, ["y"], inits, **kw), rand(rng, *x_shape)
+
+
+_pad_case("pad_constant_spatial", (1, 3, 5, 7), [0, 0, 1, 2, 0, 0, 3, 0])
+_pad_case("pad_constant_value_all_axes", (2, 3, 4, 5), [1, 2, 0, 1, 0, 1, 3, 2], value=-1.5)
+_pad_case("pad_constant_rank1", (9,), [4, 0], value=2.0)
+_pad_case("pad_reflect_rank3_max", (3, 5, 7), [2, 4, 6, 1, 4, 6], mode="reflect")
+_pad_case("pad_reflect_nchw", (1, 4, 6, 5), [0, 0, 3, 4, 0, 0, 5, 1], mode="reflect")
+_pad_case("pad_reflect_rank1", (6,), [5, 3], mode="reflect")
+_pad_case("pad_edge_rank2", (7, 1), [3, 4, 2, 5], mode="edge")
+_pad_case("pad_edge_rank5", (2, 1, 3, 2, 3), [1, 0, 2, 1, 0, 0, 3, 0, 2, 4], mode="edge")
+_pad_case("pad_edge_rank6", (1, 2, 1, 3, 2, 2), [0, 1, 1, 0, 2, 1, 1, 0, 2, 1, 0, 3], mode="edge")
+_pad_case("pad_axes_negative_opset18", (1, 3, 4, 5), [2, 1, 0, 3], axes=[-1, 1], opset=18)
+_pad_case("pad_reflect_axes_opset18", (2, 5, 6), [3, 4], mode="reflect", axes=[2], opset=18)
+_pad_case("pad_all_zero_is_identity", (1, 3, 4, 5), [0] * 8, ops=("RESHAPE",))
+
+
+def _pad_then(id, x_shape, pad_width, consumer, ops, value=None, mode=None, **attrs):
+    @case(id, ops=ops, force_dense=True)
+    def build():
+        rng = _rng(id)
+        inits = {"pads": np.array(pad_width, np.int64)}
+        ins = ["x", "pads"]
+        if value is not None:
+            ins.append("cv")
+            inits["cv"] = np.array(value, np.float32)
+        if consumer == "Conv":
+            inits["W"] = rand(rng, 4, x_shape[1], 3, 3)
+            tail = node("Conv", ["p", "W"], ["y"], **attrs)
+        else:
+            tail = node(consumer, ["p"], ["y"], **attrs)
+        pad_attrs = {} if mode is None else {"mode": mode}
+        nodes = [node("Pad", ins, ["p"], **pad_attrs), tail]
+        return model(nodes, {"x": x_shape}, ["y"], inits), rand(rng, *x_shape)
+
+
+_pad_then("pad_folds_into_conv", (1, 3, 7, 6), [0, 0, 1, 0, 0, 0, 2, 1], "Conv", ["CONV"], strides=[2, 2])
+_pad_then("pad_folds_into_conv_with_pads", (1, 3, 7, 6), [0, 0, 0, 1, 0, 0, 1, 0], "Conv", ["CONV"],
+          pads=[1, 1, 1, 1])
+_pad_then("pad_folds_into_avgpool", (1, 3, 7, 8), [0, 0, 1, 1, 0, 0, 1, 0], "AveragePool", ["AVG_POOL"],
+          kernel_shape=[3, 3], strides=[2, 2])
+_pad_then("pad_folds_into_maxpool_neg_inf", (1, 3, 7, 8), [0, 0, 1, 0, 0, 0, 1, 1], "MaxPool", ["MAX_POOL"],
+          value=float("-inf"), kernel_shape=[3, 3], strides=[2, 2])
+_pad_then("pad_nonzero_value_stays_before_conv", (1, 3, 6, 6), [0, 0, 1, 1, 0, 0, 1, 1], "Conv", ["PAD", "CONV"],
+          value=0.5)
+_pad_then("pad_reflect_stays_before_conv", (1, 3, 6, 5), [0, 0, 2, 1, 0, 0, 0, 1], "Conv", ["PAD", "CONV"],
+          mode="reflect")
+_pad_then("pad_channel_axis_stays_before_conv", (1, 2, 5, 5), [0, 1, 0, 0, 0, 0, 0, 0], "Relu", ["PAD", "ACTIVATION"])
+_pad_then("pad_avgpool_exclude_pad_stays", (1, 3, 7, 8), [0, 0, 1, 1, 0, 0, 1, 1], "AveragePool",
+          ["PAD", "AVG_POOL"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+
+
+@case("pad_of_constant_folded", ops=["ADD"])
+def _pad_const():
+    rng = _rng("padconst")
+    nodes = [node("Pad", ["k", "pads"], ["kp"], mode="reflect"), node("Add", ["x", "kp"], ["y"])]
+    return model(nodes, {"x": (1, 2, 5, 6)}, ["y"], {"k": rand(rng, 1, 2, 3, 4),
+                                                     "pads": np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64)}), \
+        rand(rng, 1, 2, 5, 6)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

@@ -28,6 +28,7 @@ enum {
   SB_OP_ACTIVATION = 13,
   SB_OP_CHANNEL_AFFINE = 14,
   SB_OP_TRANSPOSE = 15,
+  SB_OP_PAD = 16,
   SB_OP_SUB = 40,
   SB_OP_DIV = 41,
   SB_OP_MAXIMUM = 42,
@@ -69,6 +70,8 @@ enum {
   SB_OP_CHANNEL_AFFINE_MAX_INPUTS = 3,
   SB_OP_TRANSPOSE_MIN_INPUTS = 1,
   SB_OP_TRANSPOSE_MAX_INPUTS = 1,
+  SB_OP_PAD_MIN_INPUTS = 1,
+  SB_OP_PAD_MAX_INPUTS = 1,
   SB_OP_SUB_MIN_INPUTS = 2,
   SB_OP_SUB_MAX_INPUTS = 2,
   SB_OP_DIV_MIN_INPUTS = 2,
@@ -100,6 +103,7 @@ enum {
   SB_OP_ACTIVATION_ATTRS_USED = 0x0u,
   SB_OP_CHANNEL_AFFINE_ATTRS_USED = 0x0u,
   SB_OP_TRANSPOSE_ATTRS_USED = 0x3fu,
+  SB_OP_PAD_ATTRS_USED = 0x3fffu,
   SB_OP_SUB_ATTRS_USED = 0x0u,
   SB_OP_DIV_ATTRS_USED = 0x0u,
   SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
@@ -125,6 +129,7 @@ enum {
   X(ACTIVATION,      activation     ) \
   X(CHANNEL_AFFINE,  channel_affine ) \
   X(TRANSPOSE,       transpose      ) \
+  X(PAD,             pad            ) \
   X(SUB,             sub            ) \
   X(DIV,             div            ) \
   X(MAXIMUM,         maximum        ) \
@@ -223,5 +228,19 @@ enum {
   SB_ATTR_TRANSPOSE_PERM_LEN = 6
 };
 static inline int32_t sb_attr_transpose_perm(const sb_node* n, int i) { return n->attrs[SB_ATTR_TRANSPOSE_PERM + i]; }
+
+/* pad: PAD */
+enum {
+  SB_ATTR_PAD_MODE = 0,
+  SB_ATTR_PAD_BEGIN = 1,
+  SB_ATTR_PAD_BEGIN_LEN = 6,
+  SB_ATTR_PAD_END = 7,
+  SB_ATTR_PAD_END_LEN = 6,
+  SB_ATTR_PAD_VALUE_BITS = 13
+};
+static inline int32_t sb_attr_pad_mode(const sb_node* n) { return n->attrs[SB_ATTR_PAD_MODE]; }
+static inline int32_t sb_attr_pad_begin(const sb_node* n, int i) { return n->attrs[SB_ATTR_PAD_BEGIN + i]; }
+static inline int32_t sb_attr_pad_end(const sb_node* n, int i) { return n->attrs[SB_ATTR_PAD_END + i]; }
+static inline int32_t sb_attr_pad_value_bits(const sb_node* n) { return n->attrs[SB_ATTR_PAD_VALUE_BITS]; }
 
 #endif /* SB_OP_SPEC_H */

@@ -1,13 +1,13 @@
-/* f32-gemm on WASM SIMD128 (NCHW, dense 1x1 conv and FC): tiles of 4 output channels x 8 pixels, each input vector
- * loaded once for the 4 channels. Leftover channels run one at a time over 16-pixel tiles. A single pixel with
- * contiguous input (FC) is a dot product vectorised over input channels. */
+/* The f32-gemm template for WASM SIMD128 (NCHW, dense 1x1 conv and FC); kernels_wasm/f32-gemm/gen.py instantiates
+ * it per (channel tile C, pixel tile 4*NV): tiles of C output channels x 4*NV pixels, each input vector loaded once
+ * for the C channels. Leftover channels run one at a time over 16-pixel tiles. A single pixel with contiguous input
+ * (FC) is a dot product vectorised over input channels. */
+#ifndef SB_WASM_GEMM_H
+#define SB_WASM_GEMM_H
+
 #include <wasm_simd128.h>
 
 #include "kernels_wasm/common/wasm_act.h"
-
-#define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
-#include "list.h"
-#undef SB_UKERNEL
 
 #define SB_GEMM_BLOCK_FLOATS 16384
 
@@ -15,8 +15,8 @@
 SB_WASM_INLINE void gemm_tile(const size_t C, const size_t NV, size_t c, size_t p, size_t plane_stride,
                               size_t in_channels, const float* weights, const float* bias, const float* input,
                               float* output, const sb_activation* act) {
-  v128_t acc[4][4]; /* C x NV used */
-  const float* rows[4];
+  v128_t acc[8][4]; /* C x NV used */
+  const float* rows[8];
   for (size_t l = 0; l < C; l++) {
     rows[l] = weights + (c + l) * in_channels;
     const v128_t b = wasm_f32x4_splat(bias[c + l]);
@@ -79,9 +79,9 @@ static void gemm_dot(size_t out_channels, size_t in_channels, const float* weigh
   }
 }
 
-void sb_f32_gemm_ukernel__wasmsimd_4x8(size_t pixels, size_t plane_stride, size_t out_channels, size_t in_channels,
-                                       const float* weights, const float* bias, const float* input, float* output,
-                                       const sb_activation* act) {
+SB_WASM_INLINE void gemm(const size_t C, const size_t NV, size_t pixels, size_t plane_stride, size_t out_channels,
+                         size_t in_channels, const float* weights, const float* bias, const float* input, float* output,
+                         const sb_activation* act) {
   if (pixels == 1 && plane_stride == 1) {
     gemm_dot(out_channels, in_channels, weights, bias, input, output, plane_stride, act);
     return;
@@ -92,12 +92,13 @@ void sb_f32_gemm_ukernel__wasmsimd_4x8(size_t pixels, size_t plane_stride, size_
   for (size_t p0 = 0; p0 < pixels; p0 += block) {
     const size_t p_end = pixels - p0 < block ? pixels : p0 + block;
     size_t c = 0;
-    for (; c + 4 <= out_channels; c += 4) {
+    for (; c + C <= out_channels; c += C) {
       size_t p = p0;
-      for (; p + 8 <= p_end; p += 8) gemm_tile(4, 2, c, p, plane_stride, in_channels, weights, bias, input, output, act);
-      for (; p + 4 <= p_end; p += 4) gemm_tile(4, 1, c, p, plane_stride, in_channels, weights, bias, input, output, act);
+      for (; p + 4 * NV <= p_end; p += 4 * NV)
+        gemm_tile(C, NV, c, p, plane_stride, in_channels, weights, bias, input, output, act);
+      for (; p + 4 <= p_end; p += 4) gemm_tile(C, 1, c, p, plane_stride, in_channels, weights, bias, input, output, act);
       for (; p < p_end; p++) {
-        for (size_t l = 0; l < 4; l++) {
+        for (size_t l = 0; l < C; l++) {
           const float acc = dot_scalar(weights + (c + l) * in_channels, input + p, plane_stride, in_channels, bias[c + l]);
           output[(c + l) * plane_stride + p] = sb_activate(act, acc);
         }
@@ -114,3 +115,5 @@ void sb_f32_gemm_ukernel__wasmsimd_4x8(size_t pixels, size_t plane_stride, size_
     }
   }
 }
+
+#endif /* SB_WASM_GEMM_H */
