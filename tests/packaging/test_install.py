@@ -183,6 +183,12 @@ def test_missing_extras_and_tools_are_one_line_exit_2(env: Env) -> None:
     (env.work / "factory.py").write_text("import torch\n\ndef make():\n    return torch.nn.Identity()\n")
     assert "pip install torch==2.13.0" in _one_error_line(env.run("convert", "--torch", "factory:make", "-o", "f.sbn",
                                                                   "--input-shape", "x=1,3,8,8"))
+    # no cross compiler / qemu / make on PATH: one line naming the Debian package
+    for device in ("qemu", "adb"):
+        bare = subprocess.run([str(env.python.parent / "sparsebyte"), "run", "model.sbn", "--device", device],
+                              cwd=env.work, capture_output=True, text=True, timeout=300,
+                              env=clean_env(SPARSEBYTE_CACHE=str(env.cache), PATH=str(env.python.parent)))
+        assert "not found" in (line := _one_error_line(bare)) and "apt-get install -y " in line, line
     # adb: not installed here, or no phone attached; ssh: a closed port on this machine
     assert "adb" in _one_error_line(env.run("run", "model.sbn", "--device", "adb"))
     ssh = env.run("run", "model.sbn", "--device", "ssh:127.0.0.1:9", "--device-dir", "/tmp/sb-none")
