@@ -66,6 +66,16 @@ sb_activation test_activation(size_t i) {
       {SB_ACT_HARDSIGMOID, 1.0f / 6.0f, 0.5f},
       {SB_ACT_HARDSWISH, 0.0f, 0.0f},
       {SB_ACT_SIGMOID, 0.0f, 0.0f},
+      {SB_ACT_LEAKYRELU, 0.1f, 0.0f},
+      {SB_ACT_ELU, 0.7f, 0.0f},
+      {SB_ACT_SILU, 0.0f, 0.0f},
+      {SB_ACT_GELU, 0.0f, 0.0f},
+      {SB_ACT_GELU_TANH, 0.0f, 0.0f},
+      {SB_ACT_TANH, 0.0f, 0.0f},
+      {SB_ACT_ABS, 0.0f, 0.0f},
+      {SB_ACT_NEG, 0.0f, 0.0f},
+      {SB_ACT_ERF, 0.0f, 0.0f},
+      /* SQRT, EXP, RECIPROCAL: no bounded error growth on random data; the op cases (tests/ops) cover them */
   };
   return table[i % NUM_TEST_ACTIVATIONS];
 }
@@ -78,6 +88,15 @@ const char* activation_label(const sb_activation* a) {
     case SB_ACT_HARDSIGMOID: snprintf(buf, sizeof buf, "hardsigmoid(%g,%g)", a->p0, a->p1); return buf;
     case SB_ACT_HARDSWISH: return "hardswish";
     case SB_ACT_SIGMOID: return "sigmoid";
+    case SB_ACT_LEAKYRELU: snprintf(buf, sizeof buf, "leakyrelu(%g)", a->p0); return buf;
+    case SB_ACT_ELU: snprintf(buf, sizeof buf, "elu(%g)", a->p0); return buf;
+    case SB_ACT_SILU: return "silu";
+    case SB_ACT_GELU: return "gelu";
+    case SB_ACT_GELU_TANH: return "gelu_tanh";
+    case SB_ACT_TANH: return "tanh";
+    case SB_ACT_ABS: return "abs";
+    case SB_ACT_NEG: return "neg";
+    case SB_ACT_ERF: return "erf";
     default: return "unknown";
   }
 }
@@ -89,6 +108,16 @@ double act_ref(const sb_activation* a, double x) {
     case SB_ACT_HARDSIGMOID: return fmax(0.0, fmin(1.0, (double)a->p0 * x + (double)a->p1));
     case SB_ACT_HARDSWISH: return x * fmax(0.0, fmin(1.0, x / 6.0 + 0.5));
     case SB_ACT_SIGMOID: return 1.0 / (1.0 + exp(-x));
+    case SB_ACT_LEAKYRELU: return x < 0.0 ? (double)a->p0 * x : x;
+    case SB_ACT_ELU: return x < 0.0 ? (double)a->p0 * expm1(x) : x;
+    case SB_ACT_SILU: return x / (1.0 + exp(-x));
+    case SB_ACT_GELU: return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+    case SB_ACT_GELU_TANH:
+      return 0.5 * x * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+    case SB_ACT_TANH: return tanh(x);
+    case SB_ACT_ABS: return fabs(x);
+    case SB_ACT_NEG: return -x;
+    case SB_ACT_ERF: return erf(x);
     default: return x;
   }
 }
@@ -98,6 +127,7 @@ double act_lipschitz(const sb_activation* a) {
   switch (a->kind) {
     case SB_ACT_HARDSIGMOID: return fabs((double)a->p0) > 1.0 ? fabs((double)a->p0) : 1.0;
     case SB_ACT_HARDSWISH: return 1.5;
+    case SB_ACT_SILU: case SB_ACT_GELU: case SB_ACT_GELU_TANH: case SB_ACT_ERF: return 1.2;
     default: return 1.0;
   }
 }

@@ -479,6 +479,9 @@ def _transpose_const():
 
 
 # ---------------- math ops (broadcasting binaries between activations, unary functions, activations) ----------------
+# Every case from here to _MATH_END also runs on qemu and in wasm (tests/ops/test_ops_devices.py: MATH_CASES).
+_MATH_START = len(CASES)
+
 
 def _positive(rng: np.random.Generator, *shape: int) -> np.ndarray:
     return (np.abs(rand(rng, *shape)) + 0.25).astype(np.float32)
@@ -579,6 +582,12 @@ def _conv_sqrt():
     nodes = [node("Conv", ["x", "W", "B"], ["c"]), node("Abs", ["c"], ["a"]), node("Sqrt", ["a"], ["y"])]
     return model(nodes, {"x": (1, 4, 3, 5)}, ["y"], {"W": rand(rng, 7, 4, 1, 1), "B": rand(rng, 7)}), \
         rand(rng, 1, 4, 3, 5)
+
+
+_MATH_END = len(CASES)
+_MATH_ACT_KINDS = ("leakyrelu", "elu", "tanh", "exp", "erf", "abs", "neg")
+MATH_CASES = CASES[_MATH_START:_MATH_END] + [c for c in CASES if c.id.startswith("act_")
+                                              and c.id.split("_")[1] in _MATH_ACT_KINDS]
 
 
 # ---------------- pad (structural ops, helper F) ----------------
