@@ -115,8 +115,83 @@ def _fold_pad(imp: _Importer, node: Node, attrs: dict[str, Any], data: np.ndarra
     return np.pad(data, width, mode="reflect" if p["mode"] == 1 else "edge")
 
 
+# ---------------------------------------------------------------- Resize
+
+RESIZE_MODES = {"nearest": 0, "linear": 1}
+RESIZE_COORDS = {"half_pixel": 0, "pytorch_half_pixel": 1, "align_corners": 2, "asymmetric": 3,
+                 "tf_half_pixel_for_nn": 4}
+NEAREST_MODES = {"round_prefer_floor": 0, "round_prefer_ceil": 1, "floor": 2, "ceil": 3}
+
+
+def _choice(node: Node, attrs: dict[str, Any], key: str, default: str, table: dict[str, int], why: str = "") -> int:
+    value = attrs.get(key, default)
+    if value not in table:
+        raise node.error(f"unsupported attribute {key}={value!r} (supported: {', '.join(table)}{why})")
+    return table[value]
+
+
+def _resize(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """ONNX Resize (opset 11+; Upsample and Resize-10 arrive rewritten by passes/onnx_upgrade): nearest (every
+    nearest_mode) or linear on the last two axes, scales or sizes."""
+    imp.check_attrs(node, attrs, {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a",
+                                  "exclude_outside", "extrapolation_value", "antialias", "axes",
+                                  "keep_aspect_ratio_policy"})
+    x = imp.activation_input(node)
+    shape = imp.graph.shape(x)
+    rank = len(shape)
+    mode = _choice(node, attrs, "mode", "nearest", RESIZE_MODES, "; cubic is not supported")
+    coord = _choice(node, attrs, "coordinate_transformation_mode", "half_pixel", RESIZE_COORDS)
+    nearest = _choice(node, attrs, "nearest_mode", "round_prefer_floor", NEAREST_MODES)
+    if int(attrs.get("antialias", 0)):
+        raise node.error("unsupported attribute antialias=1")
+    if attrs.get("keep_aspect_ratio_policy", "stretch") != "stretch":
+        raise node.error(f"unsupported attribute keep_aspect_ratio_policy={attrs['keep_aspect_ratio_policy']!r} "
+                         "(only stretch)")
+    if not 2 <= rank <= MAX_RANK:
+        raise node.error(f"input {x!r} has rank {rank}; Resize supports rank 2..{MAX_RANK}")
+    axes = _axes(node, [int(a) for a in attrs["axes"]] if "axes" in attrs else None, rank)
+    scales_in = imp.graph.const(node.inputs[2]) if len(node.inputs) > 2 and node.inputs[2] else None
+    sizes_in = imp.graph.const(node.inputs[3]) if len(node.inputs) > 3 and node.inputs[3] else None
+    for index, what in ((2, "scales"), (3, "sizes")):
+        if len(node.inputs) > index and node.inputs[index] and imp.graph.const(node.inputs[index]) is None:
+            raise node.error(f"{what} {node.inputs[index]!r} is not constant (could not be folded)")
+    scales, out = [1.0] * rank, list(shape)
+    if scales_in is not None and scales_in.size:
+        if scales_in.size != len(axes):
+            raise node.error(f"scales {scales_in.reshape(-1).tolist()} must have {len(axes)} entries")
+        for a, v in zip(axes, scales_in.reshape(-1).astype(np.float32), strict=True):
+            if not np.isfinite(v) or v <= 0:
+                raise node.error(f"scale {float(v)} on axis {a} must be finite and > 0")
+            scales[a] = float(v)
+            out[a] = int(np.float32(shape[a]) * v)  # floor(in * scale) in f32, as onnxruntime
+    elif sizes_in is not None and sizes_in.size:
+        if sizes_in.size != len(axes):
+            raise node.error(f"sizes {sizes_in.reshape(-1).tolist()} must have {len(axes)} entries")
+        for a, v in zip(axes, sizes_in.reshape(-1), strict=True):
+            out[a] = int(v)
+            scales[a] = float(np.float32(int(v)) / np.float32(shape[a]))
+    else:
+        raise node.error("neither scales nor sizes is given")
+    for a in range(rank):
+        if out[a] <= 0:
+            raise node.error(f"output size {out[a]} on axis {a} (input {list(shape)}) must be > 0")
+        if a < rank - 2 and (out[a] != shape[a] or scales[a] != 1.0):
+            raise node.error(f"resizes axis {a} of input {list(shape)} (scale {scales[a]}, size {out[a]}); only "
+                             "the last two axes may be resized")
+    if coord == RESIZE_COORDS["tf_half_pixel_for_nn"] and mode != 0:
+        raise node.error("coordinate_transformation_mode='tf_half_pixel_for_nn' is for mode 'nearest' only")
+    if tuple(out) == shape and all(s == 1.0 for s in scales):
+        imp.emit("Identity", node, [x], node.outputs[0])
+        return
+    imp.emit("Resize", node, [x], node.outputs[0],
+             {"mode": mode, "coord": coord, "nearest_mode": nearest if mode == 0 else 0,
+              "scale_h_bits": f32_bits(scales[-2]), "scale_w_bits": f32_bits(scales[-1]),
+              "out_hw": (out[-2], out[-1])})
+
+
 HANDLERS: dict[str, Handler] = {
     "Pad": _pad,
+    "Resize": _resize,
 }
 
 FOLDS: dict[str, Callable[..., np.ndarray]] = {

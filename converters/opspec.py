@@ -99,6 +99,15 @@ PAD = Layout("pad", (Slot("mode", doc="0 constant, 1 reflect (pads < dim), 2 edg
                      Slot("value_bits", doc="the constant's f32 bit pattern (mode 0)")),
              "PAD: output dim d = X's dim d + begin[d] + end[d]; reflect mirrors without repeating the edge "
              "(numpy 'reflect'), edge repeats it")
+RESIZE = Layout("resize", (Slot("mode", doc="0 nearest, 1 linear"),
+                           Slot("coord", doc="0 half_pixel, 1 pytorch_half_pixel, 2 align_corners, 3 asymmetric, "
+                                             "4 tf_half_pixel_for_nn"),
+                           Slot("nearest_mode", doc="0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil"),
+                           Slot("scale_h_bits", doc="f32 bits of the scale of axis rank-2 (> 0)"),
+                           Slot("scale_w_bits", doc="f32 bits of the scale of the last axis (> 0)")),
+                "RESIZE (ONNX Resize/Upsample) resizes the last two axes of X (rank 2..6; the others keep their "
+                "size); the output shape in the tensor table gives the resized sizes, the scales the coordinate "
+                "transform (ONNX's formulas in f32); linear is bilinear with clamped edges")
 
 OPERATORS: tuple[Op, ...] = (
     Op(1, "CONV", "Conv", 2, 3, "X [N,Cin,H,W], W [Cout, Cin/groups, kh, kw], B [Cout] (opt.)", CONV),
@@ -123,6 +132,7 @@ OPERATORS: tuple[Op, ...] = (
        TRANSPOSE),
     # 16..39: structural ops.
     Op(16, "PAD", "Pad", 1, 1, "X (an activation, rank 1..6)", PAD),
+    Op(17, "RESIZE", "Resize", 1, 1, "X (an activation, rank 2..6)", RESIZE),
     # 40..69: math ops. The binary ops broadcast like ADD; either input may be a constant.
     Op(40, "SUB", "Sub", 2, 2, "A, B (as ADD): A - B"),
     Op(41, "DIV", "Div", 2, 2, "A, B (as ADD): A / B"),

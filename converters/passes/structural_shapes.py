@@ -20,6 +20,15 @@ def _pad(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
     return tuple(d + b + e for d, b, e in zip(x, begin, end, strict=True))
 
 
+def _resize(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
+    x = shapes[0]
+    oh, ow = node.attrs["out_hw"]
+    if not 2 <= len(x) <= MAX_RANK or oh <= 0 or ow <= 0:
+        raise node.error(f"cannot resize input shape {list(x)} to {oh}x{ow} (rank 2..{MAX_RANK})")
+    return (*x[:-2], oh, ow)
+
+
 RULES: dict[str, Callable[[Graph, Node, list[Shape]], Shape]] = {
     "Pad": _pad,
+    "Resize": _resize,
 }

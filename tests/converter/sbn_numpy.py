@@ -16,7 +16,7 @@ import numpy as np
 
 OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
        9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
-       15: "TRANSPOSE", 16: "PAD",
+       15: "TRANSPOSE", 16: "PAD", 17: "RESIZE",
        40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
         8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
@@ -209,8 +209,42 @@ def _pad(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) -> np
     return np.pad(x, width, mode="reflect" if a[0] == 1 else "edge")
 
 
+def _resize_coords(a: list[int], axis: int, out_len: int, in_len: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """ONNX Resize source coordinates of one axis: (lo, hi, weight of hi) for linear, lo alone for nearest."""
+    mode, coord, nearest = a[0], a[1], a[2]
+    scale = np.array([a[3 + axis]], np.int32).view(np.float32)[0]
+    i, half_, f32 = np.arange(out_len, dtype=np.float32), np.float32(0.5), np.float32
+    x = {0: (i + half_) / scale - half_,  # in f32 like the engine and onnxruntime: the nearest ties must agree
+         1: (i + half_) / scale - half_ if out_len > 1 else np.zeros(out_len, np.float32),
+         2: i * f32(in_len - 1) / f32(out_len - 1) if out_len > 1 else np.zeros(out_len, np.float32),
+         3: i / scale,
+         4: (i + half_) / scale}[coord]
+    if mode == 0:
+        half = x == np.trunc(x) + 0.5
+        k = {0: np.where(half, np.floor(x), np.round(x)),  # other ties are negative: clamped to 0 either way
+             1: np.where(half, np.ceil(x), np.round(x)),
+             2: np.floor(x), 3: np.ceil(x)}[nearest]
+        k = np.clip(k, 0, in_len - 1).astype(np.int64)
+        return k, k, np.zeros(out_len)
+    x = np.clip(x, 0, in_len - 1)
+    lo = np.minimum(np.floor(x), in_len - 1).astype(np.int64)
+    hi = np.minimum(lo + 1, in_len - 1)
+    return lo, hi, np.where(lo == hi, 0.5, x - lo)
+
+
+def _resize(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
+    x = args[0].astype(np.float64)
+    assert a[0] in (0, 1) and not any(a[5:]), a
+    ylo, yhi, wy = _resize_coords(a, 0, out_shape[-2], x.shape[-2])
+    xlo, xhi, wx = _resize_coords(a, 1, out_shape[-1], x.shape[-1])
+    if a[0] == 0:
+        return x[..., ylo, :][..., xlo]
+    rows = x[..., ylo, :] * (1 - wy)[:, None] + x[..., yhi, :] * wy[:, None]
+    return rows[..., xlo] * (1 - wx) + rows[..., xhi] * wx
+
+
 # The structural ops (codes 16..39), each evaluated from (attrs, inputs, output shape).
-_STRUCTURAL = {"PAD": _pad}
+_STRUCTURAL = {"PAD": _pad, "RESIZE": _resize}
 
 
 def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:

@@ -175,3 +175,22 @@ def test_external_data_model(tmp_path) -> None:
     with pytest.raises(ConversionError, match="ext.onnx"):
         convert(tmp_path / "ext.onnx", _fails_path)
     assert not _fails_path.exists()
+
+
+class _Interp(torch.nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = torch.nn.functional
+        a = f.interpolate(x, scale_factor=2, mode="nearest")
+        b = f.interpolate(x, size=(14, 18), mode="bilinear", align_corners=True)
+        c = f.interpolate(x, size=(14, 18), mode="bilinear", align_corners=False)
+        return a + b + c
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+def test_torch_interpolate_at_opset(tmp_path, opset: int) -> None:
+    buf = io.BytesIO()
+    torch.onnx.export(_Interp(), (torch.zeros(1, 2, 7, 9),), buf, dynamo=False, opset_version=opset,
+                      input_names=["x"], output_names=["y"])
+    x = np.random.default_rng(opset).standard_normal((1, 2, 7, 9)).astype(np.float32)
+    sbn = _check(onnx.load_from_string(buf.getvalue()), x, tmp_path)
+    assert [n.op for n in sbn.nodes].count("RESIZE") == 3

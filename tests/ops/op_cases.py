@@ -668,6 +668,87 @@ def _pad_const():
         rand(rng, 1, 2, 5, 6)
 
 
+# ---------------- resize (structural ops, helper F) ----------------
+
+def _resize_case(id, x_shape, scales=None, sizes=None, ops=("RESIZE",), opset=None, axes=None, **attrs):
+    @case(id, ops=list(ops))
+    def build():
+        rng = _rng(id)
+        inits, ins = {}, ["x", ""]
+        if opset == 11:  # roi is not optional before opset 13
+            inits["roi"], ins[1] = np.zeros(0, np.float32), "roi"
+        if scales is not None:
+            inits["scales"] = np.array(scales, np.float32)
+            ins.append("scales")
+        else:
+            inits["sizes"] = np.array(sizes, np.int64)
+            ins += ["", "sizes"]
+        if axes is not None:
+            attrs["axes"] = axes
+        kw = {} if opset is None else {"opset": opset}
+        return model([node("Resize", ins, ["y"], **attrs)], {"x": x_shape}, ["y"], inits, **kw), \
+            rand(rng, *x_shape)
+
+
+_COORDS = ("half_pixel", "pytorch_half_pixel", "align_corners", "asymmetric")
+for _coord in (*_COORDS, "tf_half_pixel_for_nn"):
+    _resize_case(f"resize_nearest_{_coord}_up", (1, 2, 5, 7), [1, 1, 2.5, 1.5], mode="nearest",
+                 coordinate_transformation_mode=_coord)
+    _resize_case(f"resize_nearest_{_coord}_down", (1, 2, 9, 11), [1, 1, 0.6, 0.45], mode="nearest",
+                 coordinate_transformation_mode=_coord)
+for _nm in ("round_prefer_floor", "round_prefer_ceil", "floor", "ceil"):
+    _resize_case(f"resize_nearest_mode_{_nm}", (1, 3, 4, 6), [1, 1, 2, 0.5], mode="nearest", nearest_mode=_nm,
+                 coordinate_transformation_mode="half_pixel")
+    _resize_case(f"resize_nearest_mode_{_nm}_asym_x3", (1, 1, 3, 5), [1, 1, 3, 1.3], mode="nearest",
+                 nearest_mode=_nm, coordinate_transformation_mode="asymmetric")
+for _coord in _COORDS:
+    _resize_case(f"resize_linear_{_coord}_up", (1, 3, 5, 4), [1, 1, 2, 3], mode="linear",
+                 coordinate_transformation_mode=_coord)
+    _resize_case(f"resize_linear_{_coord}_down_sizes", (2, 2, 9, 10), sizes=[2, 2, 4, 7], mode="linear",
+                 coordinate_transformation_mode=_coord)
+_resize_case("resize_linear_pytorch_one_row", (1, 3, 4, 5), sizes=[1, 3, 1, 7], mode="linear",
+             coordinate_transformation_mode="pytorch_half_pixel")
+_resize_case("resize_linear_align_corners_one_col", (1, 2, 4, 5), sizes=[1, 2, 6, 1], mode="linear",
+             coordinate_transformation_mode="align_corners")
+_resize_case("resize_nearest_sizes_odd", (1, 2, 5, 3), sizes=[1, 2, 9, 4], mode="nearest")
+_resize_case("resize_default_attrs", (1, 2, 3, 3), [1, 1, 2, 2])
+_resize_case("resize_linear_rank3", (2, 5, 6), [1, 1.5, 0.5], mode="linear")
+_resize_case("resize_nearest_rank5", (1, 2, 2, 3, 4), [1, 1, 1, 2, 2], mode="nearest")
+_resize_case("resize_linear_rank2", (3, 4), sizes=[7, 5], mode="linear", coordinate_transformation_mode="asymmetric")
+_resize_case("resize_axes_opset18", (1, 3, 4, 5), [2.0, 1.5], mode="linear", axes=[2, 3], opset=18)
+_resize_case("resize_axes_negative_sizes_opset18", (1, 3, 4, 5), sizes=[3], mode="nearest", axes=[-1], opset=18)
+_resize_case("resize_identity_scales", (1, 3, 4, 5), [1, 1, 1, 1], ops=("RESHAPE",), mode="linear")
+_resize_case("resize_opset11_roi_input", (1, 2, 3, 4), [1, 1, 2, 2], mode="linear", opset=11,
+             coordinate_transformation_mode="align_corners")
+
+
+def _legacy_resize_case(id, op, opset, x_shape, scales, mode, as_attr=False):
+    @case(id, ops=["RESIZE"])
+    def build():
+        rng = _rng(id)
+        if as_attr:
+            return model([node(op, ["x"], ["y"], mode=mode, scales=scales)], {"x": x_shape}, ["y"], opset=opset), \
+                rand(rng, *x_shape)
+        inits = {"scales": np.array(scales, np.float32)}
+        return model([node(op, ["x", "scales"], ["y"], mode=mode)], {"x": x_shape}, ["y"], inits, opset=opset), \
+            rand(rng, *x_shape)
+
+
+_legacy_resize_case("upsample7_nearest_attr", "Upsample", 7, (1, 2, 3, 4), [1.0, 1.0, 2.0, 3.0], "nearest", True)
+_legacy_resize_case("upsample7_linear_attr", "Upsample", 7, (1, 2, 3, 4), [1.0, 1.0, 2.0, 2.0], "linear", True)
+_legacy_resize_case("upsample9_nearest", "Upsample", 9, (1, 3, 4, 3), [1, 1, 1.5, 2.5], "nearest")
+_legacy_resize_case("resize10_nearest_down", "Resize", 10, (1, 2, 7, 9), [1, 1, 0.5, 0.7], "nearest")
+_legacy_resize_case("resize10_linear_up", "Resize", 10, (1, 2, 3, 5), [1, 1, 2.5, 1.5], "linear")
+
+
+@case("resize_nearest_then_conv", ops=["RESIZE", "CONV"], force_dense=True)
+def _resize_conv():
+    rng = _rng("resizeconv")
+    nodes = [node("Resize", ["x", "", "scales"], ["u"], mode="nearest"), node("Conv", ["u", "W"], ["y"], pads=[1] * 4)]
+    return model(nodes, {"x": (1, 3, 4, 5)}, ["y"], {"scales": np.array([1, 1, 2, 2], np.float32),
+                                                     "W": rand(rng, 4, 3, 3, 3)}), rand(rng, 1, 3, 4, 5)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

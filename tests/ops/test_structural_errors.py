@@ -55,3 +55,43 @@ def test_pad_wrong_pads_length(tmp_path) -> None:
 def test_pad_nan_value(tmp_path) -> None:
     _fails(_pad((1, 3), [0, 1, 0, 1], extra={"cv": np.array(np.nan, np.float32)}), tmp_path, "node 'pd' (Pad)",
            "constant_value is NaN")
+
+
+def _resize(x_shape, scales, check=True, opset=17, **attrs):
+    return model([node("Resize", ["x", "", "scales"], ["y"], name="rs", **attrs)], {"x": x_shape}, ["y"],
+                 {"scales": np.array(scales, np.float32)}, opset=opset, check=check)
+
+
+@pytest.mark.parametrize("attrs, fragment", [
+    ({"mode": "cubic"}, "unsupported attribute mode='cubic' (supported: nearest, linear; cubic is not supported)"),
+    ({"coordinate_transformation_mode": "tf_crop_and_resize"},
+     "unsupported attribute coordinate_transformation_mode='tf_crop_and_resize'"),
+    ({"nearest_mode": "banker"}, "unsupported attribute nearest_mode='banker'"),
+    ({"mode": "linear", "antialias": 1}, "unsupported attribute antialias=1"),
+    ({"mode": "linear", "coordinate_transformation_mode": "tf_half_pixel_for_nn"},
+     "'tf_half_pixel_for_nn' is for mode 'nearest' only"),
+])
+def test_resize_unsupported_attribute(tmp_path, attrs, fragment: str) -> None:
+    _fails(_resize((1, 3, 4, 4), [1, 1, 2, 2], check=False, opset=18, **attrs), tmp_path, "node 'rs' (Resize)",
+           fragment)
+
+
+def test_resize_of_the_channel_axis(tmp_path) -> None:
+    _fails(_resize((1, 3, 4, 4), [1, 2, 2, 2]), tmp_path, "node 'rs' (Resize)",
+           "resizes axis 1 of input [1, 3, 4, 4] (scale 2.0, size 6); only the last two axes may be resized")
+
+
+def test_resize_bad_scale(tmp_path) -> None:
+    _fails(_resize((1, 3, 4, 4), [1, 1, 0, 2], check=False), tmp_path, "node 'rs' (Resize)",
+           "scale 0.0 on axis 2 must be finite and > 0")
+
+
+def test_resize_keep_aspect_ratio(tmp_path) -> None:
+    m = model([node("Resize", ["x", "", "", "sizes"], ["y"], name="rs", keep_aspect_ratio_policy="not_larger")],
+              {"x": (1, 3, 4, 4)}, ["y"], {"sizes": np.array([1, 3, 8, 6], np.int64)}, opset=18)
+    _fails(m, tmp_path, "node 'rs' (Resize)", "keep_aspect_ratio_policy='not_larger' (only stretch)")
+
+
+def test_resize_dynamic_scales(tmp_path) -> None:
+    m = model([node("Resize", ["x", "", "s"], ["y"], name="rs")], {"x": (1, 3, 4, 4), "s": (4,)}, ["y"], check=False)
+    _fails(m, tmp_path, "node 'rs' (Resize)", "scales 's' is not constant")

@@ -48,3 +48,35 @@ def test_pad_large_rows_in_parallel(mode: int, np_mode: str, threads: int) -> No
                      {"mode": mode, "begin": begin, "end": end})
     got = sparsebyte.Model(data, threads=threads).run(x)
     np.testing.assert_array_equal(got, np.pad(x, list(zip(begin, end, strict=True)), mode=np_mode))
+
+
+def _resize_attrs(**kw):
+    one = int(np.array([1.0], np.float32).view(np.int32)[0])
+    return {"mode": 0, "coord": 0, "nearest_mode": 0, "scale_h_bits": one, "scale_w_bits": one, **kw}
+
+
+@pytest.mark.parametrize("attrs, x_shape, y_shape, message", [
+    (_resize_attrs(mode=2), (1, 2, 3, 3), (1, 2, 3, 3), "mode 2 is not 0 (nearest) or 1 (linear)"),
+    (_resize_attrs(coord=5), (1, 2, 3, 3), (1, 2, 3, 3), "coord 5 is not a coordinate transform of mode 0"),
+    (_resize_attrs(mode=1, coord=4), (1, 2, 3, 3), (1, 2, 3, 3), "coord 4 is not a coordinate transform of mode 1"),
+    (_resize_attrs(mode=1, nearest_mode=2), (1, 2, 3, 3), (1, 2, 3, 3), "nearest_mode 2 is not valid for mode 1"),
+    (_resize_attrs(scale_h_bits=0), (1, 2, 3, 3), (1, 2, 3, 3), "scales 0 x 1 must be finite and > 0"),
+    (_resize_attrs(), (3,), (3,), "input 'x' has rank 1; RESIZE needs rank 2..6"),
+    (_resize_attrs(), (1, 2, 3, 3), (1, 4, 6, 6), "output 'y' has shape [1,4,6,6], the operator computes [1,2,6,6]"),
+])
+def test_resize_bad_attrs(attrs, x_shape, y_shape, message: str) -> None:
+    _rejects(_one_node("RESIZE", x_shape, y_shape, attrs), "node 'nd' (RESIZE)", message)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_resize_bilinear_large_in_parallel(threads: int) -> None:
+    """Align-corners x2 upsampling of a ramp is exact: every output is the ramp at its source coordinate."""
+    h, w = 33, 70
+    x = np.add.outer(np.arange(h, dtype=np.float32) * 3, np.arange(w, dtype=np.float32))[None, None]
+    two = int(np.array([2.0], np.float32).view(np.int32)[0])
+    data = _one_node("RESIZE", x.shape, (1, 1, 2 * h, 2 * w), _resize_attrs(mode=1, coord=2, scale_h_bits=two,
+                                                                            scale_w_bits=two))
+    got = sparsebyte.Model(data, threads=threads).run(x)
+    ys = np.arange(2 * h) * (h - 1) / (2 * h - 1)
+    xs = np.arange(2 * w) * (w - 1) / (2 * w - 1)
+    np.testing.assert_allclose(got[0, 0], np.add.outer(ys * 3, xs), rtol=1e-5, atol=1e-4)

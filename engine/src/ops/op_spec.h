@@ -29,6 +29,7 @@ enum {
   SB_OP_CHANNEL_AFFINE = 14,
   SB_OP_TRANSPOSE = 15,
   SB_OP_PAD = 16,
+  SB_OP_RESIZE = 17,
   SB_OP_SUB = 40,
   SB_OP_DIV = 41,
   SB_OP_MAXIMUM = 42,
@@ -72,6 +73,8 @@ enum {
   SB_OP_TRANSPOSE_MAX_INPUTS = 1,
   SB_OP_PAD_MIN_INPUTS = 1,
   SB_OP_PAD_MAX_INPUTS = 1,
+  SB_OP_RESIZE_MIN_INPUTS = 1,
+  SB_OP_RESIZE_MAX_INPUTS = 1,
   SB_OP_SUB_MIN_INPUTS = 2,
   SB_OP_SUB_MAX_INPUTS = 2,
   SB_OP_DIV_MIN_INPUTS = 2,
@@ -104,6 +107,7 @@ enum {
   SB_OP_CHANNEL_AFFINE_ATTRS_USED = 0x0u,
   SB_OP_TRANSPOSE_ATTRS_USED = 0x3fu,
   SB_OP_PAD_ATTRS_USED = 0x3fffu,
+  SB_OP_RESIZE_ATTRS_USED = 0x1fu,
   SB_OP_SUB_ATTRS_USED = 0x0u,
   SB_OP_DIV_ATTRS_USED = 0x0u,
   SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
@@ -130,6 +134,7 @@ enum {
   X(CHANNEL_AFFINE,  channel_affine ) \
   X(TRANSPOSE,       transpose      ) \
   X(PAD,             pad            ) \
+  X(RESIZE,          resize         ) \
   X(SUB,             sub            ) \
   X(DIV,             div            ) \
   X(MAXIMUM,         maximum        ) \
@@ -242,5 +247,19 @@ static inline int32_t sb_attr_pad_mode(const sb_node* n) { return n->attrs[SB_AT
 static inline int32_t sb_attr_pad_begin(const sb_node* n, int i) { return n->attrs[SB_ATTR_PAD_BEGIN + i]; }
 static inline int32_t sb_attr_pad_end(const sb_node* n, int i) { return n->attrs[SB_ATTR_PAD_END + i]; }
 static inline int32_t sb_attr_pad_value_bits(const sb_node* n) { return n->attrs[SB_ATTR_PAD_VALUE_BITS]; }
+
+/* resize: RESIZE */
+enum {
+  SB_ATTR_RESIZE_MODE = 0,
+  SB_ATTR_RESIZE_COORD = 1,
+  SB_ATTR_RESIZE_NEAREST_MODE = 2,
+  SB_ATTR_RESIZE_SCALE_H_BITS = 3,
+  SB_ATTR_RESIZE_SCALE_W_BITS = 4
+};
+static inline int32_t sb_attr_resize_mode(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_MODE]; }
+static inline int32_t sb_attr_resize_coord(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_COORD]; }
+static inline int32_t sb_attr_resize_nearest_mode(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_NEAREST_MODE]; }
+static inline int32_t sb_attr_resize_scale_h_bits(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_SCALE_H_BITS]; }
+static inline int32_t sb_attr_resize_scale_w_bits(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_SCALE_W_BITS]; }
 
 #endif /* SB_OP_SPEC_H */
