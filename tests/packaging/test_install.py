@@ -193,3 +193,28 @@ def test_missing_extras_and_tools_are_one_line_exit_2(env: Env) -> None:
     assert "adb" in _one_error_line(env.run("run", "model.sbn", "--device", "adb"))
     ssh = env.run("run", "model.sbn", "--device", "ssh:127.0.0.1:9", "--device-dir", "/tmp/sb-none")
     assert ssh.returncode == 2 and "Traceback" not in ssh.stderr, ssh.stderr
+
+
+@pytest.mark.parametrize("env", ["wheel"], indirect=True)  # the sdist installs the same package: once is enough
+def test_the_demo_runs_from_the_wheel(env: Env, artifacts: dict[str, Any]) -> None:
+    """The whole demo (host, qemu, the packaged web/dist in node) from the installed wheel. torch, onnxruntime,
+    scikit-image and the weights wheel are this interpreter's (a path entry appended to the venv, not its site
+    processing, so the checkout's editable install stays invisible): installing torch per run would take minutes."""
+    import sysconfig
+
+    site = Path(env.python_out("import sysconfig; print(sysconfig.get_paths()['purelib'])"))
+    (site / "zz_host_site.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    try:
+        where = env.python_out("import sparsebyte, torch; print(sparsebyte.__file__)")
+        assert Path(where).is_relative_to(site)
+        demo = env.run("demo", "--out", "demo", timeout=1800)
+    finally:
+        (site / "zz_host_site.pth").unlink()
+    assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]
+    assert "dense: Egyptian cat" in demo.stdout and "demo passed" in demo.stdout
+    assert "qemu-aarch64 (neon)" in demo.stdout
+    wasm = [line for line in demo.stdout.splitlines() if " wasm (wasm-simd128): " in line]
+    if artifacts["web_dist"]:
+        assert len(wasm) == 2 and all(line.endswith("OK") for line in wasm), demo.stdout
+    else:
+        assert "skipped: this installation has no WebAssembly build" in demo.stdout
