@@ -149,9 +149,10 @@ def test_profile_and_run_under_qemu_build_from_the_package(env: Env) -> None:
     if not (shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc")):
         pytest.fail("qemu-user and gcc-aarch64-linux-gnu are needed (.ci/install installs them)")
     env.run("convert", "model.onnx", "-o", "model.sbn")
-    profile = env.run("profile", "model.sbn", "--device", "qemu", "--no-plot", "--repeat", "1")
+    profile = env.run("profile", "model.sbn", "--device", "qemu", "--plot", "prof", "--repeat", "1")
     assert profile.returncode == 0, profile.stderr
     assert "CONV_SPARSE" in profile.stdout and "insns" in profile.stdout and "neon" in profile.stdout
+    assert (env.work / "prof.png").stat().st_size > 1000 and "CONV_SPARSE" in (env.work / "prof.html").read_text()
     assert (env.cache / "aarch64" / "sparsebyte-run").is_file()  # built into the cache, not into site-packages
     site = Path(env.python_out("import sparsebyte.resources as r; print(r.source_root())"))
     assert not (site / "build").exists()
