@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from . import resources
+
 IMAGENET_MEAN = np.array([0.485, 0.456, 0.406], np.float32)
 IMAGENET_STD = np.array([0.229, 0.224, 0.225], np.float32)
-LABELS_FILE = Path(__file__).parent / "data" / "imagenet_labels.txt"
+LABELS_FILE = "imagenet_labels.txt"  # in sparsebyte/data/
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp", ".ppm", ".tif", ".tiff")
 
 # Colour photos that ship inside scikit-image (no download): name -> skimage.data function.
@@ -27,7 +29,7 @@ def preprocess(image: Image.Image | np.ndarray, size: int = 224, resize: int = 2
     image = image.convert("RGB")
     w, h = image.size
     scale = resize / min(w, h)
-    image = image.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR)
+    image = image.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.Resampling.BILINEAR)
     w, h = image.size
     left, top = (w - size) // 2, (h - size) // 2
     image = image.crop((left, top, left + size, top + size))
@@ -73,9 +75,10 @@ def folder_inputs(folder: str | os.PathLike, size: int = 224, limit: int | None 
 @lru_cache(maxsize=1)
 def imagenet_labels() -> tuple[str, ...]:
     """The 1000 ImageNet class names in class-index order."""
-    labels = tuple(line.strip() for line in LABELS_FILE.read_text().splitlines() if line.strip())
+    path = resources.data_file(LABELS_FILE)
+    labels = tuple(line.strip() for line in path.read_text().splitlines() if line.strip())
     if len(labels) != 1000:
-        raise ValueError(f"{LABELS_FILE}: expected 1000 labels, found {len(labels)}")
+        raise ValueError(f"{path}: expected 1000 labels, found {len(labels)}")
     return labels
 
 
