@@ -189,7 +189,69 @@ def _resize(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
               "out_hw": (out[-2], out[-1])})
 
 
+# ---------------------------------------------------------------- ConvTranspose
+
+def _conv_transpose(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """2-D ConvTranspose: groups, strides, dilations, pads or auto_pad / output_shape, output_padding."""
+    imp.check_attrs(node, attrs, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape",
+                                  "pads", "strides"})
+    x = imp.activation_input(node)
+    xs = imp.graph.shape(x)
+    w = imp.weight(node, 1, "weight")
+    if len(xs) != 4 or w.ndim != 4:
+        raise node.error(f"input {list(xs)} / weight {list(w.shape)}: only 2-D ConvTranspose on NCHW is supported")
+    groups = int(attrs.get("group", 1))
+    if groups < 1 or xs[1] % groups or w.shape[0] != xs[1]:
+        raise node.error(f"weight {list(w.shape)} does not match input channels {xs[1]} with group={groups}")
+    k = (int(w.shape[2]), int(w.shape[3]))
+    if "kernel_shape" in attrs and tuple(attrs["kernel_shape"]) != k:
+        raise node.error(f"kernel_shape {attrs['kernel_shape']} does not match weight {list(w.shape)}")
+    strides = tuple(int(v) for v in attrs.get("strides", (1, 1)))
+    dil = tuple(int(v) for v in attrs.get("dilations", (1, 1)))
+    opad = tuple(int(v) for v in attrs.get("output_padding", (0, 0)))
+    if len(strides) != 2 or len(dil) != 2 or len(opad) != 2 or min(strides + dil) < 1:
+        raise node.error(f"unsupported attribute strides={list(strides)} / dilations={list(dil)} / "
+                         f"output_padding={list(opad)}")
+    for a in range(2):
+        if not 0 <= opad[a] < strides[a]:  # onnxruntime's rule (the ONNX text also allows < dilation)
+            raise node.error(f"output_padding {list(opad)} must be >= 0 and smaller than the strides "
+                             f"{list(strides)}")
+    span = [(k[a] - 1) * dil[a] + 1 for a in range(2)]
+    auto_pad = attrs.get("auto_pad", "NOTSET")
+    if auto_pad not in ("NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"):
+        raise node.error(f"unsupported attribute auto_pad={auto_pad!r}")
+    target = [int(v) for v in attrs["output_shape"]][-2:] if "output_shape" in attrs else None
+    if target is None and auto_pad in ("SAME_UPPER", "SAME_LOWER"):
+        target = [xs[2 + a] * strides[a] for a in range(2)]
+    if target is not None:
+        begin, end = [], []
+        for a in range(2):
+            total = strides[a] * (xs[2 + a] - 1) + opad[a] + span[a] - target[a]
+            if total < 0:
+                raise node.error(f"output_shape {target} needs negative padding {total} on axis {2 + a}")
+            small, big = total // 2, total - total // 2
+            begin.append(small if auto_pad == "SAME_UPPER" else big)
+            end.append(big if auto_pad == "SAME_UPPER" else small)
+        pads = (begin[0], begin[1], end[0], end[1])
+    elif auto_pad == "VALID":
+        pads = (0, 0, 0, 0)
+    else:
+        p = [int(v) for v in attrs.get("pads", (0, 0, 0, 0))]
+        if len(p) != 4 or min(p) < 0:
+            raise node.error(f"unsupported attribute pads={p} (4 entries >= 0)")
+        pads = (p[0], p[1], p[2], p[3])
+    inputs = [x, node.inputs[1]]
+    if len(node.inputs) > 2 and node.inputs[2]:
+        imp.weight(node, 2, "bias")
+        inputs.append(node.inputs[2])
+    imp.emit("ConvTranspose", node, inputs, node.outputs[0],
+             {"kh": k[0], "kw": k[1], "stride_h": strides[0], "stride_w": strides[1], "pad_top": pads[0],
+              "pad_left": pads[1], "pad_bottom": pads[2], "pad_right": pads[3], "dilation_h": dil[0],
+              "dilation_w": dil[1], "groups": groups, "output_pad_h": opad[0], "output_pad_w": opad[1]})
+
+
 HANDLERS: dict[str, Handler] = {
+    "ConvTranspose": _conv_transpose,
     "Pad": _pad,
     "Resize": _resize,
 }

@@ -108,6 +108,10 @@ RESIZE = Layout("resize", (Slot("mode", doc="0 nearest, 1 linear"),
                 "RESIZE (ONNX Resize/Upsample) resizes the last two axes of X (rank 2..6; the others keep their "
                 "size); the output shape in the tensor table gives the resized sizes, the scales the coordinate "
                 "transform (ONNX's formulas in f32); linear is bilinear with clamped edges")
+CONV_TRANSPOSE = Layout("conv_transpose", (*_WINDOW, Slot("dilation_h"), Slot("dilation_w"), Slot("groups"),
+                                           Slot("output_pad_h"), Slot("output_pad_w")),
+                        "CONV_TRANSPOSE: OH = (H - 1) * stride_h - pad_top - pad_bottom + dilation_h * (kh - 1) + "
+                        "output_pad_h + 1 (OW alike); 0 <= output_pad < stride")
 
 OPERATORS: tuple[Op, ...] = (
     Op(1, "CONV", "Conv", 2, 3, "X [N,Cin,H,W], W [Cout, Cin/groups, kh, kw], B [Cout] (opt.)", CONV),
@@ -133,6 +137,8 @@ OPERATORS: tuple[Op, ...] = (
     # 16..39: structural ops.
     Op(16, "PAD", "Pad", 1, 1, "X (an activation, rank 1..6)", PAD),
     Op(17, "RESIZE", "Resize", 1, 1, "X (an activation, rank 2..6)", RESIZE),
+    Op(18, "CONV_TRANSPOSE", "ConvTranspose", 2, 3,
+       "X [N,Cin,H,W], W [Cin, Cout/groups, kh, kw] (constant), B [Cout] (opt.)", CONV_TRANSPOSE),
     # 40..69: math ops. The binary ops broadcast like ADD; either input may be a constant.
     Op(40, "SUB", "Sub", 2, 2, "A, B (as ADD): A - B"),
     Op(41, "DIV", "Div", 2, 2, "A, B (as ADD): A / B"),

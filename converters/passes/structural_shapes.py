@@ -28,7 +28,31 @@ def _resize(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
     return (*x[:-2], oh, ow)
 
 
+def conv_transpose_size(size: int, k: int, stride: int, pad_begin: int, pad_end: int, dilation: int,
+                        output_pad: int) -> int:
+    return (size - 1) * stride - pad_begin - pad_end + dilation * (k - 1) + output_pad + 1
+
+
+def _conv_transpose(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
+    x, w, a = shapes[0], shapes[1], node.attrs
+    groups = a["groups"]
+    if len(x) != 4 or len(w) != 4 or w[0] != x[1] or x[1] % groups:
+        raise node.error(f"weight {list(w)} does not match input {list(x)} with group={groups}")
+    cout = w[1] * groups
+    if len(shapes) > 2 and shapes[2] != (cout,):
+        raise node.error(f"bias shape {list(shapes[2])} != [{cout}]")
+    oh = conv_transpose_size(x[2], a["kh"], a["stride_h"], a["pad_top"], a["pad_bottom"], a["dilation_h"],
+                             a["output_pad_h"])
+    ow = conv_transpose_size(x[3], a["kw"], a["stride_w"], a["pad_left"], a["pad_right"], a["dilation_w"],
+                             a["output_pad_w"])
+    if oh <= 0 or ow <= 0:
+        raise node.error(f"pads {[a['pad_top'], a['pad_left'], a['pad_bottom'], a['pad_right']]} leave no output "
+                         f"of input {list(x)}")
+    return (x[0], cout, oh, ow)
+
+
 RULES: dict[str, Callable[[Graph, Node, list[Shape]], Shape]] = {
+    "ConvTranspose": _conv_transpose,
     "Pad": _pad,
     "Resize": _resize,
 }

@@ -16,7 +16,7 @@ import numpy as np
 
 OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
        9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
-       15: "TRANSPOSE", 16: "PAD", 17: "RESIZE",
+       15: "TRANSPOSE", 16: "PAD", 17: "RESIZE", 18: "CONV_TRANSPOSE",
        40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
         8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
@@ -243,8 +243,29 @@ def _resize(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) ->
     return rows[..., xlo] * (1 - wx) + rows[..., xhi] * wx
 
 
+def _conv_transpose(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
+    """Scatter form (each input pixel adds its kernel-sized patch), the opposite of the engine's gather."""
+    x, w = args[0].astype(np.float64), args[1].astype(np.float64)
+    kh, kw, sh, sw, pt, pl, _pb, _pr, dh, dw, groups, oph, opw = a[:13]
+    assert not any(a[13:]) and min(oph, opw) >= 0, a
+    n, cin, h, wd = x.shape
+    cin_g, cout_g = cin // groups, w.shape[1]
+    full = np.zeros((n, cout_g * groups, (h - 1) * sh + (kh - 1) * dh + 1 + oph,
+                     (wd - 1) * sw + (kw - 1) * dw + 1 + opw))
+    for g in range(groups):
+        xs = x[:, g * cin_g:(g + 1) * cin_g]
+        for ky in range(kh):
+            for kx in range(kw):
+                contrib = np.einsum("nchw,co->nohw", xs, w[g * cin_g:(g + 1) * cin_g, :, ky, kx])
+                full[:, g * cout_g:(g + 1) * cout_g, ky * dh:ky * dh + (h - 1) * sh + 1:sh,
+                     kx * dw:kx * dw + (wd - 1) * sw + 1:sw] += contrib
+    y = full[:, :, pt:pt + out_shape[2], pl:pl + out_shape[3]]
+    assert y.shape == tuple(out_shape), (y.shape, out_shape)
+    return y + args[2].reshape(1, -1, 1, 1) if len(args) > 2 else y
+
+
 # The structural ops (codes 16..39), each evaluated from (attrs, inputs, output shape).
-_STRUCTURAL = {"PAD": _pad, "RESIZE": _resize}
+_STRUCTURAL = {"PAD": _pad, "RESIZE": _resize, "CONV_TRANSPOSE": _conv_transpose}
 
 
 def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:

@@ -749,6 +749,51 @@ def _resize_conv():
                                                      "W": rand(rng, 4, 3, 3, 3)}), rand(rng, 1, 3, 4, 5)
 
 
+# ---------------- conv transpose (structural ops, helper F) ----------------
+
+def _convt_case(id, x_shape, w_shape, bias=True, ops=("CONV_TRANSPOSE",), **attrs):
+    @case(id, ops=list(ops))
+    def build():
+        rng = _rng(id)
+        inits = {"W": rand(rng, *w_shape)}
+        ins = ["x", "W"]
+        if bias:
+            inits["B"] = rand(rng, w_shape[1] * attrs.get("group", 1))
+            ins.append("B")
+        return model([node("ConvTranspose", ins, ["y"], **attrs)], {"x": x_shape}, ["y"], inits), \
+            rand(rng, *x_shape)
+
+
+_convt_case("convt_k2_s2", (1, 5, 4, 3), (5, 3, 2, 2), strides=[2, 2])
+_convt_case("convt_k3_s2_pads_outpad", (1, 4, 5, 4), (4, 6, 3, 3), strides=[2, 2], pads=[1, 1, 1, 1],
+            output_padding=[1, 1])
+_convt_case("convt_k4_s2_p1_nobias", (2, 3, 3, 5), (3, 2, 4, 4), bias=False, strides=[2, 2], pads=[1, 1, 1, 1])
+_convt_case("convt_k3_s1_asym_pads", (1, 3, 5, 6), (3, 4, 3, 3), pads=[0, 1, 2, 0])
+_convt_case("convt_rect_stride_1x3", (1, 2, 4, 3), (2, 3, 2, 3), strides=[1, 3], output_padding=[0, 2])
+_convt_case("convt_dilation2", (1, 3, 4, 4), (3, 2, 3, 3), dilations=[2, 2], strides=[2, 1], pads=[1, 2, 0, 1])
+_convt_case("convt_dilation3_outpad", (1, 2, 3, 3), (2, 2, 2, 2), dilations=[3, 3], strides=[3, 2],
+            output_padding=[2, 1])
+_convt_case("convt_groups2", (1, 4, 3, 4), (4, 3, 3, 3), group=2, strides=[2, 2], pads=[1, 0, 1, 0])
+_convt_case("convt_depthwise", (1, 6, 5, 5), (6, 1, 4, 4), group=6, strides=[2, 2], pads=[1, 1, 1, 1])
+_convt_case("convt_depthwise_mult2", (1, 3, 4, 3), (3, 2, 3, 3), group=3, strides=[2, 2])
+_convt_case("convt_output_shape_same_upper", (1, 3, 4, 5), (3, 2, 3, 3), strides=[2, 2], output_shape=[9, 11])
+_convt_case("convt_auto_pad_same_upper", (1, 3, 4, 5), (3, 2, 3, 3), strides=[2, 2], auto_pad="SAME_UPPER")
+_convt_case("convt_auto_pad_same_lower", (1, 3, 4, 5), (3, 2, 4, 4), strides=[2, 2], auto_pad="SAME_LOWER")
+_convt_case("convt_auto_pad_valid", (1, 2, 3, 3), (2, 2, 3, 3), strides=[2, 2], auto_pad="VALID")
+_convt_case("convt_1x1_on_1x1", (1, 7, 1, 1), (7, 5, 1, 1))
+_convt_case("convt_kernel_larger_than_input", (1, 2, 2, 2), (2, 3, 5, 5), strides=[3, 3], pads=[2, 2, 2, 2])
+
+
+@case("convt_then_relu_concat_unet", ops=["CONV_TRANSPOSE", "ACTIVATION", "CONCAT"])
+def _convt_unet():
+    """A UNet decoder step: upsample by ConvTranspose, ReLU, concatenate with the skip connection."""
+    rng = _rng("convtunet")
+    nodes = [node("ConvTranspose", ["x", "W", "B"], ["u"], strides=[2, 2]), node("Relu", ["u"], ["r"]),
+             node("Concat", ["r", "skip"], ["y"], axis=1)]
+    return model(nodes, {"x": (1, 4, 3, 4)}, ["y"], {"W": rand(rng, 4, 2, 2, 2), "B": rand(rng, 2),
+                                                     "skip": rand(rng, 1, 3, 6, 8)}), rand(rng, 1, 4, 3, 4)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

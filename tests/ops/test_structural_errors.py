@@ -95,3 +95,25 @@ def test_resize_keep_aspect_ratio(tmp_path) -> None:
 def test_resize_dynamic_scales(tmp_path) -> None:
     m = model([node("Resize", ["x", "", "s"], ["y"], name="rs")], {"x": (1, 3, 4, 4), "s": (4,)}, ["y"], check=False)
     _fails(m, tmp_path, "node 'rs' (Resize)", "scales 's' is not constant")
+
+
+def _convt(x_shape, w_shape, check=True, **attrs):
+    return model([node("ConvTranspose", ["x", "W"], ["y"], name="ct", **attrs)], {"x": x_shape}, ["y"],
+                 {"W": np.ones(w_shape, np.float32)}, check=check)
+
+
+@pytest.mark.parametrize("x_shape, w_shape, attrs, fragment", [
+    ((1, 2, 3, 3), (2, 2, 3, 3), {"strides": [2, 2], "output_padding": [2, 0]},
+     "output_padding [2, 0] must be >= 0 and smaller than the strides [2, 2]"),
+    ((1, 2, 3, 3, 3), (2, 2, 3, 3, 3), {}, "only 2-D ConvTranspose on NCHW is supported"),
+    ((1, 3, 3, 3), (2, 2, 3, 3), {}, "weight [2, 2, 3, 3] does not match input channels 3 with group=1"),
+    ((1, 2, 3, 3), (2, 2, 3, 3), {"strides": [2, 2], "output_shape": [9, 9]},
+     "output_shape [9, 9] needs negative padding -2 on axis 2"),
+])
+def test_conv_transpose_refused(tmp_path, x_shape, w_shape, attrs, fragment: str) -> None:
+    _fails(_convt(x_shape, w_shape, check=False, **attrs), tmp_path, "node 'ct' (ConvTranspose)", fragment)
+
+
+def test_conv_transpose_weight_must_be_constant(tmp_path) -> None:
+    m = model([node("ConvTranspose", ["x", "w"], ["y"], name="ct")], {"x": (1, 2, 3, 3), "w": (2, 2, 3, 3)}, ["y"])
+    _fails(m, tmp_path, "node 'ct' (ConvTranspose)", "non-constant weight 'w'")

@@ -80,3 +80,27 @@ def test_resize_bilinear_large_in_parallel(threads: int) -> None:
     ys = np.arange(2 * h) * (h - 1) / (2 * h - 1)
     xs = np.arange(2 * w) * (w - 1) / (2 * w - 1)
     np.testing.assert_allclose(got[0, 0], np.add.outer(ys * 3, xs), rtol=1e-5, atol=1e-4)
+
+
+def _convt_model(attrs, w_shape=(2, 3, 3, 3), y_shape=(1, 3, 5, 5)) -> bytes:
+    w = SbnWriter()
+    x = w.add_tensor("x", (1, 2, 3, 3))
+    k = w.add_constant("k", np.ones(w_shape, np.float32))
+    y = w.add_tensor("y", y_shape)
+    base = {"kh": 3, "kw": 3, "stride_h": 1, "stride_w": 1, "dilation_h": 1, "dilation_w": 1, "groups": 1}
+    w.add_node("CONV_TRANSPOSE", "nd", [x, k], [y], {**base, **attrs})
+    w.set_graph([x], [y])
+    return w.to_bytes()
+
+
+@pytest.mark.parametrize("attrs, w_shape, y_shape, message", [
+    ({"stride_h": 0}, (2, 3, 3, 3), (1, 3, 5, 5), "strides 0x1"),
+    ({"output_pad_h": 1}, (2, 3, 3, 3), (1, 3, 6, 5), "output padding 1x0 must be >= 0 and smaller than the strides"),
+    ({"groups": 4}, (2, 3, 3, 3), (1, 3, 5, 5), "input 'x' has 2 channels, not a multiple of groups 4"),
+    ({}, (3, 3, 3, 3), (1, 3, 5, 5), "weight 'k' must be [Cin=2, Cout/groups, 3, 3]"),
+    ({"kh": 2}, (2, 3, 3, 3), (1, 3, 4, 5), "input W 'k' has shape [2,3,3,3], expected [2,3,2,3]"),
+    ({"pad_top": 5}, (2, 3, 3, 3), (1, 3, 5, 5), "pads [5,0,0,0] leave no output of input 'x'"),
+    ({}, (2, 3, 3, 3), (1, 3, 5, 6), "output 'y' has shape [1,3,5,6], the operator computes [1,3,5,5]"),
+])
+def test_conv_transpose_bad_attrs(attrs, w_shape, y_shape, message: str) -> None:
+    _rejects(_convt_model(attrs, w_shape, y_shape), "node 'nd' (CONV_TRANSPOSE)", message)

@@ -30,6 +30,7 @@ enum {
   SB_OP_TRANSPOSE = 15,
   SB_OP_PAD = 16,
   SB_OP_RESIZE = 17,
+  SB_OP_CONV_TRANSPOSE = 18,
   SB_OP_SUB = 40,
   SB_OP_DIV = 41,
   SB_OP_MAXIMUM = 42,
@@ -75,6 +76,8 @@ enum {
   SB_OP_PAD_MAX_INPUTS = 1,
   SB_OP_RESIZE_MIN_INPUTS = 1,
   SB_OP_RESIZE_MAX_INPUTS = 1,
+  SB_OP_CONV_TRANSPOSE_MIN_INPUTS = 2,
+  SB_OP_CONV_TRANSPOSE_MAX_INPUTS = 3,
   SB_OP_SUB_MIN_INPUTS = 2,
   SB_OP_SUB_MAX_INPUTS = 2,
   SB_OP_DIV_MIN_INPUTS = 2,
@@ -108,6 +111,7 @@ enum {
   SB_OP_TRANSPOSE_ATTRS_USED = 0x3fu,
   SB_OP_PAD_ATTRS_USED = 0x3fffu,
   SB_OP_RESIZE_ATTRS_USED = 0x1fu,
+  SB_OP_CONV_TRANSPOSE_ATTRS_USED = 0x1fffu,
   SB_OP_SUB_ATTRS_USED = 0x0u,
   SB_OP_DIV_ATTRS_USED = 0x0u,
   SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
@@ -135,6 +139,7 @@ enum {
   X(TRANSPOSE,       transpose      ) \
   X(PAD,             pad            ) \
   X(RESIZE,          resize         ) \
+  X(CONV_TRANSPOSE,  conv_transpose ) \
   X(SUB,             sub            ) \
   X(DIV,             div            ) \
   X(MAXIMUM,         maximum        ) \
@@ -261,5 +266,57 @@ static inline int32_t sb_attr_resize_coord(const sb_node* n) { return n->attrs[S
 static inline int32_t sb_attr_resize_nearest_mode(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_NEAREST_MODE]; }
 static inline int32_t sb_attr_resize_scale_h_bits(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_SCALE_H_BITS]; }
 static inline int32_t sb_attr_resize_scale_w_bits(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_SCALE_W_BITS]; }
+
+/* conv_transpose: CONV_TRANSPOSE */
+enum {
+  SB_ATTR_CONV_TRANSPOSE_KH = 0,
+  SB_ATTR_CONV_TRANSPOSE_KW = 1,
+  SB_ATTR_CONV_TRANSPOSE_STRIDE_H = 2,
+  SB_ATTR_CONV_TRANSPOSE_STRIDE_W = 3,
+  SB_ATTR_CONV_TRANSPOSE_PAD_TOP = 4,
+  SB_ATTR_CONV_TRANSPOSE_PAD_LEFT = 5,
+  SB_ATTR_CONV_TRANSPOSE_PAD_BOTTOM = 6,
+  SB_ATTR_CONV_TRANSPOSE_PAD_RIGHT = 7,
+  SB_ATTR_CONV_TRANSPOSE_DILATION_H = 8,
+  SB_ATTR_CONV_TRANSPOSE_DILATION_W = 9,
+  SB_ATTR_CONV_TRANSPOSE_GROUPS = 10,
+  SB_ATTR_CONV_TRANSPOSE_OUTPUT_PAD_H = 11,
+  SB_ATTR_CONV_TRANSPOSE_OUTPUT_PAD_W = 12
+};
+static inline int32_t sb_attr_conv_transpose_kh(const sb_node* n) { return n->attrs[SB_ATTR_CONV_TRANSPOSE_KH]; }
+static inline int32_t sb_attr_conv_transpose_kw(const sb_node* n) { return n->attrs[SB_ATTR_CONV_TRANSPOSE_KW]; }
+static inline int32_t sb_attr_conv_transpose_stride_h(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_STRIDE_H];
+}
+static inline int32_t sb_attr_conv_transpose_stride_w(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_STRIDE_W];
+}
+static inline int32_t sb_attr_conv_transpose_pad_top(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_PAD_TOP];
+}
+static inline int32_t sb_attr_conv_transpose_pad_left(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_PAD_LEFT];
+}
+static inline int32_t sb_attr_conv_transpose_pad_bottom(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_PAD_BOTTOM];
+}
+static inline int32_t sb_attr_conv_transpose_pad_right(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_PAD_RIGHT];
+}
+static inline int32_t sb_attr_conv_transpose_dilation_h(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_DILATION_H];
+}
+static inline int32_t sb_attr_conv_transpose_dilation_w(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_DILATION_W];
+}
+static inline int32_t sb_attr_conv_transpose_groups(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_GROUPS];
+}
+static inline int32_t sb_attr_conv_transpose_output_pad_h(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_OUTPUT_PAD_H];
+}
+static inline int32_t sb_attr_conv_transpose_output_pad_w(const sb_node* n) {
+  return n->attrs[SB_ATTR_CONV_TRANSPOSE_OUTPUT_PAD_W];
+}
 
 #endif /* SB_OP_SPEC_H */
