@@ -18,6 +18,7 @@ from .onnx_import import import_onnx, load_model
 from .passes.fold_batchnorm import fold_batchnorm
 from .passes.fold_pad import fold_pad
 from .passes.fuse_activation import fuse_activation
+from .passes.fuse_patterns import fuse_patterns
 from .passes.remove_identity import remove_identity
 from .passes.shape_inference import infer_graph
 from .passes.sparsify import DEFAULT_SPARSE_THRESHOLD, GROUP_SIZES, LayerReport, sparsify
@@ -107,6 +108,7 @@ def build_graph(source: Any, *, example_input: Any = None,
     remove_identity(graph)
     fold_pad(graph)
     fold_batchnorm(graph)
+    fuse_patterns(graph)
     fuse_activation(graph)
     infer_graph(graph)
     return graph

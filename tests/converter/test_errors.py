@@ -40,6 +40,12 @@ def test_unsupported_op(tmp_path) -> None:
     assert e.node == "hm1" and e.op == "Hardmax"
 
 
+def test_gelu_with_an_unknown_approximation(tmp_path) -> None:
+    m = model([node("Gelu", ["x"], ["y"], name="g1", approximate="exact")], {"x": (1, 3, 4, 4)}, ["y"], opset=20,
+              check=False)
+    _fails(m, tmp_path, "'g1'", "Gelu", "unsupported attribute approximate='exact' (none or tanh)")
+
+
 @pytest.mark.parametrize("op, inits, attrs, fragment", [
     ("LeakyRelu", {}, {"alpha": float("inf")}, "unsupported attribute alpha=inf"),
     ("Elu", {}, {"alpha": float("nan")}, "unsupported attribute alpha=nan"),

@@ -479,7 +479,7 @@ def _transpose_const():
 
 
 # ---------------- math ops (broadcasting binaries between activations, unary functions, activations) ----------------
-# Every case from here to _MATH_END also runs on qemu and in wasm (tests/ops/test_ops_devices.py: MATH_CASES).
+# Every case from here to _MATH_END also runs on qemu and in wasm (tests/ops/test_ops_math_devices.py: MATH_CASES).
 _MATH_START = len(CASES)
 
 
@@ -582,6 +582,80 @@ def _conv_sqrt():
     nodes = [node("Conv", ["x", "W", "B"], ["c"]), node("Abs", ["c"], ["a"]), node("Sqrt", ["a"], ["y"])]
     return model(nodes, {"x": (1, 4, 3, 5)}, ["y"], {"W": rand(rng, 7, 4, 1, 1), "B": rand(rng, 7)}), \
         rand(rng, 1, 4, 3, 5)
+
+
+# Activations written out as several nodes (passes/fuse_patterns.py), fused back and into the producing conv.
+_K = {"three": np.array(3.0, np.float32), "six": np.array(6.0, np.float32), "zero": np.array(0.0, np.float32),
+      "sixth": np.array(1 / 6, np.float32), "sqrt2": np.array(np.sqrt(2.0), np.float32),
+      "one": np.array(1.0, np.float32), "half": np.array(0.5, np.float32)}
+
+
+def _pattern_case(id, ops, body, conv=True, x_shape=(1, 3, 5, 4)):
+    """body(x, y) -> nodes computing y from x with the constants of _K; conv: x is a Conv's output."""
+    @case(id, ops=ops, force_dense=True)
+    def build():
+        rng = _rng(id)
+        inits = {k: v for k, v in _K.items()}
+        nodes = body("c" if conv else "x", "y")
+        if conv:
+            nodes = [node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]), *nodes]
+            inits.update(W=rand(rng, 6, x_shape[1], 3, 3), B=rand(rng, 6))
+        used = {i for n in nodes for i in n.input}
+        return model(nodes, {"x": x_shape}, ["y"], {k: v for k, v in inits.items() if k in used}), \
+            3 * rand(rng, *x_shape)
+
+
+_pattern_case("silu_written_out_fused_conv", ["CONV"],
+              lambda x, y: [node("Sigmoid", [x], ["s"]), node("Mul", [x, "s"], [y])])
+_pattern_case("silu_written_out_standalone", ["ACTIVATION"],
+              lambda x, y: [node("Sigmoid", [x], ["s"]), node("Mul", ["s", x], [y])], conv=False)
+_pattern_case("sigmoid_used_twice_is_no_silu", ["CONV", "ACTIVATION", "MUL", "ADD"],
+              lambda x, y: [node("Sigmoid", [x], ["s"]), node("Mul", [x, "s"], ["m"]), node("Add", ["m", "s"], [y])])
+_pattern_case("hardswish_written_out_div_product", ["CONV"],
+              lambda x, y: [node("Add", [x, "three"], ["a"]), node("Clip", ["a", "zero", "six"], ["r"]),
+                            node("Mul", [x, "r"], ["m"]), node("Div", ["m", "six"], [y])])
+_pattern_case("hardswish_written_out_relu6_over_6", ["ACTIVATION"],
+              lambda x, y: [node("Add", ["three", x], ["a"]), node("Clip", ["a", "zero", "six"], ["r"]),
+                            node("Mul", ["r", "sixth"], ["d"]), node("Mul", ["d", x], [y])], conv=False)
+_pattern_case("hardswish_paddle_hardsigmoid_mul", ["CONV"],
+              lambda x, y: [node("HardSigmoid", [x], ["h"], alpha=float(np.float32(1 / 6)), beta=0.5),
+                            node("Mul", [x, "h"], [y])])
+_pattern_case("gelu_erf_torch_form_fused_conv", ["CONV"],
+              lambda x, y: [node("Div", [x, "sqrt2"], ["d"]), node("Erf", ["d"], ["e"]),
+                            node("Add", ["e", "one"], ["p"]), node("Mul", [x, "p"], ["m"]),
+                            node("Mul", ["m", "half"], [y])])
+_pattern_case("gelu_erf_half_on_sum", ["ACTIVATION"],
+              lambda x, y: [node("Div", [x, "sqrt2"], ["d"]), node("Erf", ["d"], ["e"]),
+                            node("Add", ["one", "e"], ["p"]), node("Mul", ["p", "half"], ["h"]),
+                            node("Mul", ["h", x], [y])], conv=False)
+_pattern_case("gelu_erf_half_on_x", ["ACTIVATION"],
+              lambda x, y: [node("Div", [x, "sqrt2"], ["d"]), node("Erf", ["d"], ["e"]),
+                            node("Add", ["e", "one"], ["p"]), node("Mul", [x, "half"], ["h"]),
+                            node("Mul", ["h", "p"], [y])], conv=False)
+_K["c3"], _K["k_tanh"] = np.array(3.0, np.float32), np.array(np.sqrt(2 / np.pi), np.float32)
+_K["c044"] = np.array(0.044715, np.float32)
+_pattern_case("gelu_tanh_pow_form_fused_conv", ["CONV"],
+              lambda x, y: [node("Pow", [x, "c3"], ["p3"]), node("Mul", ["c044", "p3"], ["t"]),
+                            node("Add", [x, "t"], ["a"]), node("Mul", ["a", "k_tanh"], ["s"]),
+                            node("Tanh", ["s"], ["th"]), node("Add", ["th", "one"], ["p"]),
+                            node("Mul", [x, "p"], ["m"]), node("Mul", ["half", "m"], [y])])
+
+
+def _gelu_op_case(id, approximate):
+    @case(id, ops=["CONV"], force_dense=True)
+    def build():
+        rng = _rng(id)
+        attrs = {} if approximate is None else {"approximate": approximate}
+        nodes = [node("Conv", ["x", "W"], ["c"]), node("Gelu", ["c"], ["y"], **attrs)]
+        return model(nodes, {"x": (1, 4, 3, 5)}, ["y"], {"W": rand(rng, 6, 4, 1, 1)}, opset=20), \
+            2 * rand(rng, 1, 4, 3, 5)
+
+
+_gelu_op_case("gelu_op20_default_fused_conv", None)
+_gelu_op_case("gelu_op20_tanh_fused_conv", "tanh")
+_pattern_case("gelu_erf_wrong_constant_stays", ["ACTIVATION", "ADD", "MUL", "MUL"],
+              lambda x, y: [node("Erf", [x], ["e"]), node("Add", ["e", "one"], ["p"]), node("Mul", [x, "p"], ["m"]),
+                            node("Mul", ["m", "half"], [y])], conv=False)
 
 
 _MATH_END = len(CASES)

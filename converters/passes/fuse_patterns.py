@@ -1,0 +1,227 @@
+"""Activation functions that exporters write out as several nodes, folded back into one IR node before
+passes/fuse_activation (which then fuses them into the producing Conv/FC/Add):
+
+- SiLU / Swish: x * Sigmoid(x) -> Activation SILU.
+- HardSwish written out: x * Clip(x + 3, 0, 6) / 6 (the /6 on the product or on the Clip; Div by a constant is
+  already a Mul by its reciprocal here) -> Activation HARDSWISH. (x * HardSigmoid(x), Paddle's form, is
+  fuse_activation's.)
+- GELU, as torch exports F.gelu: x * 0.5 * (1 + Erf(x / sqrt(2))) with the 0.5 on x, on the sum or on the
+  product -> Activation GELU; the tanh approximation x * 0.5 * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 x^3))), x^3 as
+  two Muls or Pow(x, 3) -> Activation GELU_TANH.
+
+A pattern is replaced only when every inner value has the one use inside the pattern, so nothing else reads them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ir import Graph, Node
+
+_TOL = 1e-5  # constants as exporters write them (float32 1/6, 1/sqrt(2))
+
+
+def _scalar(graph: Graph, name: str) -> float | None:
+    """The value of a constant whose entries are all equal (a scalar however shaped), else None."""
+    c = graph.const(name)
+    if c is None or c.size == 0 or not np.issubdtype(c.dtype, np.floating):
+        return None
+    flat = c.reshape(-1)
+    return float(flat[0]) if np.all(flat == flat[0]) else None
+
+
+def _close(value: float | None, want: float) -> bool:
+    return value is not None and abs(value - want) <= _TOL * max(1.0, abs(want))
+
+
+def _only_use(graph: Graph, value: str) -> bool:
+    return graph.use_count(value) == 1
+
+
+def _split_const(graph: Graph, node: Node) -> tuple[str, float | None]:
+    """For a binary node with one scalar-constant operand: (the other operand, the constant); else ("", None).
+    The constant must not change the output shape (a scalar broadcast only)."""
+    for i in (0, 1):
+        k = _scalar(graph, node.inputs[i])
+        other = node.inputs[1 - i]
+        if k is not None and graph.const(other) is None and graph.shape(node.output) == graph.shape(other):
+            return other, k
+    return "", None
+
+
+def _producer(graph: Graph, value: str, op: str, act: str | None = None) -> Node | None:
+    n = graph.producer(value)
+    if n is None or n.op != op or (act is not None and n.act[0] != act) or (act is None and n.act[0] != "NONE"):
+        return None
+    return n
+
+
+def _replace(graph: Graph, final: Node, x: str, kind: str, inner: list[Node]) -> None:
+    """final becomes Activation `kind` of x; the inner nodes and their outputs go."""
+    for n in inner:
+        graph.nodes.remove(n)
+        del graph.values[n.output]
+    final.op, final.inputs, final.attrs, final.act = "Activation", [x], {}, (kind, 0.0, 0.0)
+
+
+def _silu(graph: Graph, mul: Node) -> bool:
+    for i in (0, 1):
+        gate = _producer(graph, mul.inputs[i], "Activation", "SIGMOID")
+        x = mul.inputs[1 - i]
+        if gate is not None and gate.inputs[0] == x and _only_use(graph, gate.output) and mul.act[0] == "NONE":
+            _replace(graph, mul, x, "SILU", [gate])
+            return True
+    return False
+
+
+def _relu6_of_x_plus_3(graph: Graph, value: str) -> tuple[str, list[Node]] | None:
+    """value = Clip(x + 3, 0, 6) (the Clip standalone or fused into the Add): (x, [the nodes])."""
+    clip = _producer(graph, value, "Activation", "CLIP")
+    if clip is not None and clip.act[1:] == (0.0, 6.0) and _only_use(graph, clip.inputs[0]):
+        add = _producer(graph, clip.inputs[0], "Add")
+        nodes = [clip]
+    else:
+        add = graph.producer(value)
+        if add is None or add.op != "Add" or add.act != ("CLIP", 0.0, 6.0):
+            return None
+        nodes = []
+    if add is None:
+        return None
+    x, k = _split_const(graph, add)
+    if not _close(k, 3.0):
+        return None
+    return x, [add, *nodes]
+
+
+def _hardswish(graph: Graph, final: Node) -> bool:
+    """final = Mul(Mul(x, r), 1/6) or Mul(x, Mul(r, 1/6)) with r = relu6(x + 3)."""
+    if final.act[0] != "NONE":
+        return False
+    prod, k = _split_const(graph, final)
+    if _close(k, 1 / 6):  # (x * r) / 6
+        inner = _producer(graph, prod, "Mul")
+        if inner is None or not _only_use(graph, prod):
+            return False
+        for i in (0, 1):
+            found = _relu6_of_x_plus_3(graph, inner.inputs[i])
+            if found and found[0] == inner.inputs[1 - i] and _only_use(graph, inner.inputs[i]):
+                _replace(graph, final, found[0], "HARDSWISH", [*found[1], inner])
+                return True
+        return False
+    for i in (0, 1):  # x * (r / 6)
+        scaled = _producer(graph, final.inputs[i], "Mul")
+        if scaled is None or not _only_use(graph, scaled.output):
+            continue
+        r, k = _split_const(graph, scaled)
+        found = _relu6_of_x_plus_3(graph, r) if _close(k, 1 / 6) and r and _only_use(graph, r) else None
+        if found and found[0] == final.inputs[1 - i]:
+            _replace(graph, final, found[0], "HARDSWISH", [*found[1], scaled])
+            return True
+    return False
+
+
+def _cube_of(graph: Graph, value: str) -> tuple[str, list[Node]] | None:
+    """value = x * x * x (two Muls, either order) or Pow(x, 3): (x, [the nodes])."""
+    n = graph.producer(value)
+    if n is None or n.act[0] != "NONE":
+        return None
+    if n.op == "Pow" and _close(_scalar(graph, n.inputs[1]), 3.0) and graph.const(n.inputs[0]) is None:
+        return n.inputs[0], [n]
+    if n.op != "Mul":
+        return None
+    for i in (0, 1):
+        sq = _producer(graph, n.inputs[i], "Mul")
+        x = n.inputs[1 - i]
+        if sq is not None and sq.inputs == [x, x] and _only_use(graph, sq.output):
+            return x, [sq, n]
+    return None
+
+
+def _tanh_arg(graph: Graph, value: str) -> tuple[str, list[Node]] | None:
+    """value = sqrt(2/pi) * (x + 0.044715 * x^3): (x, [the nodes])."""
+    scale = _producer(graph, value, "Mul")
+    if scale is None:
+        return None
+    s, k = _split_const(graph, scale)
+    add = _producer(graph, s, "Add") if _close(k, math.sqrt(2 / math.pi)) and _only_use(graph, s) else None
+    if add is None:
+        return None
+    for i in (0, 1):
+        x, term = add.inputs[1 - i], _producer(graph, add.inputs[i], "Mul")
+        if term is None or not _only_use(graph, term.output):
+            continue
+        cube, c = _split_const(graph, term)
+        found = _cube_of(graph, cube) if _close(c, 0.044715) and _only_use(graph, cube) else None
+        if found and found[0] == x:
+            return x, [*found[1], term, add, scale]
+    return None
+
+
+def _one_plus(graph: Graph, value: str) -> tuple[str, list[Node], str] | None:
+    """value = 1 + Erf(x / sqrt(2)) or 1 + Tanh(sqrt(2/pi) * (x + 0.044715 x^3)): (x, [the nodes], GELU kind)."""
+    add = _producer(graph, value, "Add")
+    if add is None:
+        return None
+    e, one = _split_const(graph, add)
+    if not _close(one, 1.0) or not _only_use(graph, e):
+        return None
+    erf = _producer(graph, e, "Activation", "ERF")
+    if erf is not None and _only_use(graph, erf.inputs[0]):
+        scale = _producer(graph, erf.inputs[0], "Mul")
+        if scale is None:
+            return None
+        x, k = _split_const(graph, scale)
+        return (x, [scale, erf, add], "GELU") if _close(k, 1 / math.sqrt(2)) else None
+    tanh = _producer(graph, e, "Activation", "TANH")
+    if tanh is not None and _only_use(graph, tanh.inputs[0]):
+        found = _tanh_arg(graph, tanh.inputs[0])
+        return (found[0], [*found[1], tanh, add], "GELU_TANH") if found else None
+    return None
+
+
+def _gelu(graph: Graph, final: Node) -> bool:
+    """final is the last Mul of x * (1 + erf(..) or tanh(..)) * 0.5, the 0.5 applied to any of the three."""
+    if final.act[0] != "NONE":
+        return False
+    prod, half = _split_const(graph, final)
+    if _close(half, 0.5):  # (x * p) * 0.5
+        inner = _producer(graph, prod, "Mul")
+        if inner is None or not _only_use(graph, prod):
+            return False
+        for i in (0, 1):
+            found = _one_plus(graph, inner.inputs[i])
+            if found and found[0] == inner.inputs[1 - i] and _only_use(graph, inner.inputs[i]):
+                _replace(graph, final, found[0], found[2], [*found[1], inner])
+                return True
+        return False
+    for i in (0, 1):  # x * (p * 0.5)  or  (x * 0.5) * p
+        found = None
+        scaled = _producer(graph, final.inputs[i], "Mul")
+        if scaled is None or not _only_use(graph, scaled.output):
+            continue
+        a, k = _split_const(graph, scaled)
+        if not _close(k, 0.5):
+            continue
+        other = final.inputs[1 - i]
+        found = _one_plus(graph, a) if _only_use(graph, a) else None
+        if found and found[0] == other:  # x * (p * 0.5)
+            _replace(graph, final, other, found[2], [*found[1], scaled])
+            return True
+        found = _one_plus(graph, other) if _only_use(graph, other) else None
+        if found and found[0] == a:  # (x * 0.5) * p
+            _replace(graph, final, a, found[2], [*found[1], scaled])
+            return True
+    return False
+
+
+def fuse_patterns(graph: Graph) -> None:
+    changed = True
+    while changed:
+        changed = False
+        for node in list(graph.nodes):
+            if node not in graph.nodes or node.op != "Mul":
+                continue
+            if _silu(graph, node) or _hardswish(graph, node) or _gelu(graph, node):
+                changed = True
