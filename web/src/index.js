@@ -69,6 +69,21 @@ export function loadEngine({ wasmUrl } = {}) {
   return enginePromise;
 }
 
+// emscripten's default MAXIMUM_MEMORY (web/wasm.mk sets no other): no allocation can be larger. _malloc returns 0
+// when the heap cannot grow; writing there would overwrite the start of memory, other models' data included.
+const HEAP_MAX_BYTES = 2 ** 31;
+
+/** `bytes` bytes of wasm heap, or a SparsebyteError SB_ERR_NOMEM naming the size; free with mod._free(). */
+function alloc(mod, bytes, what) {
+  const fits = Number.isSafeInteger(bytes) && bytes >= 0 && bytes < HEAP_MAX_BYTES;
+  const ptr = fits ? mod._malloc(Math.max(1, bytes)) >>> 0 : 0;
+  if (ptr === 0) {
+    const heap = `${mod.HEAPU8.length} bytes now, at most ${HEAP_MAX_BYTES}`;
+    throw new SparsebyteError(`${what}: cannot allocate ${bytes} bytes in the wasm heap (${heap})`, 'SB_ERR_NOMEM');
+  }
+  return ptr;
+}
+
 function check(mod, status, what) {
   if (status !== 0) {
     const name = mod.UTF8ToString(mod._sb_status_name(status));
@@ -112,7 +127,7 @@ export class Model {
   _infos(countFn, infoFn, what) {
     const mod = this._mod;
     const n = countFn(this._handle);
-    const ptr = mod._malloc(TENSOR_INFO.size);
+    const ptr = alloc(mod, TENSOR_INFO.size, `${what} info`);
     try {
       const infos = [];
       for (let i = 0; i < n; i++) {
@@ -164,7 +179,7 @@ export class Model {
           'SB_ERR_ARGUMENT',
         );
       }
-      const ptr = mod._malloc(data.length * 4);
+      const ptr = alloc(mod, data.length * 4, `input '${info.name}'`);
       try {
         mod.HEAPF32.set(data, ptr >> 2);
         check(mod, mod._sb_model_set_input(handle, i, ptr, data.length), `set input '${info.name}'`);
@@ -174,7 +189,7 @@ export class Model {
     }
     check(mod, mod._sb_model_run(handle), 'run');
     return this.outputs.map((info, i) => {
-      const ptr = mod._malloc(Math.max(4, info.count * 4));
+      const ptr = alloc(mod, info.count * 4, `output '${info.name}'`);
       try {
         check(mod, mod._sb_model_get_output(handle, i, ptr, info.count), `get output '${info.name}'`);
         const out = mod.HEAPF32.slice(ptr >> 2, (ptr >> 2) + info.count);
@@ -217,7 +232,7 @@ export class Model {
     const mod = this._mod;
     const handle = this._live();
     const n = mod._sb_model_num_nodes(handle);
-    const ptr = mod._malloc(NODE_PROFILE.size);
+    const ptr = alloc(mod, NODE_PROFILE.size, 'profile');
     try {
       const rows = [];
       for (let i = 0; i < n; i++) {
@@ -248,7 +263,7 @@ export class Model {
    */
   metadata() {
     const mod = this._mod;
-    const sizePtr = mod._malloc(4);
+    const sizePtr = alloc(mod, 4, 'metadata');
     try {
       const ptr = mod._sb_model_metadata(this._live(), sizePtr);
       if (ptr === 0) return {};
@@ -283,15 +298,16 @@ export class Model {
  */
 export async function loadModel(source, options = {}) {
   const [mod, bytes] = await Promise.all([loadEngine(options), readBytes(source)]);
-  const dataPtr = mod._malloc(Math.max(1, bytes.length));
-  const outPtr = mod._malloc(4);
+  const dataPtr = alloc(mod, bytes.length, 'load model');
+  let outPtr = 0;
   try {
+    outPtr = alloc(mod, 4, 'load model');
     mod.HEAPU8.set(bytes, dataPtr);
     mod.HEAPU32[outPtr >> 2] = 0;
     check(mod, mod._sb_model_load_memory(dataPtr, bytes.length, outPtr), 'load model');
     return new Model(mod, mod.HEAPU32[outPtr >> 2]);
   } finally {
-    mod._free(outPtr);
+    if (outPtr !== 0) mod._free(outPtr);
     mod._free(dataPtr); // load_memory copies the bytes
   }
 }
