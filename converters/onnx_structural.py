@@ -250,12 +250,60 @@ def _conv_transpose(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
               "dilation_w": dil[1], "groups": groups, "output_pad_h": opad[0], "output_pad_w": opad[1]})
 
 
+# ---------------------------------------------------------------- DepthToSpace / SpaceToDepth
+# Lowered to RESHAPE (an alias, no copy) + TRANSPOSE (the one copy) + RESHAPE: the transpose merges the adjacent
+# axes, so this costs what a dedicated operator would, with no second copy of the index arithmetic.
+
+def _space_depth_plan(node: Node, attrs: dict[str, Any], shape: tuple[int, ...]
+                      ) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """(first reshape, perm, final shape) of DepthToSpace (DCR/CRD) or SpaceToDepth on an NCHW shape."""
+    if len(shape) != 4:
+        raise node.error(f"input shape {list(shape)} is not 4-D NCHW")
+    b = int(attrs.get("blocksize", 0))
+    if b < 1:
+        raise node.error(f"blocksize {b} must be >= 1")
+    n, c, h, w = shape
+    if node.op == "SpaceToDepth":
+        if h % b or w % b:
+            raise node.error(f"blocksize {b} does not divide the spatial dims {h}x{w}")
+        return (n, c, h // b, b, w // b, b), (0, 3, 5, 1, 2, 4), (n, c * b * b, h // b, w // b)
+    mode = attrs.get("mode", "DCR")
+    if mode not in ("DCR", "CRD"):
+        raise node.error(f"unsupported attribute mode={mode!r} (DCR or CRD)")
+    if c % (b * b):
+        raise node.error(f"blocksize {b}: {b * b} does not divide the {c} channels")
+    out = (n, c // (b * b), h * b, w * b)
+    if mode == "DCR":
+        return (n, b, b, c // (b * b), h, w), (0, 3, 4, 1, 5, 2), out
+    return (n, c // (b * b), b, b, h, w), (0, 1, 4, 2, 5, 3), out
+
+
+def _space_depth(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"blocksize"} | ({"mode"} if node.op == "DepthToSpace" else set()))
+    x = imp.activation_input(node)
+    first, perm, out = _space_depth_plan(node, attrs, imp.graph.shape(x))
+    split = imp.graph.unique_name(f"{node.outputs[0]}.blocks")
+    moved = imp.graph.unique_name(f"{node.outputs[0]}.moved")
+    imp.emit_reshape(node, x, first, split, name=f"{node.name}.split")
+    imp.emit("Transpose", node, [split], moved, {"perm": perm}, name=f"{node.name}.move")
+    imp.emit_reshape(node, moved, out, node.outputs[0], name=node.name)
+
+
+def _fold_space_depth(imp: _Importer, node: Node, attrs: dict[str, Any], x: np.ndarray) -> np.ndarray:
+    first, perm, out = _space_depth_plan(node, attrs, x.shape)
+    return x.reshape(first).transpose(perm).reshape(out)
+
+
 HANDLERS: dict[str, Handler] = {
+    "DepthToSpace": _space_depth,
+    "SpaceToDepth": _space_depth,
     "ConvTranspose": _conv_transpose,
     "Pad": _pad,
     "Resize": _resize,
 }
 
 FOLDS: dict[str, Callable[..., np.ndarray]] = {
+    "DepthToSpace": _fold_space_depth,
+    "SpaceToDepth": _fold_space_depth,
     "Pad": _fold_pad,
 }

@@ -868,6 +868,41 @@ def _convt_unet():
                                                      "skip": rand(rng, 1, 3, 6, 8)}), rand(rng, 1, 4, 3, 4)
 
 
+# ---------------- depth to space / space to depth (structural ops, helper F) ----------------
+
+def _space_depth_case(id, op, x_shape, blocksize, mode=None):
+    @case(id, ops=["RESHAPE", "TRANSPOSE", "RESHAPE"])
+    def build():
+        attrs = {"blocksize": blocksize, **({} if mode is None else {"mode": mode})}
+        return model([node(op, ["x"], ["y"], **attrs)], {"x": x_shape}, ["y"]), rand(_rng(id), *x_shape)
+
+
+_space_depth_case("depth_to_space_dcr_b2", "DepthToSpace", (1, 12, 3, 5), 2, "DCR")
+_space_depth_case("depth_to_space_crd_b2", "DepthToSpace", (2, 8, 5, 3), 2, "CRD")
+_space_depth_case("depth_to_space_dcr_b3_default", "DepthToSpace", (1, 18, 2, 3), 3)
+_space_depth_case("depth_to_space_crd_b3", "DepthToSpace", (1, 9, 4, 1), 3, "CRD")
+_space_depth_case("depth_to_space_b1", "DepthToSpace", (1, 5, 3, 3), 1, "CRD")
+_space_depth_case("space_to_depth_b2", "SpaceToDepth", (1, 3, 6, 4), 2)
+_space_depth_case("space_to_depth_b3_batch2", "SpaceToDepth", (2, 5, 9, 3), 3)
+
+
+@case("space_to_depth_conv_depth_to_space", ops=["RESHAPE", "TRANSPOSE", "RESHAPE", "CONV", "RESHAPE", "TRANSPOSE",
+                                                  "RESHAPE"], force_dense=True)
+def _s2d_conv_d2s():
+    """The pixel-(un)shuffle pair of super-resolution and YOLO-style models around a conv."""
+    rng = _rng("s2dconv")
+    nodes = [node("SpaceToDepth", ["x"], ["s"], blocksize=2), node("Conv", ["s", "W"], ["c"], pads=[1] * 4),
+             node("DepthToSpace", ["c"], ["y"], blocksize=2, mode="CRD")]
+    return model(nodes, {"x": (1, 3, 8, 6)}, ["y"], {"W": rand(rng, 8, 12, 3, 3)}), rand(rng, 1, 3, 8, 6)
+
+
+@case("depth_to_space_of_constant_folded", ops=["ADD"])
+def _d2s_const():
+    rng = _rng("d2sconst")
+    nodes = [node("DepthToSpace", ["k"], ["kd"], blocksize=2), node("Add", ["x", "kd"], ["y"])]
+    return model(nodes, {"x": (1, 2, 4, 6)}, ["y"], {"k": rand(rng, 1, 8, 2, 3)}), rand(rng, 1, 2, 4, 6)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

@@ -117,3 +117,14 @@ def test_conv_transpose_refused(tmp_path, x_shape, w_shape, attrs, fragment: str
 def test_conv_transpose_weight_must_be_constant(tmp_path) -> None:
     m = model([node("ConvTranspose", ["x", "w"], ["y"], name="ct")], {"x": (1, 2, 3, 3), "w": (2, 2, 3, 3)}, ["y"])
     _fails(m, tmp_path, "node 'ct' (ConvTranspose)", "non-constant weight 'w'")
+
+
+@pytest.mark.parametrize("op, x_shape, attrs, fragment", [
+    ("DepthToSpace", (1, 8, 2, 2), {"blocksize": 3}, "blocksize 3: 9 does not divide the 8 channels"),
+    ("DepthToSpace", (1, 8, 2, 2), {"blocksize": 2, "mode": "XYZ"}, "unsupported attribute mode='XYZ' (DCR or CRD)"),
+    ("SpaceToDepth", (1, 2, 5, 4), {"blocksize": 2}, "blocksize 2 does not divide the spatial dims 5x4"),
+    ("SpaceToDepth", (2, 5, 4), {"blocksize": 2}, "input shape [2, 5, 4] is not 4-D NCHW"),
+])
+def test_space_depth_refused(tmp_path, op: str, x_shape, attrs, fragment: str) -> None:
+    m = model([node(op, ["x"], ["y"], name="sd", **attrs)], {"x": x_shape}, ["y"], check=False)
+    _fails(m, tmp_path, f"node 'sd' ({op})", fragment)
