@@ -214,7 +214,7 @@ class _Importer:
                 raise stub.error(f"input {inp!r} is not a graph input, an initializer or the output of an earlier "
                                  "node (missing initializer?)")
         for extra in onode.output[1:]:
-            if extra and extra in self.used:
+            if extra and extra in self.used and onode.op_type not in onnx_structural.MULTI_OUTPUT:
                 raise stub.error(f"output {extra!r} is used, but only the first output is supported")
         attrs = _attrs(onode)
         ins = list(onode.input)

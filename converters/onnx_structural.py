@@ -294,7 +294,97 @@ def _fold_space_depth(imp: _Importer, node: Node, attrs: dict[str, Any], x: np.n
     return x.reshape(first).transpose(perm).reshape(out)
 
 
+# ---------------------------------------------------------------- Slice / Split
+
+def slice_params(node: Node, shape: tuple[int, ...], starts: list[int], ends: list[int], axes: list[int] | None,
+                 steps: list[int] | None) -> tuple[list[int], list[int], list[int]]:
+    """ONNX Slice -> per-axis (start, step, count) with ONNX's clamping (Python's slice.indices)."""
+    rank = len(shape)
+    axes_n = _axes(node, axes, rank) if axes is not None else list(range(len(starts)))
+    steps_l = steps if steps is not None else [1] * len(axes_n)
+    if not len(starts) == len(ends) == len(axes_n) == len(steps_l):
+        raise node.error(f"starts {starts}, ends {ends}, axes {axes} and steps {steps} differ in length")
+    start, step, count = [0] * rank, [1] * rank, list(shape)
+    for a, b, e, st in zip(axes_n, starts, ends, steps_l, strict=True):
+        if st == 0:
+            raise node.error(f"step 0 on axis {a}")
+        first, stop, stride = slice(b, e, st).indices(shape[a])
+        n = len(range(first, stop, stride))
+        if n == 0:
+            raise node.error(f"slice [{b}:{e}:{st}] of axis {a} (size {shape[a]}) is empty; empty tensors are not "
+                             "supported")
+        start[a], step[a], count[a] = first, stride, n
+    return start, step, count
+
+
+def _emit_slice(imp: _Importer, node: Node, x: str, start: list[int], step: list[int], count: list[int],
+                output: str, name: str | None = None) -> None:
+    shape = imp.graph.shape(x)
+    if tuple(count) == shape and all(st == 1 for st in step):
+        imp.emit("Identity", node, [x], output, name=name)
+        return
+    imp.emit("Slice", node, [x], output, {"start": tuple(start), "step": tuple(step), "count": tuple(count)},
+             name=name)
+
+
+def _slice(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Slice of an activation (constant slices fold): any steps, negative indices, opset 10+ inputs."""
+    imp.check_attrs(node, attrs, set())
+    x = imp.activation_input(node)
+    shape = imp.graph.shape(x)
+    if not 1 <= len(shape) <= MAX_RANK:
+        raise node.error(f"input {x!r} has rank {len(shape)}; Slice supports rank 1..{MAX_RANK}")
+    starts, ends = _const_ints(imp, node, 1, "starts"), _const_ints(imp, node, 2, "ends")
+    if starts is None or ends is None:
+        raise node.error("missing starts or ends input")
+    start, step, count = slice_params(node, shape, starts, ends, _const_ints(imp, node, 3, "axes"),
+                                      _const_ints(imp, node, 4, "steps"))
+    _emit_slice(imp, node, x, start, step, count, node.outputs[0])
+
+
+def _split_sizes(imp: _Importer, node: Node, attrs: dict[str, Any], shape: tuple[int, ...]) -> tuple[int, list[int]]:
+    rank = len(shape)
+    axis = int(attrs.get("axis", 0))
+    if not -rank <= axis < rank:
+        raise node.error(f"axis {axis} out of range for rank {rank}")
+    axis %= rank
+    outputs = len(node.outputs)
+    sizes = _const_ints(imp, node, 1, "split")
+    if sizes is None:
+        parts = int(attrs.get("num_outputs", outputs))
+        if parts != outputs:
+            raise node.error(f"num_outputs {parts} differs from the {outputs} outputs")
+        chunk = -(-shape[axis] // parts)  # ONNX: equal parts, the last one smaller
+        sizes = [min(chunk, shape[axis] - k * chunk) for k in range(parts)]
+    if len(sizes) != outputs or sum(sizes) != shape[axis] or min(sizes) <= 0:
+        raise node.error(f"split {sizes} does not cut axis {axis} of size {shape[axis]} into {outputs} non-empty parts")
+    return axis, sizes
+
+
+def _split(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Split: one SLICE per used output (a constant input splits into constants)."""
+    imp.check_attrs(node, attrs, {"axis", "num_outputs"})
+    x = node.inputs[0]
+    shape = imp.graph.shape(x)
+    axis, sizes = _split_sizes(imp, node, attrs, shape)
+    const = imp.graph.const(x)
+    offset = 0
+    for k, (out, size) in enumerate(zip(node.outputs, sizes, strict=True)):
+        if out and (out in imp.used):
+            if const is not None:
+                imp.graph.add_const(out, np.take(const, range(offset, offset + size), axis=axis))
+            else:
+                start, step, count = [0] * len(shape), [1] * len(shape), list(shape)
+                start[axis], count[axis] = offset, size
+                _emit_slice(imp, node, x, start, step, count, out, name=node.name if k == 0 else f"{node.name}.{k}")
+        offset += size
+
+
+MULTI_OUTPUT = {"Split"}
+
 HANDLERS: dict[str, Handler] = {
+    "Slice": _slice,
+    "Split": _split,
     "DepthToSpace": _space_depth,
     "SpaceToDepth": _space_depth,
     "ConvTranspose": _conv_transpose,

@@ -112,6 +112,10 @@ CONV_TRANSPOSE = Layout("conv_transpose", (*_WINDOW, Slot("dilation_h"), Slot("d
                                            Slot("output_pad_h"), Slot("output_pad_w")),
                         "CONV_TRANSPOSE: OH = (H - 1) * stride_h - pad_top - pad_bottom + dilation_h * (kh - 1) + "
                         "output_pad_h + 1 (OW alike); 0 <= output_pad < stride")
+SLICE = Layout("slice", (Slot("start", MAX_RANK, "first input index of each axis, 0 <= start < dim"),
+                         Slot("step", MAX_RANK, "input step of each axis, != 0 (negative walks backwards)")),
+               "SLICE: output index i of axis d reads input index start[d] + i * step[d] (in range for every "
+               "output index); the output shape in the tensor table gives the counts; unused slots 0")
 
 OPERATORS: tuple[Op, ...] = (
     Op(1, "CONV", "Conv", 2, 3, "X [N,Cin,H,W], W [Cout, Cin/groups, kh, kw], B [Cout] (opt.)", CONV),
@@ -139,6 +143,7 @@ OPERATORS: tuple[Op, ...] = (
     Op(17, "RESIZE", "Resize", 1, 1, "X (an activation, rank 2..6)", RESIZE),
     Op(18, "CONV_TRANSPOSE", "ConvTranspose", 2, 3,
        "X [N,Cin,H,W], W [Cin, Cout/groups, kh, kw] (constant), B [Cout] (opt.)", CONV_TRANSPOSE),
+    Op(19, "SLICE", "Slice", 1, 1, "X (an activation, rank 1..6; ONNX Slice and each output of Split)", SLICE),
     # 40..69: math ops. The binary ops broadcast like ADD; either input may be a constant.
     Op(40, "SUB", "Sub", 2, 2, "A, B (as ADD): A - B"),
     Op(41, "DIV", "Div", 2, 2, "A, B (as ADD): A / B"),

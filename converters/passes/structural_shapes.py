@@ -51,7 +51,20 @@ def _conv_transpose(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
     return (x[0], cout, oh, ow)
 
 
+def _slice(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
+    x, a = shapes[0], node.attrs
+    start, step, count = a["start"], a["step"], a["count"]
+    if not 1 <= len(x) <= MAX_RANK or not len(start) == len(step) == len(count) == len(x):
+        raise node.error(f"slice {list(start)}/{list(step)}/{list(count)} does not fit input shape {list(x)}")
+    for d, (b, st, n) in enumerate(zip(start, step, count, strict=True)):
+        last = b + (n - 1) * st
+        if st == 0 or n < 1 or not 0 <= b < x[d] or not 0 <= last < x[d]:
+            raise node.error(f"slice of axis {d} (start {b}, step {st}, count {n}) leaves input shape {list(x)}")
+    return tuple(count)
+
+
 RULES: dict[str, Callable[[Graph, Node, list[Shape]], Shape]] = {
+    "Slice": _slice,
     "ConvTranspose": _conv_transpose,
     "Pad": _pad,
     "Resize": _resize,

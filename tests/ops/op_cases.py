@@ -903,6 +903,75 @@ def _d2s_const():
     return model(nodes, {"x": (1, 2, 4, 6)}, ["y"], {"k": rand(rng, 1, 8, 2, 3)}), rand(rng, 1, 2, 4, 6)
 
 
+# ---------------- slice / split (structural ops, helper F) ----------------
+
+def _slice_case(id, x_shape, starts, ends, axes=None, steps=None, ops=("SLICE",)):
+    @case(id, ops=list(ops))
+    def build():
+        inits = {"starts": np.array(starts, np.int64), "ends": np.array(ends, np.int64)}
+        ins = ["x", "starts", "ends"]
+        if axes is not None or steps is not None:
+            ins.append("axes" if axes is not None else "")
+            if axes is not None:
+                inits["axes"] = np.array(axes, np.int64)
+        if steps is not None:
+            ins.append("steps")
+            inits["steps"] = np.array(steps, np.int64)
+        return model([node("Slice", ins, ["y"])], {"x": x_shape}, ["y"], inits), rand(_rng(id), *x_shape)
+
+
+_BIG = 2 ** 63 - 1
+_slice_case("slice_channels", (1, 7, 3, 4), [2], [5], [1])
+_slice_case("slice_spatial_step2", (1, 3, 9, 8), [1, 0], [_BIG, 7], [2, 3], [2, 3])
+_slice_case("slice_negative_indices", (2, 5, 6), [-4, -1], [-1, -_BIG], [1, 2], [1, -2])
+_slice_case("slice_reverse_axis", (3, 7), [-1], [-_BIG], [1], [-1])
+_slice_case("slice_default_axes", (5, 4, 3), [1, 0, 1], [4, 3, 3])
+_slice_case("slice_clamped_ends", (4, 6), [-10, 2], [10, 100])
+_slice_case("slice_rank1_step3", (11,), [1], [11], [0], [3])
+_slice_case("slice_rank6", (2, 3, 2, 4, 3, 5), [1, 0, 2], [2, 2, 5], [0, 1, 5], [1, 1, 2])
+_slice_case("slice_yolo_focus_like", (1, 3, 8, 6), [1, 0], [_BIG, _BIG], [2, 3], [2, 2])
+_slice_case("slice_whole_is_identity", (2, 3), [0], [_BIG], [1], ops=("RESHAPE",))
+
+
+def _split_case(id, x_shape, axis, split=None, num_outputs=None, opset=None, use=None):
+    n_out = len(split) if split is not None else num_outputs
+    outs = [f"o{k}" for k in range(n_out)]
+    used = outs if use is None else [outs[k] for k in use]
+
+    @case(id, ops=["SLICE"] * len(used) + ["CONCAT"])
+    def build():
+        inits, ins = {}, ["x"]
+        if split is not None:
+            inits["split"] = np.array(split, np.int64)
+            ins.append("split")
+        attrs = {"axis": axis, **({} if num_outputs is None else {"num_outputs": num_outputs})}
+        # Reverse the parts so the result differs from the input.
+        nodes = [node("Split", ins, outs, name="sp", **attrs), node("Concat", used[::-1], ["y"], axis=axis)]
+        kw = {} if opset is None else {"opset": opset}
+        return model(nodes, {"x": x_shape}, ["y"], inits, **kw), rand(_rng(id), *x_shape)
+
+
+_split_case("split_sizes_channels", (1, 7, 3, 3), 1, split=[2, 4, 1])
+_split_case("split_equal_last_axis", (2, 3, 9), -1, split=[3, 3, 3])
+_split_case("split_num_outputs_uneven_opset18", (1, 3, 7, 2), 2, num_outputs=3, opset=18)
+_split_case("split_one_output_unused", (1, 6, 2, 2), 1, split=[1, 2, 3], use=[0, 2])
+
+
+@case("split_into_equal_parts_no_split_input", ops=["SLICE", "SLICE", "ADD"])
+def _split_equal():
+    nodes = [node("Split", ["x"], ["a", "b"], axis=0), node("Add", ["a", "b"], ["y"])]
+    return model(nodes, {"x": (6, 5)}, ["y"]), rand(_rng("spliteq"), 6, 5)
+
+
+@case("split_of_constant_folded", ops=["ADD", "MUL"])
+def _split_const():
+    rng = _rng("splitconst")
+    nodes = [node("Split", ["k", "split"], ["k0", "k1"], axis=1), node("Add", ["x", "k0"], ["t"]),
+             node("Mul", ["t", "k1"], ["y"])]
+    return model(nodes, {"x": (1, 2, 3)}, ["y"], {"k": rand(rng, 1, 4, 3), "split": np.array([2, 2], np.int64)}), \
+        rand(rng, 1, 2, 3)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

@@ -128,3 +128,32 @@ def test_conv_transpose_weight_must_be_constant(tmp_path) -> None:
 def test_space_depth_refused(tmp_path, op: str, x_shape, attrs, fragment: str) -> None:
     m = model([node(op, ["x"], ["y"], name="sd", **attrs)], {"x": x_shape}, ["y"], check=False)
     _fails(m, tmp_path, f"node 'sd' ({op})", fragment)
+
+
+def _slice_model(x_shape, starts, ends, axes, steps, check=True):
+    inits = {"starts": np.array(starts, np.int64), "ends": np.array(ends, np.int64), "axes": np.array(axes, np.int64),
+             "steps": np.array(steps, np.int64)}
+    return model([node("Slice", ["x", "starts", "ends", "axes", "steps"], ["y"], name="sl")], {"x": x_shape}, ["y"],
+                 inits, check=check)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (([2], [2], [1], [1]), "slice [2:2:1] of axis 1 (size 4) is empty; empty tensors are not supported"),
+    (([0], [3], [1], [0]), "step 0 on axis 1"),
+    (([0], [3], [5], [1]), "axis 5 out of range for rank 2"),
+    (([0, 1], [3], [1], [1]), "differ in length"),
+])
+def test_slice_refused(tmp_path, args, fragment: str) -> None:
+    _fails(_slice_model((3, 4), *args, check=False), tmp_path, "node 'sl' (Slice)", fragment)
+
+
+def test_slice_dynamic_starts(tmp_path) -> None:
+    m = model([node("Slice", ["x", "s", "e"], ["y"], name="sl")], {"x": (3, 4), "s": (1,), "e": (1,)}, ["y"],
+              check=False)
+    _fails(m, tmp_path, "node 'sl' (Slice)")
+
+
+def test_split_sizes_that_do_not_add_up(tmp_path) -> None:
+    m = model([node("Split", ["x", "split"], ["a", "b"], name="sp", axis=1), node("Add", ["a", "b"], ["y"])],
+              {"x": (1, 5)}, ["y"], {"split": np.array([2, 2], np.int64)}, check=False)
+    _fails(m, tmp_path, "node 'sp' (Split)", "split [2, 2] does not cut axis 1 of size 5 into 2 non-empty parts")

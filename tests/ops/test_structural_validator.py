@@ -104,3 +104,22 @@ def _convt_model(attrs, w_shape=(2, 3, 3, 3), y_shape=(1, 3, 5, 5)) -> bytes:
 ])
 def test_conv_transpose_bad_attrs(attrs, w_shape, y_shape, message: str) -> None:
     _rejects(_convt_model(attrs, w_shape, y_shape), "node 'nd' (CONV_TRANSPOSE)", message)
+
+
+@pytest.mark.parametrize("attrs, y_shape, message", [
+    ({"start": [0, 0], "step": [1, 0]}, (2, 3), "axis 1: start 0, step 0 and output size 3"),
+    ({"start": [0, 1], "step": [1, 1]}, (2, 3), "axis 1: start 1, step 1 and output size 3 (output 'y') leave input "
+                                                "'x' of size 3"),
+    ({"start": [0, 0], "step": [1, -1]}, (2, 2), "axis 1: start 0, step -1 and output size 2"),
+    ({"start": [0, 0, 1], "step": [1, 1]}, (2, 3), "start/step of axis 2 (1, 0) lie past the rank 2 of input 'x'"),
+])
+def test_slice_bad_attrs(attrs, y_shape, message: str) -> None:
+    _rejects(_one_node("SLICE", (2, 3), y_shape, attrs), "node 'nd' (SLICE)", message)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_slice_reversed_strided_rows_in_parallel(threads: int) -> None:
+    x = np.random.default_rng(9).standard_normal((4, 50, 300)).astype(np.float32)
+    want = x[3:0:-2, 1::3, ::-1]
+    data = _one_node("SLICE", x.shape, want.shape, {"start": [3, 1, 299], "step": [-2, 3, -1]})
+    np.testing.assert_array_equal(sparsebyte.Model(data, threads=threads).run(x), want)

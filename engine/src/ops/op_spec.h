@@ -31,6 +31,7 @@ enum {
   SB_OP_PAD = 16,
   SB_OP_RESIZE = 17,
   SB_OP_CONV_TRANSPOSE = 18,
+  SB_OP_SLICE = 19,
   SB_OP_SUB = 40,
   SB_OP_DIV = 41,
   SB_OP_MAXIMUM = 42,
@@ -78,6 +79,8 @@ enum {
   SB_OP_RESIZE_MAX_INPUTS = 1,
   SB_OP_CONV_TRANSPOSE_MIN_INPUTS = 2,
   SB_OP_CONV_TRANSPOSE_MAX_INPUTS = 3,
+  SB_OP_SLICE_MIN_INPUTS = 1,
+  SB_OP_SLICE_MAX_INPUTS = 1,
   SB_OP_SUB_MIN_INPUTS = 2,
   SB_OP_SUB_MAX_INPUTS = 2,
   SB_OP_DIV_MIN_INPUTS = 2,
@@ -112,6 +115,7 @@ enum {
   SB_OP_PAD_ATTRS_USED = 0x3fffu,
   SB_OP_RESIZE_ATTRS_USED = 0x1fu,
   SB_OP_CONV_TRANSPOSE_ATTRS_USED = 0x1fffu,
+  SB_OP_SLICE_ATTRS_USED = 0xfffu,
   SB_OP_SUB_ATTRS_USED = 0x0u,
   SB_OP_DIV_ATTRS_USED = 0x0u,
   SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
@@ -140,6 +144,7 @@ enum {
   X(PAD,             pad            ) \
   X(RESIZE,          resize         ) \
   X(CONV_TRANSPOSE,  conv_transpose ) \
+  X(SLICE,           slice          ) \
   X(SUB,             sub            ) \
   X(DIV,             div            ) \
   X(MAXIMUM,         maximum        ) \
@@ -318,5 +323,15 @@ static inline int32_t sb_attr_conv_transpose_output_pad_h(const sb_node* n) {
 static inline int32_t sb_attr_conv_transpose_output_pad_w(const sb_node* n) {
   return n->attrs[SB_ATTR_CONV_TRANSPOSE_OUTPUT_PAD_W];
 }
+
+/* slice: SLICE */
+enum {
+  SB_ATTR_SLICE_START = 0,
+  SB_ATTR_SLICE_START_LEN = 6,
+  SB_ATTR_SLICE_STEP = 6,
+  SB_ATTR_SLICE_STEP_LEN = 6
+};
+static inline int32_t sb_attr_slice_start(const sb_node* n, int i) { return n->attrs[SB_ATTR_SLICE_START + i]; }
+static inline int32_t sb_attr_slice_step(const sb_node* n, int i) { return n->attrs[SB_ATTR_SLICE_STEP + i]; }
 
 #endif /* SB_OP_SPEC_H */
