@@ -1,5 +1,5 @@
 /* Shared by the WASM SIMD128 kernels: the fused activation epilogue on 4 lanes, matching sb_activate() lane by lane
- * (pmin/pmax keep the scalar compare-and-select semantics, NaN included). */
+ * (pmin/pmax are compare-and-selects, so with x first they keep the scalar semantics, NaN included). */
 #ifndef SB_WASM_ACT_H
 #define SB_WASM_ACT_H
 
@@ -10,7 +10,8 @@
 #define SB_WASM_INLINE static inline __attribute__((always_inline))
 
 SB_WASM_INLINE v128_t sb_wasm_clamp(v128_t x, v128_t lo, v128_t hi) {
-  return wasm_f32x4_pmin(hi, wasm_f32x4_pmax(lo, x)); /* x < lo ? lo : (hi < x ? hi : x) */
+  /* pmax(a, b) = a < b ? b : a, pmin(a, b) = b < a ? b : a: a NaN x fails both compares and stays NaN */
+  return wasm_f32x4_pmin(wasm_f32x4_pmax(x, lo), hi); /* x < lo ? lo : (x > hi ? hi : x) */
 }
 
 /* Sigmoid and the other transcendental kinds need expf/erff/tanhf: done lane by lane with the scalar definition. */
