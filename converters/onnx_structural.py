@@ -380,11 +380,50 @@ def _split(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
         offset += size
 
 
+# ---------------------------------------------------------------- Gather
+
+def _gather(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Gather of an activation with constant indices: a scalar index is a SLICE (+ an aliasing RESHAPE that drops
+    the axis), an index tensor a GATHER."""
+    imp.check_attrs(node, attrs, {"axis"})
+    x = imp.activation_input(node)
+    shape = imp.graph.shape(x)
+    rank = len(shape)
+    axis = int(attrs.get("axis", 0))
+    if not -rank <= axis < rank:
+        raise node.error(f"axis {axis} out of range for rank {rank}")
+    axis %= rank
+    idx = imp.graph.const(node.inputs[1])
+    if idx is None:
+        raise node.error(f"indices {node.inputs[1]!r} are not constant; only constant indices are supported")
+    if not np.issubdtype(idx.dtype, np.integer):
+        raise node.error(f"indices {node.inputs[1]!r} have dtype {idx.dtype}, expected integers")
+    flat = idx.astype(np.int64).reshape(-1)
+    bad = flat[(flat < -shape[axis]) | (flat >= shape[axis])]
+    if bad.size:
+        raise node.error(f"index {int(bad[0])} out of range for axis {axis} of input {list(shape)}")
+    norm = np.where(idx < 0, idx + shape[axis], idx).astype(np.int32)
+    out_shape = (*shape[:axis], *idx.shape, *shape[axis + 1:])
+    if not 1 <= len(out_shape) <= MAX_RANK:
+        raise node.error(f"output rank {len(out_shape)} (input {list(shape)}, indices {list(idx.shape)}) is outside "
+                         f"1..{MAX_RANK}")
+    if idx.ndim == 0:
+        start, step, count = [0] * rank, [1] * rank, list(shape)
+        start[axis], count[axis] = int(norm), 1
+        picked = imp.graph.unique_name(f"{node.outputs[0]}.slice")
+        _emit_slice(imp, node, x, start, step, count, picked, name=f"{node.name}.slice")
+        imp.emit_reshape(node, picked, out_shape, node.outputs[0], name=node.name)
+        return
+    indices = imp.add_const(f"{node.name}.indices", norm)
+    imp.emit("Gather", node, [x, indices], node.outputs[0], {"axis": axis})
+
+
 MULTI_OUTPUT = {"Split"}
 
 HANDLERS: dict[str, Handler] = {
     "Slice": _slice,
     "Split": _split,
+    "Gather": _gather,
     "DepthToSpace": _space_depth,
     "SpaceToDepth": _space_depth,
     "ConvTranspose": _conv_transpose,

@@ -144,6 +144,9 @@ OPERATORS: tuple[Op, ...] = (
     Op(18, "CONV_TRANSPOSE", "ConvTranspose", 2, 3,
        "X [N,Cin,H,W], W [Cin, Cout/groups, kh, kw] (constant), B [Cout] (opt.)", CONV_TRANSPOSE),
     Op(19, "SLICE", "Slice", 1, 1, "X (an activation, rank 1..6; ONNX Slice and each output of Split)", SLICE),
+    Op(20, "GATHER", "Gather", 2, 2,
+       "X (an activation), indices i32 constant (0 <= index < X's dim on the axis); output shape X[:axis] + "
+       "indices + X[axis+1:], rank <= 6", AXIS),
     # 40..69: math ops. The binary ops broadcast like ADD; either input may be a constant.
     Op(40, "SUB", "Sub", 2, 2, "A, B (as ADD): A - B"),
     Op(41, "DIV", "Div", 2, 2, "A, B (as ADD): A / B"),

@@ -63,7 +63,16 @@ def _slice(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
     return tuple(count)
 
 
+def _gather(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
+    x, idx, axis = shapes[0], shapes[1], node.attrs["axis"]
+    out = (*x[:axis], *idx, *x[axis + 1:])
+    if not 0 <= axis < len(x) or not 1 <= len(out) <= MAX_RANK:
+        raise node.error(f"cannot gather axis {axis} of shape {list(x)} with indices {list(idx)} (output rank 1..6)")
+    return out
+
+
 RULES: dict[str, Callable[[Graph, Node, list[Shape]], Shape]] = {
+    "Gather": _gather,
     "Slice": _slice,
     "ConvTranspose": _conv_transpose,
     "Pad": _pad,

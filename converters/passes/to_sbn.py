@@ -61,7 +61,8 @@ def to_sbn(graph: Graph) -> SbnWriter:
             arr: Any = v.const
             if np.issubdtype(arr.dtype, np.floating):
                 arr = arr.astype(np.float32)
-            elif not (np.issubdtype(arr.dtype, np.integer) and node is not None and node.op.endswith("Sparse")):
+            elif not (np.issubdtype(arr.dtype, np.integer) and node is not None
+                      and (node.op.endswith("Sparse") or node.op == "Gather")):  # packed indices, gather indices
                 where = f"node {node.name!r} ({node.source_op}): " if node else ""
                 raise ConversionError(f"{where}constant {name!r} has dtype {arr.dtype}; only float weights are "
                                       "supported")

@@ -60,9 +60,9 @@ def test_math_op_errors_name_node_op_and_value(tmp_path, op: str, inits: dict, a
 
 
 def test_unsupported_op_on_activation_that_only_folds_on_constants(tmp_path) -> None:
-    m = model([node("Gather", ["x", "i"], ["y"], name="ga", axis=1)], {"x": (1, 3, 4, 4)}, ["y"],
-              {"i": np.array([0, 2], np.int64)})
-    _fails(m, tmp_path, "'ga'", "Gather", "unsupported op")
+    m = model([node("Equal", ["x", "c"], ["e"], name="eq"), node("Where", ["e", "x", "c"], ["y"], name="wh")],
+              {"x": (1, 3, 4, 4)}, ["y"], {"c": np.zeros((1,), np.float32)})
+    _fails(m, tmp_path, "'eq'", "Equal", "unsupported op")
 
 
 @pytest.mark.parametrize("perm", [[0, 0, 1, 2], [0, 1, 2], [0, 1, 2, 4]])

@@ -972,6 +972,24 @@ def _split_const():
         rand(rng, 1, 2, 3)
 
 
+# ---------------- gather with constant indices (structural ops, helper F) ----------------
+
+def _gather_case(id, x_shape, indices, axis, ops=("GATHER",)):
+    @case(id, ops=list(ops))
+    def build():
+        inits = {"idx": np.array(indices, np.int64)}
+        return model([node("Gather", ["x", "idx"], ["y"], axis=axis)], {"x": x_shape}, ["y"], inits), \
+            rand(_rng(id), *x_shape)
+
+
+_gather_case("gather_channels_list", (1, 7, 3, 4), [6, 0, 3, 3], 1)
+_gather_case("gather_negative_indices_last_axis", (2, 3, 9), [-1, -9, 4], -1)
+_gather_case("gather_2d_indices_axis0", (5, 4), [[0, 4], [2, 2], [1, 3]], 0)
+_gather_case("gather_scalar_index_is_a_slice", (1, 6, 5), 2, 1, ops=("SLICE", "RESHAPE"))
+_gather_case("gather_scalar_negative_first_axis", (3, 4, 2), -1, 0, ops=("SLICE", "RESHAPE"))
+_gather_case("gather_embedding_like_rows", (10, 6), [[3, 1, 4, 1, 5]], 0)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

@@ -157,3 +157,20 @@ def test_split_sizes_that_do_not_add_up(tmp_path) -> None:
     m = model([node("Split", ["x", "split"], ["a", "b"], name="sp", axis=1), node("Add", ["a", "b"], ["y"])],
               {"x": (1, 5)}, ["y"], {"split": np.array([2, 2], np.int64)}, check=False)
     _fails(m, tmp_path, "node 'sp' (Split)", "split [2, 2] does not cut axis 1 of size 5 into 2 non-empty parts")
+
+
+@pytest.mark.parametrize("indices, fragment", [
+    (np.array([0, 3], np.int64), "index 3 out of range for axis 1 of input [1, 3, 2]"),
+    (np.array([0.0], np.float32), "have dtype float32, expected integers"),
+    (np.zeros((1, 1, 1, 1, 1), np.int64), "output rank 7 (input [1, 3, 2], indices [1, 1, 1, 1, 1]) is outside 1..6"),
+])
+def test_gather_refused(tmp_path, indices: np.ndarray, fragment: str) -> None:
+    m = model([node("Gather", ["x", "i"], ["y"], name="ga", axis=1)], {"x": (1, 3, 2)}, ["y"], {"i": indices},
+              check=False)
+    _fails(m, tmp_path, "node 'ga' (Gather)", fragment)
+
+
+def test_gather_dynamic_indices(tmp_path) -> None:
+    m = model([node("Cast", ["j"], ["i"], to=7), node("Gather", ["x", "i"], ["y"], name="ga")],
+              {"x": (4, 3), "j": (2,)}, ["y"], check=False)
+    _fails(m, tmp_path, "node")

@@ -123,3 +123,24 @@ def test_slice_reversed_strided_rows_in_parallel(threads: int) -> None:
     want = x[3:0:-2, 1::3, ::-1]
     data = _one_node("SLICE", x.shape, want.shape, {"start": [3, 1, 299], "step": [-2, 3, -1]})
     np.testing.assert_array_equal(sparsebyte.Model(data, threads=threads).run(x), want)
+
+
+def _gather_model(indices: np.ndarray, axis: int, y_shape: tuple[int, ...]) -> bytes:
+    w = SbnWriter()
+    x = w.add_tensor("x", (2, 3))
+    i = w.add_constant("i", indices)
+    y = w.add_tensor("y", y_shape)
+    w.add_node("GATHER", "nd", [x, i], [y], {"axis": axis})
+    w.set_graph([x], [y])
+    return w.to_bytes()
+
+
+@pytest.mark.parametrize("indices, axis, y_shape, message", [
+    (np.array([0, 3], np.int32), 1, (2, 2), "indices 'i'[1] = 3 is out of range for axis 1 of input 'x' (size 3)"),
+    (np.array([-1], np.int32), 1, (2, 1), "indices 'i'[0] = -1 is out of range"),
+    (np.array([0], np.int32), 2, (2, 1), "axis 2 out of range for input 'x' of rank 2"),
+    (np.array([0.0], np.float32), 1, (2, 1), "indices 'i' must be an i32 constant"),
+    (np.array([0, 1], np.int32), 0, (3, 3), "output 'y' has shape [3,3], the operator computes [2,3]"),
+])
+def test_gather_bad_inputs(indices: np.ndarray, axis: int, y_shape, message: str) -> None:
+    _rejects(_gather_model(indices, axis, y_shape), "node 'nd' (GATHER)", message)

@@ -32,6 +32,7 @@ enum {
   SB_OP_RESIZE = 17,
   SB_OP_CONV_TRANSPOSE = 18,
   SB_OP_SLICE = 19,
+  SB_OP_GATHER = 20,
   SB_OP_SUB = 40,
   SB_OP_DIV = 41,
   SB_OP_MAXIMUM = 42,
@@ -81,6 +82,8 @@ enum {
   SB_OP_CONV_TRANSPOSE_MAX_INPUTS = 3,
   SB_OP_SLICE_MIN_INPUTS = 1,
   SB_OP_SLICE_MAX_INPUTS = 1,
+  SB_OP_GATHER_MIN_INPUTS = 2,
+  SB_OP_GATHER_MAX_INPUTS = 2,
   SB_OP_SUB_MIN_INPUTS = 2,
   SB_OP_SUB_MAX_INPUTS = 2,
   SB_OP_DIV_MIN_INPUTS = 2,
@@ -116,6 +119,7 @@ enum {
   SB_OP_RESIZE_ATTRS_USED = 0x1fu,
   SB_OP_CONV_TRANSPOSE_ATTRS_USED = 0x1fffu,
   SB_OP_SLICE_ATTRS_USED = 0xfffu,
+  SB_OP_GATHER_ATTRS_USED = 0x1u,
   SB_OP_SUB_ATTRS_USED = 0x0u,
   SB_OP_DIV_ATTRS_USED = 0x0u,
   SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
@@ -145,6 +149,7 @@ enum {
   X(RESIZE,          resize         ) \
   X(CONV_TRANSPOSE,  conv_transpose ) \
   X(SLICE,           slice          ) \
+  X(GATHER,          gather         ) \
   X(SUB,             sub            ) \
   X(DIV,             div            ) \
   X(MAXIMUM,         maximum        ) \
@@ -207,7 +212,7 @@ enum {
 };
 static inline int32_t sb_attr_fc_sparse_G(const sb_node* n) { return n->attrs[SB_ATTR_FC_SPARSE_G]; }
 
-/* axis: CONCAT, SOFTMAX */
+/* axis: CONCAT, SOFTMAX, GATHER */
 enum {
   SB_ATTR_AXIS_AXIS = 0
 };
