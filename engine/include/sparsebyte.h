@@ -2,7 +2,15 @@
  *
  * Every function that can fail returns an sb_status; on failure sb_last_error() returns a message
  * (per thread) that names the problem: the file, the section, the node or tensor, the shape.
- * No function aborts or reads outside the buffers it was given on bad input. */
+ * No function aborts or reads outside the buffers it was given on bad input.
+ *
+ * Threads: a model may be shared by threads. Every call that reads or writes run state (inputs, run, outputs,
+ * tensors, settings, profile times, arena size) holds the model's own lock, so calls on one model are serialised
+ * and never race; separate models run in parallel. A sequence of calls (set_input, run, get_output) is not one
+ * step: another thread may run in between. Use sb_model_infer, which sets the inputs, runs and reads the outputs
+ * under one hold of the lock, or one model per thread. sb_model_free waits for a call in progress on another thread;
+ * calling anything on a model after (or while another thread starts) sb_model_free is undefined: the bindings guard
+ * their handle (Python raises ModelClosedError, JS "the model was freed"). */
 #ifndef SPARSEBYTE_H
 #define SPARSEBYTE_H
 
@@ -16,6 +24,7 @@ extern "C" {
 #define SB_VERSION_MAJOR 1
 #define SB_VERSION_MINOR 0
 #define SB_MAX_RANK 6
+#define SB_MAX_THREADS 256
 
 typedef enum sb_status {
   SB_OK = 0,
@@ -55,7 +64,9 @@ const char* sb_version_string(void);
 /* Which kernel set this build dispatches to: "scalar", "neon", "neon-simde", "wasm-simd128". */
 const char* sb_backend_name(void);
 
-/* Load and validate. load_memory copies the bytes, so the caller may free them at once. */
+/* Load and validate. load_memory copies the bytes, so the caller may free them at once. load_file refuses a path that
+ * is not a regular file (directory, FIFO, device: SB_ERR_IO) without reading it, and checks the 64-byte header and
+ * the file size it declares before reading the rest; files above 2^40 bytes are refused (SB_ERR_NOMEM). */
 sb_status sb_model_load_file(const char* path, sb_model** out_model);
 sb_status sb_model_load_memory(const void* data, size_t size, sb_model** out_model);
 void sb_model_free(sb_model* model);
@@ -65,13 +76,19 @@ int sb_model_num_outputs(const sb_model* model);
 sb_status sb_model_input_info(const sb_model* model, int index, sb_tensor_info* info);
 sb_status sb_model_output_info(const sb_model* model, int index, sb_tensor_info* info);
 
-/* Threads used by run (1 = no worker threads). Results do not depend on the thread count. */
+/* Threads used by run, 1..SB_MAX_THREADS (1 = no worker threads). Results do not depend on the thread count. */
 sb_status sb_model_set_threads(sb_model* model, int threads);
 
 /* count must equal the tensor's element count. */
 sb_status sb_model_set_input(sb_model* model, int index, const float* data, size_t count);
 sb_status sb_model_run(sb_model* model);
 sb_status sb_model_get_output(const sb_model* model, int index, float* data, size_t count);
+/* set_input for every input, run, get_output for every output, as one step under the model's lock: the call for
+ * threads sharing a model. inputs[i] has input_counts[i] elements (inputs NULL: keep the current inputs); outputs[i]
+ * receives output_counts[i] (outputs NULL: read none). Every count is checked before any input is written, so an
+ * error leaves the model's inputs as they were. */
+sb_status sb_model_infer(sb_model* model, const float* const* inputs, const size_t* input_counts,
+                         float* const* outputs, const size_t* output_counts);
 
 /* Profiling: when on, run() times every node. */
 sb_status sb_model_set_profiling(sb_model* model, int enabled);

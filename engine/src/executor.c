@@ -1,4 +1,5 @@
-/* Running the graph: inputs in, nodes in order (timed when profiling), outputs and kept tensors out. */
+/* Running the graph: inputs in, nodes in order (timed when profiling), outputs and kept tensors out. Each public
+ * call holds the model's lock (the thread rule in sparsebyte.h); the static helpers expect it held. */
 #define _POSIX_C_SOURCE 199309L
 #include <stdlib.h>
 #include <string.h>
@@ -12,19 +13,31 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
 }
 
-sb_status sb_model_set_input(sb_model* m, int index, const float* data, size_t count) {
-  if (!m || (!data && count)) return sb_fail(SB_ERR_ARGUMENT, "model or data is NULL");
+static sb_status check_input(const sb_model* m, int index, const float* data, size_t count) {
+  if (!data && count) return sb_fail(SB_ERR_ARGUMENT, "input data is NULL");
   if (index < 0 || index >= m->num_inputs)
     return sb_fail(SB_ERR_ARGUMENT, "input index %d out of range (%d inputs)", index, m->num_inputs);
-  sb_tensor* t = &m->tensors[m->inputs[index]];
+  const sb_tensor* t = &m->tensors[m->inputs[index]];
   if (count != t->count)
     return sb_fail(SB_ERR_ARGUMENT, "input '%s': got %zu elements, the tensor has %zu", t->name, count, t->count);
-  memcpy(t->data, data, count * sizeof(float));
   return SB_OK;
 }
 
-sb_status sb_model_run(sb_model* m) {
+static void put_input(sb_model* m, int index, const float* data) {
+  sb_tensor* t = &m->tensors[m->inputs[index]];
+  if (t->count) memcpy(t->data, data, t->count * sizeof(float));
+}
+
+sb_status sb_model_set_input(sb_model* m, int index, const float* data, size_t count) {
   if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  sb_mutex_lock(m->lock);
+  sb_status st = check_input(m, index, data, count);
+  if (st == SB_OK) put_input(m, index, data);
+  sb_mutex_unlock(m->lock);
+  return st;
+}
+
+static void run_nodes(sb_model* m) {
   for (int32_t i = 0; i < m->num_nodes; i++) {
     sb_node* n = &m->nodes[i];
     double start = m->profiling ? now_ms() : 0.0;
@@ -36,6 +49,13 @@ sb_status sb_model_run(sb_model* m) {
     }
     if (m->profiling) n->time_ms = now_ms() - start;
   }
+}
+
+sb_status sb_model_run(sb_model* m) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  sb_mutex_lock(m->lock);
+  run_nodes(m);
+  sb_mutex_unlock(m->lock);
   return SB_OK;
 }
 
@@ -48,11 +68,44 @@ static sb_status copy_out(const sb_tensor* t, float* data, size_t count) {
   return SB_OK;
 }
 
-sb_status sb_model_get_output(const sb_model* m, int index, float* data, size_t count) {
-  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+static sb_status check_output(const sb_model* m, int index) {
   if (index < 0 || index >= m->num_outputs)
     return sb_fail(SB_ERR_ARGUMENT, "output index %d out of range (%d outputs)", index, m->num_outputs);
-  return copy_out(&m->tensors[m->outputs[index]], data, count);
+  return SB_OK;
+}
+
+sb_status sb_model_get_output(const sb_model* m, int index, float* data, size_t count) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  sb_status st = check_output(m, index);
+  if (st != SB_OK) return st;
+  sb_mutex_lock(m->lock);
+  st = copy_out(&m->tensors[m->outputs[index]], data, count);
+  sb_mutex_unlock(m->lock);
+  return st;
+}
+
+sb_status sb_model_infer(sb_model* m, const float* const* inputs, const size_t* input_counts, float* const* outputs,
+                         const size_t* output_counts) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  if ((inputs && !input_counts) || (outputs && !output_counts))
+    return sb_fail(SB_ERR_ARGUMENT, "inputs or outputs given without their counts");
+  /* Every input and output buffer is checked before any input is written: a bad one leaves the model as it was. */
+  for (int i = 0; inputs && i < m->num_inputs; i++) {
+    sb_status st = check_input(m, i, inputs[i], input_counts[i]);
+    if (st != SB_OK) return st;
+  }
+  for (int i = 0; outputs && i < m->num_outputs; i++) {
+    const sb_tensor* t = &m->tensors[m->outputs[i]];
+    if ((!outputs[i] && output_counts[i]) || output_counts[i] != t->count)
+      return sb_fail(SB_ERR_ARGUMENT, "output '%s': buffer of %zu elements%s, the tensor has %zu", t->name,
+                     output_counts[i], outputs[i] ? "" : " (NULL)", t->count);
+  }
+  sb_mutex_lock(m->lock);
+  for (int i = 0; inputs && i < m->num_inputs; i++) put_input(m, i, inputs[i]);
+  run_nodes(m);
+  for (int i = 0; outputs && i < m->num_outputs; i++) copy_out(&m->tensors[m->outputs[i]], outputs[i], output_counts[i]);
+  sb_mutex_unlock(m->lock);
+  return SB_OK;
 }
 
 sb_status sb_model_get_tensor(const sb_model* m, int tensor, float* data, size_t count) {
@@ -61,15 +114,19 @@ sb_status sb_model_get_tensor(const sb_model* m, int tensor, float* data, size_t
     return sb_fail(SB_ERR_ARGUMENT, "tensor index %d out of range (%d tensors)", tensor, m->num_tensors);
   const sb_tensor* t = &m->tensors[tensor];
   if (t->dtype != SB_DTYPE_F32) return sb_fail(SB_ERR_ARGUMENT, "tensor '%s' is i32, not f32", t->name);
+  sb_mutex_lock(m->lock);
+  sb_status st;
   if (!t->is_constant && !t->is_graph_input && !t->is_graph_output && !m->keep_intermediates)
-    return sb_fail(SB_ERR_ARGUMENT,
-                   "tensor '%s' is an intermediate whose memory is reused; call sb_model_set_keep_intermediates first",
-                   t->name);
-  return copy_out(t, data, count);
+    st = sb_fail(SB_ERR_ARGUMENT,
+                 "tensor '%s' is an intermediate whose memory is reused; call sb_model_set_keep_intermediates first",
+                 t->name);
+  else
+    st = copy_out(t, data, count);
+  sb_mutex_unlock(m->lock);
+  return st;
 }
 
-sb_status sb_model_set_keep_intermediates(sb_model* m, int enabled) {
-  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+static sb_status set_keep_intermediates(sb_model* m, int enabled) {
   enabled = enabled != 0;
   if (enabled == m->keep_intermediates) return SB_OK;
   /* Re-planning moves every tensor; carry the graph inputs over so set_input need not be repeated. */
@@ -99,4 +156,12 @@ sb_status sb_model_set_keep_intermediates(sb_model* m, int enabled) {
   }
   free(saved);
   return SB_OK;
+}
+
+sb_status sb_model_set_keep_intermediates(sb_model* m, int enabled) {
+  if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  sb_mutex_lock(m->lock);
+  sb_status st = set_keep_intermediates(m, enabled);
+  sb_mutex_unlock(m->lock);
+  return st;
 }

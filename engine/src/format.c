@@ -27,11 +27,7 @@ static float rdf32(const uint8_t* p) {
   return f;
 }
 
-static sb_status parse_header(const sb_model* m, uint32_t* section_count) {
-  const uint8_t* b = m->bytes;
-  if (m->size < SBN_HEADER_SIZE)
-    return sb_fail(SB_ERR_FORMAT, "file is truncated: %zu bytes, the header alone needs %d", m->size,
-                   SBN_HEADER_SIZE);
+sb_status sb_format_check_header(const uint8_t* b, uint64_t actual_size) {
   if (memcmp(b + SBN_HDR_MAGIC, SBN_MAGIC, SBN_MAGIC_SIZE) != 0)
     return sb_fail(SB_ERR_FORMAT, "bad magic %02x %02x %02x %02x: not a .sbn file (expected 53 42 4e 00)", b[0], b[1],
                    b[2], b[3]);
@@ -45,12 +41,22 @@ static sb_status parse_header(const sb_model* m, uint32_t* section_count) {
   if (rd32(b + SBN_HDR_HEADER_SIZE) != SBN_HEADER_SIZE)
     return sb_fail(SB_ERR_FORMAT, "header_size is %u, expected %d", rd32(b + SBN_HDR_HEADER_SIZE), SBN_HEADER_SIZE);
   uint64_t file_size = rd64(b + SBN_HDR_FILE_SIZE);
-  if (file_size > m->size)
-    return sb_fail(SB_ERR_FORMAT, "file is truncated: header says %llu bytes, got %zu", (unsigned long long)file_size,
-                   m->size);
-  if (file_size != m->size)
-    return sb_fail(SB_ERR_FORMAT, "file size mismatch: header says %llu bytes, got %zu (trailing data)",
-                   (unsigned long long)file_size, m->size);
+  if (file_size > actual_size)
+    return sb_fail(SB_ERR_FORMAT, "file is truncated: header says %llu bytes, got %llu", (unsigned long long)file_size,
+                   (unsigned long long)actual_size);
+  if (file_size != actual_size)
+    return sb_fail(SB_ERR_FORMAT, "file size mismatch: header says %llu bytes, got %llu (trailing data)",
+                   (unsigned long long)file_size, (unsigned long long)actual_size);
+  return SB_OK;
+}
+
+static sb_status parse_header(const sb_model* m, uint32_t* section_count) {
+  const uint8_t* b = m->bytes;
+  if (m->size < SBN_HEADER_SIZE)
+    return sb_fail(SB_ERR_FORMAT, "file is truncated: %zu bytes, the header alone needs %d", m->size,
+                   SBN_HEADER_SIZE);
+  sb_status st = sb_format_check_header(b, m->size);
+  if (st != SB_OK) return st;
   if (rd32(b + SBN_HDR_FLAGS) != 0)
     return sb_fail(SB_ERR_FORMAT, "header flags are %08x, expected 0", rd32(b + SBN_HDR_FLAGS));
   *section_count = rd32(b + SBN_HDR_SECTION_COUNT);
@@ -64,7 +70,7 @@ static sb_status parse_header(const sb_model* m, uint32_t* section_count) {
     return sb_fail(SB_ERR_FORMAT, "section table (%u entries) ends at %llu, past the end of the file (%zu bytes)",
                    *section_count, (unsigned long long)table_end, m->size);
   uint32_t table_crc = rd32(b + SBN_HDR_TABLE_CRC);
-  computed = sb_crc32(b + SBN_HEADER_SIZE, (size_t)(table_end - SBN_HEADER_SIZE));
+  uint32_t computed = sb_crc32(b + SBN_HEADER_SIZE, (size_t)(table_end - SBN_HEADER_SIZE));
   if (table_crc != computed)
     return sb_fail(SB_ERR_FORMAT, "section table CRC mismatch (stored %08x, computed %08x)", table_crc, computed);
   return SB_OK;

@@ -70,6 +70,7 @@ struct sb_node {
 };
 
 typedef struct sb_threadpool sb_threadpool;
+typedef struct sb_mutex sb_mutex;
 
 struct sb_model {
   uint8_t* bytes; /* 64-byte aligned copy of the file */
@@ -93,6 +94,7 @@ struct sb_model {
   int profiling;
   int threads;
   sb_threadpool* pool;
+  sb_mutex* lock; /* taken by every call that reads or writes run state (model.c, executor.c) */
 };
 
 /* error.c */
@@ -110,6 +112,9 @@ uint32_t sb_crc32(const uint8_t* data, size_t size);
 
 /* format.c: parses the aligned bytes into model->tensors/nodes/graph with every per-entry check. */
 sb_status sb_format_parse(sb_model* model);
+/* format.c: the checks that need only the 64-byte header (magic, version, header CRC, header_size), and that the
+ * size it declares is actual_size: what the file loader reads before the rest of a file. */
+sb_status sb_format_check_header(const uint8_t* header, uint64_t actual_size);
 /* validate.c: graph checks (order, producers, graph io) then each op's prepare. */
 sb_status sb_validate_graph(sb_model* model);
 const sb_op_def* sb_op_def_for(int32_t op);
@@ -128,6 +133,11 @@ sb_threadpool* sb_threadpool_create(int threads);
 void sb_threadpool_destroy(sb_threadpool* pool);
 /* Runs fn over [0, n) split into contiguous chunks whose boundaries are multiples of grain, one per thread. */
 void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn, void* ctx);
+/* A plain mutex (no-ops with SB_NO_THREADS). create returns NULL when out of memory; lock/unlock accept NULL. */
+sb_mutex* sb_mutex_create(void);
+void sb_mutex_destroy(sb_mutex* mutex);
+void sb_mutex_lock(sb_mutex* mutex);
+void sb_mutex_unlock(sb_mutex* mutex);
 
 /* shape helpers (validate.c) */
 int sb_same_shape(const sb_tensor* a, const sb_tensor* b);

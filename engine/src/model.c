@@ -1,8 +1,14 @@
-/* Model lifetime and queries: load (copy to an aligned buffer, parse, validate, plan), free, io and tensor info. */
+/* Model lifetime and queries: load (copy to an aligned buffer, parse, validate, plan), free, io and tensor info.
+ * Thread rule (sparsebyte.h): every call that reads or writes run state holds m->lock; queries of what the load
+ * fixed (io info, names, node count, metadata) read immutable fields and take no lock. */
+#define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -10,6 +16,10 @@
 
 void sb_model_free(sb_model* m) {
   if (!m) return;
+  /* Wait for a call in progress on another thread (a run) before tearing the model down. */
+  sb_mutex_lock(m->lock);
+  sb_mutex_unlock(m->lock);
+  sb_mutex_destroy(m->lock);
   sb_threadpool_destroy(m->pool);
   for (int32_t i = 0; m->nodes && i < m->num_nodes; i++) {
     free(m->nodes[i].state);
@@ -35,6 +45,11 @@ static sb_status finish_load(uint8_t* bytes, size_t size, sb_model** out) {
   m->bytes = bytes;
   m->size = size;
   m->threads = 1;
+  m->lock = sb_mutex_create();
+  if (!m->lock) {
+    sb_model_free(m);
+    return sb_fail(SB_ERR_NOMEM, "out of memory");
+  }
   sb_status st = sb_format_parse(m);
   if (st == SB_OK) st = sb_validate_graph(m);
   if (st == SB_OK) st = sb_plan_arena(m);
@@ -57,43 +72,87 @@ sb_status sb_model_load_memory(const void* data, size_t size, sb_model** out_mod
   return finish_load(bytes, size, out_model);
 }
 
+/* Reads exactly size bytes; SB_ERR_IO naming the file when it ends early or read fails. */
+static sb_status read_exact(int fd, const char* path, uint8_t* to, size_t size, size_t done_before, size_t total) {
+  size_t done = 0;
+  while (done < size) {
+    size_t want = size - done < ((size_t)1 << 30) ? size - done : ((size_t)1 << 30);
+    ssize_t got = read(fd, to + done, want);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return sb_fail(SB_ERR_IO, "%s: read failed: %s", path, strerror(errno));
+    if (got == 0)
+      return sb_fail(SB_ERR_IO, "%s: read %zu of %zu bytes (the file shrank while loading)", path,
+                     done_before + done, total);
+    done += (size_t)got;
+  }
+  return SB_OK;
+}
+
+/* Order matters for hostile paths: open without blocking (a FIFO has no writer), refuse what is not a regular file
+ * before reading, read the 64-byte header and check it and the size it declares against the file's, and only then
+ * allocate and read the rest. So a directory, /dev/zero, a FIFO or a 5 GB file of garbage costs 64 bytes at most. */
 sb_status sb_model_load_file(const char* path, sb_model** out_model) {
   if (!out_model || !path) return sb_fail(SB_ERR_ARGUMENT, "path or out_model is NULL");
   *out_model = NULL;
-  FILE* f = fopen(path, "rb");
-  if (!f) return sb_fail(SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-  long end = -1;
-  if (fseek(f, 0, SEEK_END) == 0) end = ftell(f);
-  if (end < 0 || fseek(f, 0, SEEK_SET) != 0) {
-    fclose(f);
-    return sb_fail(SB_ERR_IO, "%s: cannot determine the file size (not a regular file?)", path);
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return sb_fail(SB_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    int e = errno;
+    close(fd);
+    return sb_fail(SB_ERR_IO, "%s: cannot stat: %s", path, strerror(e));
   }
-  if ((uint64_t)end > SB_MAX_FILE_BYTES || (uint64_t)end > SIZE_MAX - SB_ALIGN) {
-    fclose(f);
-    return sb_fail(SB_ERR_NOMEM, "%s: file of %ld bytes is too large", path, end);
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    const char* kind = S_ISDIR(st.st_mode)                          ? "a directory"
+                       : S_ISFIFO(st.st_mode)                       ? "a FIFO (named pipe)"
+                       : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                       : S_ISSOCK(st.st_mode)                       ? "a socket"
+                                                                    : "not a regular file";
+    return sb_fail(SB_ERR_IO, "%s: is %s, not a regular .sbn file", path, kind);
   }
-  size_t size = (size_t)end;
+  uint64_t file_size = st.st_size < 0 ? 0 : (uint64_t)st.st_size;
+  uint8_t header[SBN_HEADER_SIZE];
+  size_t head = file_size < SBN_HEADER_SIZE ? (size_t)file_size : SBN_HEADER_SIZE;
+  sb_status status = read_exact(fd, path, header, head, 0, head);
+  if (status == SB_OK && head == SBN_HEADER_SIZE) status = sb_format_check_header(header, file_size);
+  if (status == SB_OK && (file_size > SB_MAX_FILE_BYTES || file_size > SIZE_MAX - SB_ALIGN))
+    status = sb_fail(SB_ERR_NOMEM, "%s: file of %llu bytes is larger than the %llu-byte limit", path,
+                     (unsigned long long)file_size, (unsigned long long)SB_MAX_FILE_BYTES);
+  if (status != SB_OK) {
+    close(fd);
+    if (status != SB_ERR_IO && status != SB_ERR_NOMEM) sb_prefix_error(path);
+    return status;
+  }
+  size_t size = (size_t)file_size;
   uint8_t* bytes = sb_aligned_alloc(size);
   if (!bytes) {
-    fclose(f);
+    close(fd);
     return sb_fail(SB_ERR_NOMEM, "%s: cannot allocate %zu bytes", path, size);
   }
-  size_t got = size ? fread(bytes, 1, size, f) : 0;
-  fclose(f);
-  if (got != size) {
+  memcpy(bytes, header, head);
+  status = read_exact(fd, path, bytes + head, size - head, head, size);
+  close(fd);
+  if (status != SB_OK) {
     free(bytes);
-    return sb_fail(SB_ERR_IO, "%s: read %zu of %zu bytes", path, got, size);
+    return status;
   }
-  sb_status st = finish_load(bytes, size, out_model);
-  if (st != SB_OK) sb_prefix_error(path);
-  return st;
+  status = finish_load(bytes, size, out_model);
+  if (status != SB_OK) sb_prefix_error(path);
+  return status;
 }
 
 int sb_model_num_inputs(const sb_model* m) { return m ? m->num_inputs : 0; }
 int sb_model_num_outputs(const sb_model* m) { return m ? m->num_outputs : 0; }
 int sb_model_num_nodes(const sb_model* m) { return m ? m->num_nodes : 0; }
 int sb_model_num_tensors(const sb_model* m) { return m ? m->num_tensors : 0; }
-size_t sb_model_arena_bytes(const sb_model* m) { return m ? m->arena_bytes : 0; }
+size_t sb_model_arena_bytes(const sb_model* m) {
+  if (!m) return 0;
+  sb_mutex_lock(m->lock); /* set_keep_intermediates re-plans the arena */
+  size_t bytes = m->arena_bytes;
+  sb_mutex_unlock(m->lock);
+  return bytes;
+}
 size_t sb_model_weight_bytes(const sb_model* m) { return m ? m->weight_bytes : 0; }
 
 static void fill_info(const sb_tensor* t, sb_tensor_info* info) {
@@ -137,16 +196,21 @@ int sb_model_find_tensor(const sb_model* m, const char* name) {
 
 sb_status sb_model_set_threads(sb_model* m, int threads) {
   if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
-  if (threads < 1 || threads > 256) return sb_fail(SB_ERR_ARGUMENT, "threads=%d, must be 1..256", threads);
+  if (threads < 1 || threads > SB_MAX_THREADS)
+    return sb_fail(SB_ERR_ARGUMENT, "threads=%d, must be 1..%d", threads, SB_MAX_THREADS);
+  sb_mutex_lock(m->lock);
   sb_threadpool_destroy(m->pool);
   m->pool = sb_threadpool_create(threads);
   m->threads = threads;
+  sb_mutex_unlock(m->lock);
   return SB_OK;
 }
 
 sb_status sb_model_set_profiling(sb_model* m, int enabled) {
   if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
+  sb_mutex_lock(m->lock);
   m->profiling = enabled != 0;
+  sb_mutex_unlock(m->lock);
   return SB_OK;
 }
 
@@ -171,7 +235,9 @@ sb_status sb_model_node_profile(const sb_model* m, int node, sb_node_profile* ou
   out->name = n->name;
   out->op = n->def->name;
   out->kernel = n->kernel_name ? n->kernel_name : "";
+  sb_mutex_lock(m->lock); /* written by a profiled run */
   out->time_ms = n->time_ms;
+  sb_mutex_unlock(m->lock);
   out->macs = n->macs;
   out->dense_macs = n->dense_macs;
   out->kernel_family = kernel_family(n->kernel_name);

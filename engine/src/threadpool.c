@@ -1,6 +1,7 @@
 /* A small fixed pthread pool. sb_parallel_for cuts [0, n) into one contiguous chunk per thread; the caller's thread
  * runs chunk 0. Chunks never split a reduction, so results do not depend on the thread count. With SB_NO_THREADS
- * (wasm) everything runs on the calling thread. */
+ * (wasm) everything runs on the calling thread. One job at a time per pool: the model's lock (model.c) keeps two
+ * runs of one model, and so two callers of its pool, from overlapping. */
 #include <stdlib.h>
 
 #include "internal.h"
@@ -22,8 +23,41 @@ void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn
   if (n) fn(ctx, 0, n);
 }
 
+struct sb_mutex {
+  int unused;
+};
+static sb_mutex the_mutex;
+sb_mutex* sb_mutex_create(void) { return &the_mutex; }
+void sb_mutex_destroy(sb_mutex* mutex) { (void)mutex; }
+void sb_mutex_lock(sb_mutex* mutex) { (void)mutex; }
+void sb_mutex_unlock(sb_mutex* mutex) { (void)mutex; }
+
 #else
 #include <pthread.h>
+
+struct sb_mutex {
+  pthread_mutex_t mutex;
+};
+
+sb_mutex* sb_mutex_create(void) {
+  sb_mutex* m = malloc(sizeof *m);
+  if (m && pthread_mutex_init(&m->mutex, NULL) != 0) {
+    free(m);
+    return NULL;
+  }
+  return m;
+}
+void sb_mutex_destroy(sb_mutex* m) {
+  if (!m) return;
+  pthread_mutex_destroy(&m->mutex);
+  free(m);
+}
+void sb_mutex_lock(sb_mutex* m) {
+  if (m) pthread_mutex_lock(&m->mutex);
+}
+void sb_mutex_unlock(sb_mutex* m) {
+  if (m) pthread_mutex_unlock(&m->mutex);
+}
 
 struct sb_threadpool {
   int threads;

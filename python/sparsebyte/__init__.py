@@ -10,7 +10,7 @@ from typing import Any
 __version__ = "0.1.0"
 
 _RUNTIME_NAMES = ("Model", "TensorInfo", "NodeInfo", "SparsebyteError", "FileError", "FormatError", "VersionError",
-                  "UnsupportedError", "NoMemoryError", "ArgumentError", "backend", "engine_version")
+                  "UnsupportedError", "NoMemoryError", "ArgumentError", "ModelClosedError", "backend", "engine_version")
 
 __all__ = ["__version__", *_RUNTIME_NAMES]
 

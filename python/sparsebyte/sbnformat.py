@@ -36,7 +36,7 @@ from sparsebyte.converters.opspec import (
 )
 
 __all__ = ["ACTIVATIONS", "ACTIVATION_NAMES", "OPS", "OP_NAMES", "NUM_ATTRS", "MAX_RANK", "SbnWriter", "SbnModel",
-           "SbnTensor", "SbnNode", "read_model", "seal", "write_atomic"]
+           "SbnTensor", "SbnNode", "read_file", "read_model", "seal", "write_atomic"]
 
 # ---- layout (engine/src/sbn_layout.h has the same names with an SBN_ / SB_ prefix) ----
 MAGIC = b"SBN\x00"
@@ -355,27 +355,64 @@ class SbnModel:
         return w
 
 
+MAX_FILE_BYTES = 1 << 40  # the engine's SB_MAX_FILE_BYTES (model.c)
+
+
+def _check_header(head: bytes, actual_size: int, where: str) -> None:
+    """The checks that need only the 64-byte header, and that its declared file size is actual_size (format.c's
+    sb_format_check_header): run before a file's body is read."""
+    if len(head) < HEADER_SIZE or head[:MAGIC_SIZE] != MAGIC:
+        raise ValueError(f"{where}: not a .sbn file (bad magic or shorter than the {HEADER_SIZE}-byte header)")
+    (_magic, major, minor, header_size, count, table_off, file_size, _flags, _table_crc, _reserved,
+     header_crc) = HEADER.unpack_from(head)
+    if zlib.crc32(head[:HDR_CRC]) != header_crc:
+        raise ValueError(f"{where}: header CRC mismatch")
+    if (major != VERSION_MAJOR or header_size != HEADER_SIZE or table_off != HEADER_SIZE or file_size != actual_size
+            or not 1 <= count <= MAX_SECTIONS):
+        raise ValueError(f"{where}: bad header (version {major}.{minor}, {count} sections, file_size {file_size} of "
+                         f"{actual_size})")
+
+
+def read_file(path: str | os.PathLike) -> bytes:
+    """The bytes of a .sbn file, read the way the engine's loader reads them: a path that is not a regular file
+    (directory, FIFO, device) is refused before any read, opened without blocking (a FIFO has no writer), and the
+    header and the size it declares are checked before the rest is read. ValueError naming the file and the
+    problem (OSError when it cannot be opened)."""
+    where = os.fspath(path)
+    fd = os.open(where, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a directory" if stat.S_ISDIR(st.st_mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(st.st_mode)
+                    else "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else "not a regular file")
+            raise ValueError(f"{where}: is {kind}, not a regular .sbn file")
+        with os.fdopen(os.dup(fd), "rb") as f:
+            head = f.read(HEADER_SIZE)
+            _check_header(head, st.st_size, where)
+            if st.st_size > MAX_FILE_BYTES:
+                raise ValueError(f"{where}: file of {st.st_size} bytes is larger than the {MAX_FILE_BYTES}-byte limit")
+            data = head + f.read(st.st_size - HEADER_SIZE)
+        if len(data) != st.st_size:
+            raise ValueError(f"{where}: read {len(data)} of {st.st_size} bytes (the file shrank while reading)")
+        return data
+    finally:
+        os.close(fd)
+
+
 def read_model(source: bytes | bytearray | memoryview | str | os.PathLike) -> SbnModel:
-    """Parses a whole .sbn. ValueError naming the file and the problem on a malformed file."""
+    """Parses a whole .sbn (a path is read with read_file). ValueError naming the file and the problem on a
+    malformed file."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         where, data = "<bytes>", bytes(source)
     else:
-        where = os.fspath(source)
-        with open(where, "rb") as f:
-            data = f.read()
+        where, data = os.fspath(source), read_file(source)
 
     def fail(message: str) -> ValueError:
         return ValueError(f"{where}: {message}")
 
-    if len(data) < HEADER_SIZE or data[:MAGIC_SIZE] != MAGIC:
-        raise fail(f"not a .sbn file (bad magic or shorter than the {HEADER_SIZE}-byte header)")
+    _check_header(data[:HEADER_SIZE], len(data), where)
     (_magic, major, minor, header_size, count, table_off, file_size, _flags, table_crc, _reserved,
      header_crc) = HEADER.unpack_from(data)
-    if zlib.crc32(data[:HDR_CRC]) != header_crc:
-        raise fail("header CRC mismatch")
-    if (major != VERSION_MAJOR or header_size != HEADER_SIZE or table_off != HEADER_SIZE or file_size != len(data)
-            or not 1 <= count <= MAX_SECTIONS):
-        raise fail(f"bad header (version {major}.{minor}, {count} sections, file_size {file_size} of {len(data)})")
     table = data[HEADER_SIZE:HEADER_SIZE + SECTION_ENTRY_SIZE * count]
     if len(table) != SECTION_ENTRY_SIZE * count or zlib.crc32(table) != table_crc:
         raise fail("section table truncated or CRC mismatch")

@@ -178,7 +178,7 @@ BYTE_CASES: list[tuple[str, Callable[[SbnBytes], object], str, str]] = [
     ("input_count_zero", node_u32(0, fmt.NODE_INPUT_COUNT, 0), "input_count 0 out of range", "SB_ERR_FORMAT"),
     ("output_count", node_u32(0, fmt.NODE_OUTPUT_COUNT, 2), "output_count 2, expected 1", "SB_ERR_FORMAT"),
     ("io_slice", node_u32(1, fmt.NODE_IO_START, 0xFFFFFFFF), "io slice", "SB_ERR_FORMAT"),
-    ("activation_kind", node_u32(0, fmt.NODE_ACT_KIND, 9), "unknown activation kind 9", "SB_ERR_FORMAT"),
+    ("activation_kind", node_u32(0, fmt.NODE_ACT_KIND, 250), "unknown activation kind 250", "SB_ERR_FORMAT"),
     ("arity", node_u32(0, fmt.NODE_INPUT_COUNT, 3),
      "node 'sp1x1' (CONV_SPARSE): 3 inputs, expects 4..5", "SB_ERR_FORMAT"),
     ("not_topological", swap_nodes, "not topological order", "SB_ERR_FORMAT"),

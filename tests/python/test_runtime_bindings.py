@@ -85,10 +85,9 @@ def test_run_matches_onnxruntime(tiny_files: dict[str, Path], tiny_input: np.nda
     np.testing.assert_allclose(out, onnx_run(tiny_files[f"{name}.onnx"], tiny_input), atol=1e-5, rtol=0)
 
 
-def test_inputs_are_converted_to_float32_c_contiguous(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
+def test_float32_inputs_of_any_layout_are_accepted(tiny_files: dict[str, Path], tiny_input: np.ndarray) -> None:
     m = Model(tiny_files["tiny.sbn"])
     want = m.run(tiny_input)
-    np.testing.assert_array_equal(m.run(tiny_input.astype(np.float64)), want)
     fortran = np.asfortranarray(tiny_input)
     np.testing.assert_array_equal(m.run(fortran), want)
     np.testing.assert_array_equal(m.run({"input": tiny_input}), want)
