@@ -418,12 +418,69 @@ def _gather(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.emit("Gather", node, [x, indices], node.outputs[0], {"axis": axis})
 
 
+# ---------------------------------------------------------------- Expand / Tile
+
+def _expand_shape(node: Node, shape: tuple[int, ...], target: list[int]) -> tuple[int, ...]:
+    try:
+        out = tuple(int(d) for d in np.broadcast_shapes(shape, tuple(target)))
+    except ValueError:
+        raise node.error(f"shape {target} does not broadcast with input shape {list(shape)}") from None
+    if len(out) > MAX_RANK:
+        raise node.error(f"output rank {len(out)} > {MAX_RANK}")
+    return out
+
+
+def _expand(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, set())
+    x = imp.activation_input(node)
+    target = _const_ints(imp, node, 1, "shape")
+    if target is None:
+        raise node.error("missing shape input")
+    out = _expand_shape(node, imp.graph.shape(x), target)
+    if out == imp.graph.shape(x):
+        imp.emit("Identity", node, [x], node.outputs[0])
+        return
+    imp.emit("Expand", node, [x], node.outputs[0], {"shape": out})
+
+
+def _tile(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Tile as RESHAPE (alias) + EXPAND + RESHAPE (alias): each repeated axis d becomes (repeats[d], d), the
+    repeat axis broadcast from 1."""
+    imp.check_attrs(node, attrs, set())
+    x = imp.activation_input(node)
+    shape = imp.graph.shape(x)
+    repeats = _const_ints(imp, node, 1, "repeats")
+    if repeats is None or len(repeats) != len(shape) or min(repeats, default=1) < 1:
+        raise node.error(f"repeats {repeats} must be {len(shape)} integers >= 1 (one per axis of {list(shape)})")
+    split, expanded = [], []
+    for d, r in zip(shape, repeats, strict=True):
+        if r > 1:
+            split.append(1)
+            expanded.append(r)
+        split.append(d)
+        expanded.append(d)
+    if len(split) > MAX_RANK:
+        raise node.error(f"repeats {repeats} on a rank-{len(shape)} input need rank {len(split)} > {MAX_RANK} "
+                         f"inside (repeat at most {MAX_RANK - len(shape)} axes)")
+    out = tuple(d * r for d, r in zip(shape, repeats, strict=True))
+    if out == shape:
+        imp.emit("Identity", node, [x], node.outputs[0])
+        return
+    lifted = imp.graph.unique_name(f"{node.outputs[0]}.lifted")
+    wide = imp.graph.unique_name(f"{node.outputs[0]}.wide")
+    imp.emit_reshape(node, x, split, lifted, name=f"{node.name}.lift")
+    imp.emit("Expand", node, [lifted], wide, {"shape": tuple(expanded)}, name=f"{node.name}.expand")
+    imp.emit_reshape(node, wide, out, node.outputs[0], name=node.name)
+
+
 MULTI_OUTPUT = {"Split"}
 
 HANDLERS: dict[str, Handler] = {
     "Slice": _slice,
     "Split": _split,
     "Gather": _gather,
+    "Expand": _expand,
+    "Tile": _tile,
     "DepthToSpace": _space_depth,
     "SpaceToDepth": _space_depth,
     "ConvTranspose": _conv_transpose,
@@ -432,6 +489,8 @@ HANDLERS: dict[str, Handler] = {
 }
 
 FOLDS: dict[str, Callable[..., np.ndarray]] = {
+    "Expand": lambda imp, node, attrs, x, s: x * np.ones(s.astype(np.int64), x.dtype),
+    "Tile": lambda imp, node, attrs, x, r: np.tile(x, r.astype(np.int64)),
     "DepthToSpace": _fold_space_depth,
     "SpaceToDepth": _fold_space_depth,
     "Pad": _fold_pad,

@@ -147,6 +147,9 @@ OPERATORS: tuple[Op, ...] = (
     Op(20, "GATHER", "Gather", 2, 2,
        "X (an activation), indices i32 constant (0 <= index < X's dim on the axis); output shape X[:axis] + "
        "indices + X[axis+1:], rank <= 6", AXIS),
+    Op(21, "EXPAND", "Expand", 1, 1,
+       "X (an activation) broadcast (numpy rules, X's dims aligned to the right) to the output's shape, rank <= 6; "
+       "ONNX Expand and Tile"),
     # 40..69: math ops. The binary ops broadcast like ADD; either input may be a constant.
     Op(40, "SUB", "Sub", 2, 2, "A, B (as ADD): A - B"),
     Op(41, "DIV", "Div", 2, 2, "A, B (as ADD): A / B"),

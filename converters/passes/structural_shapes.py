@@ -71,7 +71,16 @@ def _gather(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
     return out
 
 
+def _expand(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
+    x, out = shapes[0], tuple(node.attrs["shape"])
+    lead = len(out) - len(x)
+    if lead < 0 or len(out) > MAX_RANK or any(d not in (1, o) for d, o in zip(x, out[lead:], strict=True)):
+        raise node.error(f"input shape {list(x)} does not expand to {list(out)} (rank <= {MAX_RANK})")
+    return out
+
+
 RULES: dict[str, Callable[[Graph, Node, list[Shape]], Shape]] = {
+    "Expand": _expand,
     "Gather": _gather,
     "Slice": _slice,
     "ConvTranspose": _conv_transpose,

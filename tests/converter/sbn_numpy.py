@@ -16,7 +16,7 @@ import numpy as np
 
 OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
        9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
-       15: "TRANSPOSE", 16: "PAD", 17: "RESIZE", 18: "CONV_TRANSPOSE", 19: "SLICE", 20: "GATHER",
+       15: "TRANSPOSE", 16: "PAD", 17: "RESIZE", 18: "CONV_TRANSPOSE", 19: "SLICE", 20: "GATHER", 21: "EXPAND",
        40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
         8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
@@ -277,7 +277,8 @@ def _slice(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) -> 
 
 # The structural ops (codes 16..39), each evaluated from (attrs, inputs, output shape).
 _STRUCTURAL = {"PAD": _pad, "RESIZE": _resize, "CONV_TRANSPOSE": _conv_transpose, "SLICE": _slice,
-               "GATHER": lambda a, args, out_shape: np.take(args[0], args[1].astype(np.int64), axis=a[0])}
+               "GATHER": lambda a, args, out_shape: np.take(args[0], args[1].astype(np.int64), axis=a[0]),
+               "EXPAND": lambda a, args, out_shape: np.broadcast_to(args[0], out_shape)}
 
 
 def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:

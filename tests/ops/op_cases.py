@@ -990,6 +990,44 @@ _gather_case("gather_scalar_negative_first_axis", (3, 4, 2), -1, 0, ops=("SLICE"
 _gather_case("gather_embedding_like_rows", (10, 6), [[3, 1, 4, 1, 5]], 0)
 
 
+# ---------------- expand / tile (structural ops, helper F) ----------------
+
+def _expand_case(id, x_shape, shape, ops=("EXPAND",)):
+    @case(id, ops=list(ops))
+    def build():
+        return model([node("Expand", ["x", "shape"], ["y"])], {"x": x_shape}, ["y"],
+                     {"shape": np.array(shape, np.int64)}), rand(_rng(id), *x_shape)
+
+
+_expand_case("expand_channels_to_spatial", (1, 5, 1, 1), [1, 5, 3, 7])
+_expand_case("expand_last_axis", (2, 3, 1), [2, 3, 6])
+_expand_case("expand_new_leading_axes", (4, 1), [2, 3, 4, 5])
+_expand_case("expand_shape_ones_bidirectional", (2, 1, 6), [1, 3, 1])
+_expand_case("expand_rank1_to_rank6", (3,), [2, 1, 2, 1, 2, 3])
+_expand_case("expand_same_shape_is_identity", (2, 3), [2, 3], ops=("RESHAPE",))
+
+
+def _tile_case(id, x_shape, repeats, ops=("RESHAPE", "EXPAND", "RESHAPE")):
+    @case(id, ops=list(ops))
+    def build():
+        return model([node("Tile", ["x", "r"], ["y"])], {"x": x_shape}, ["y"],
+                     {"r": np.array(repeats, np.int64)}), rand(_rng(id), *x_shape)
+
+
+_tile_case("tile_spatial", (1, 3, 2, 5), [1, 1, 3, 2])
+_tile_case("tile_channels_batch", (2, 3, 4), [2, 3, 1])
+_tile_case("tile_rank1", (7,), [4])
+_tile_case("tile_all_ones_is_identity", (2, 3), [1, 1], ops=("RESHAPE",))
+
+
+@case("expand_of_constant_folded", ops=["ADD"])
+def _expand_const():
+    nodes = [node("Expand", ["k", "shape"], ["ke"]), node("Tile", ["ke", "r"], ["kt"]), node("Add", ["x", "kt"], ["y"])]
+    rng = _rng("expandconst")
+    return model(nodes, {"x": (2, 4, 6)}, ["y"], {"k": rand(rng, 4, 1), "shape": np.array([1, 4, 3], np.int64),
+                                                  "r": np.array([2, 1, 2], np.int64)}), rand(rng, 2, 4, 6)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

@@ -13,7 +13,8 @@ from sparsebyte.converters import convert
 from sparsebyte.devices import run_model
 
 # Case-id prefixes of the structural ops (codes 16..39).
-STRUCTURAL = ("pad_", "resize", "upsample", "convt_", "depth_to_space", "space_to_depth", "slice_", "split_", "gather_")
+STRUCTURAL = ("pad_", "resize", "upsample", "convt_", "depth_to_space", "space_to_depth", "slice_", "split_",
+              "gather_", "expand_", "tile_")
 DEVICE_CASES = [c for c in CASES if c.id.startswith(STRUCTURAL)]
 
 

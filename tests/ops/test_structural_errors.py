@@ -174,3 +174,20 @@ def test_gather_dynamic_indices(tmp_path) -> None:
     m = model([node("Cast", ["j"], ["i"], to=7), node("Gather", ["x", "i"], ["y"], name="ga")],
               {"x": (4, 3), "j": (2,)}, ["y"], check=False)
     _fails(m, tmp_path, "node")
+
+
+def test_expand_to_a_shape_that_does_not_broadcast(tmp_path) -> None:
+    m = model([node("Expand", ["x", "s"], ["y"], name="ex")], {"x": (2, 3)}, ["y"], {"s": np.array([4, 3, 2])},
+              check=False)
+    _fails(m, tmp_path, "node 'ex' (Expand)", "shape [4, 3, 2] does not broadcast with input shape [2, 3]")
+
+
+@pytest.mark.parametrize("x_shape, repeats, fragment", [
+    ((2, 3), [2], "repeats [2] must be 2 integers >= 1"),
+    ((2, 3), [0, 1], "repeats [0, 1] must be 2 integers >= 1"),
+    ((2, 3, 4, 5), [2, 2, 2, 1], "need rank 7 > 6 inside (repeat at most 2 axes)"),
+])
+def test_tile_refused(tmp_path, x_shape, repeats, fragment: str) -> None:
+    m = model([node("Tile", ["x", "r"], ["y"], name="ti")], {"x": x_shape}, ["y"], {"r": np.array(repeats)},
+              check=False)
+    _fails(m, tmp_path, "node 'ti' (Tile)", fragment)

@@ -144,3 +144,15 @@ def _gather_model(indices: np.ndarray, axis: int, y_shape: tuple[int, ...]) -> b
 ])
 def test_gather_bad_inputs(indices: np.ndarray, axis: int, y_shape, message: str) -> None:
     _rejects(_gather_model(indices, axis, y_shape), "node 'nd' (GATHER)", message)
+
+
+@pytest.mark.parametrize("x_shape, y_shape", [((2, 3), (2, 4)), ((2, 3), (3,)), ((1, 3, 2), (3, 3, 3))])
+def test_expand_that_does_not_broadcast_is_rejected(x_shape, y_shape) -> None:
+    _rejects(_one_node("EXPAND", x_shape, y_shape, None), "node 'nd' (EXPAND)", "does not broadcast to output 'y'")
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_expand_large_in_parallel(threads: int) -> None:
+    x = np.random.default_rng(4).standard_normal((3, 1, 500)).astype(np.float32)
+    got = sparsebyte.Model(_one_node("EXPAND", x.shape, (2, 3, 40, 500), None), threads=threads).run(x)
+    np.testing.assert_array_equal(got, np.broadcast_to(x, (2, 3, 40, 500)))

@@ -33,6 +33,7 @@ enum {
   SB_OP_CONV_TRANSPOSE = 18,
   SB_OP_SLICE = 19,
   SB_OP_GATHER = 20,
+  SB_OP_EXPAND = 21,
   SB_OP_SUB = 40,
   SB_OP_DIV = 41,
   SB_OP_MAXIMUM = 42,
@@ -84,6 +85,8 @@ enum {
   SB_OP_SLICE_MAX_INPUTS = 1,
   SB_OP_GATHER_MIN_INPUTS = 2,
   SB_OP_GATHER_MAX_INPUTS = 2,
+  SB_OP_EXPAND_MIN_INPUTS = 1,
+  SB_OP_EXPAND_MAX_INPUTS = 1,
   SB_OP_SUB_MIN_INPUTS = 2,
   SB_OP_SUB_MAX_INPUTS = 2,
   SB_OP_DIV_MIN_INPUTS = 2,
@@ -120,6 +123,7 @@ enum {
   SB_OP_CONV_TRANSPOSE_ATTRS_USED = 0x1fffu,
   SB_OP_SLICE_ATTRS_USED = 0xfffu,
   SB_OP_GATHER_ATTRS_USED = 0x1u,
+  SB_OP_EXPAND_ATTRS_USED = 0x0u,
   SB_OP_SUB_ATTRS_USED = 0x0u,
   SB_OP_DIV_ATTRS_USED = 0x0u,
   SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
@@ -150,6 +154,7 @@ enum {
   X(CONV_TRANSPOSE,  conv_transpose ) \
   X(SLICE,           slice          ) \
   X(GATHER,          gather         ) \
+  X(EXPAND,          expand         ) \
   X(SUB,             sub            ) \
   X(DIV,             div            ) \
   X(MAXIMUM,         maximum        ) \
