@@ -14,6 +14,9 @@ IR operators (``Node.op``) and their attributes:
 - ``Transpose``: X (an activation, rank 1..6); attr ``perm`` (output dim d is input dim perm[d]).
 - ``Pad``: X (rank 1..6); attrs ``mode`` (0 constant, 1 reflect, 2 edge), ``begin``/``end`` (per axis),
   ``value_bits`` (the constant's f32 bits). Constant zero padding of Conv/AveragePool inputs folds (passes/fold_pad).
+- ``ReduceMean``, ``ReduceSum``, ``ReduceMax``, ``ReduceMin``: X; attrs ``axes_mask`` (bit d: axis d), ``keepdims``.
+- ``LayerNorm``: X, scale, bias (optional; constants of X's dims axis..); attrs ``axis``, ``epsilon_bits`` (f32 bits).
+- ``InstanceNorm``: X [N, C, ...], scale [C], bias [C]; attrs ``axis`` (0), ``epsilon_bits``.
 - ``Identity``: removed by passes/remove_identity.
 
 Every node may carry a fused activation ``act = (kind, param0, param1)`` with the kinds of docs/format.md.

@@ -489,6 +489,86 @@ def _prelu(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.emit("PRelu", node, [x, node.inputs[1]], node.outputs[0])
 
 
+def _reduce(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
+    """Reduce* on any axes, from the attribute (older opsets) or the constant second input (ReduceSum 13+, all of
+    them 18+). ReduceMean over H, W of NCHW keeping them is GlobalAveragePool (its kernel is the fast one)."""
+    def handler(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+        imp.check_attrs(node, attrs, {"axes", "keepdims", "noop_with_empty_axes"})
+        x = imp.activation_input(node)
+        shape = imp.graph.shape(x)
+        rank = len(shape)
+        axes = [int(a) for a in attrs["axes"]] if "axes" in attrs else _axes_input(imp, node)
+        keepdims, noop = int(attrs.get("keepdims", 1)), int(attrs.get("noop_with_empty_axes", 0))
+        if keepdims not in (0, 1) or noop not in (0, 1):
+            raise node.error(f"unsupported attribute keepdims={keepdims} / noop_with_empty_axes={noop} (0 or 1)")
+        if not axes:
+            if noop:
+                _identity(imp, node, {})
+                return
+            axes = list(range(rank))
+        if any(not -rank <= a < rank for a in axes):
+            raise node.error(f"axes {axes} out of range for input {x!r} of rank {rank}")
+        norm = sorted({a % rank for a in axes})
+        if len(norm) != len(axes):
+            raise node.error(f"axes {axes} repeat an axis")
+        if op == "ReduceMean" and rank == 4 and norm == [2, 3] and keepdims:
+            imp.emit("GlobalAveragePool", node, [x], node.outputs[0])
+            return
+        imp.emit(op, node, [x], node.outputs[0], {"axes_mask": sum(1 << a for a in norm), "keepdims": keepdims})
+    return handler
+
+
+def _f32_bits(value: float) -> int:
+    return int(np.array([value], np.float32).view(np.int32)[0])
+
+
+def _epsilon(node: Node, attrs: dict[str, Any]) -> int:
+    eps = float(attrs.get("epsilon", 1e-5))
+    if not (math.isfinite(eps) and np.float32(eps) > 0):
+        raise node.error(f"unsupported attribute epsilon={eps} (finite, > 0)")
+    return _f32_bits(eps)
+
+
+def _layer_norm(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """LayerNormalization (opset 17): scale and bias (constants) broadcast to the normalized dims."""
+    imp.check_attrs(node, attrs, {"axis", "epsilon", "stash_type"})
+    x = imp.activation_input(node)
+    shape = imp.graph.shape(x)
+    axis = int(attrs.get("axis", -1))
+    if not -len(shape) <= axis < len(shape):
+        raise node.error(f"axis {axis} out of range for input {x!r} of rank {len(shape)}")
+    axis %= len(shape)
+    inputs = [x]
+    for index, what in ((1, "scale"), (2, "bias")):
+        if index >= len(node.inputs) or not node.inputs[index]:
+            continue
+        c = imp.weight(node, index, what)
+        try:
+            full = np.broadcast_to(c.astype(np.float32), shape[axis:])
+        except ValueError as e:
+            raise node.error(f"{what} {node.inputs[index]!r} shape {list(c.shape)} does not broadcast to the "
+                             f"normalized dims {list(shape[axis:])}") from e
+        inputs.append(imp.add_const(f"{node.name}.{what}", np.ascontiguousarray(full)))
+    if len(inputs) == 1:
+        raise node.error("missing scale input")
+    imp.emit("LayerNorm", node, inputs, node.outputs[0], {"axis": axis, "epsilon_bits": _epsilon(node, attrs)})
+
+
+def _instance_norm(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    imp.check_attrs(node, attrs, {"epsilon"})
+    x = imp.activation_input(node)
+    shape = imp.graph.shape(x)
+    if len(shape) < 3:
+        raise node.error(f"input {x!r} has shape {list(shape)}; InstanceNormalization needs [N, C, ...] of rank >= 3")
+    inputs = [x]
+    for index, what in ((1, "scale"), (2, "bias")):
+        c = imp.weight(node, index, what)
+        if c.shape != (shape[1],):
+            raise node.error(f"{what} {node.inputs[index]!r} has shape {list(c.shape)}, expected [{shape[1]}]")
+        inputs.append(node.inputs[index])
+    imp.emit("InstanceNorm", node, inputs, node.outputs[0], {"axis": 0, "epsilon_bits": _epsilon(node, attrs)})
+
+
 def _concat(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"axis"})
     rank = len(imp.graph.shape(node.inputs[0]))
@@ -660,6 +740,12 @@ _HANDLERS: dict[str, Callable[[_Importer, Node, dict[str, Any]], None]] = {
     "Neg": _activation("NEG"),
     "Reciprocal": _activation("RECIPROCAL"),
     "Erf": _activation("ERF"),
+    "ReduceMean": _reduce("ReduceMean"),
+    "ReduceSum": _reduce("ReduceSum"),
+    "ReduceMax": _reduce("ReduceMax"),
+    "ReduceMin": _reduce("ReduceMin"),
+    "LayerNormalization": _layer_norm,
+    "InstanceNormalization": _instance_norm,
     "Add": _binary("Add"),
     "Sub": _binary("Sub"),
     "Mul": _binary("Mul"),

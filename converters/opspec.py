@@ -116,6 +116,12 @@ SLICE = Layout("slice", (Slot("start", MAX_RANK, "first input index of each axis
                          Slot("step", MAX_RANK, "input step of each axis, != 0 (negative walks backwards)")),
                "SLICE: output index i of axis d reads input index start[d] + i * step[d] (in range for every "
                "output index); the output shape in the tensor table gives the counts; unused slots 0")
+REDUCE = Layout("reduce", (Slot("axes_mask", doc="bit d set: axis d is reduced (at least one)"),
+                           Slot("keepdims", doc="0 or 1: reduced axes stay as size 1")))
+NORM = Layout("norm", (Slot("axis", doc="LAYER_NORM: normalizes axes axis..rank-1; INSTANCE_NORM: 0"),
+                       Slot("epsilon_bits", doc="epsilon's f32 bit pattern, > 0")))
+ARGMAX = Layout("argmax", (Slot("axis", doc=">= 0"), Slot("keepdims", doc="0 or 1"),
+                           Slot("select_last_index", doc="0 or 1: the last of equal maxima")))
 
 OPERATORS: tuple[Op, ...] = (
     Op(1, "CONV", "Conv", 2, 3, "X [N,Cin,H,W], W [Cout, Cin/groups, kh, kw], B [Cout] (opt.)", CONV),
@@ -157,6 +163,15 @@ OPERATORS: tuple[Op, ...] = (
     Op(43, "MINIMUM", "Min", 2, 2, "A, B (as ADD): min(A, B)"),
     Op(44, "POW", "Pow", 2, 2, "A, B (as ADD): powf(A, B)"),
     Op(45, "PRELU", "PRelu", 2, 2, "X, slope (broadcasts to X): x < 0 ? slope * x : x"),
+    Op(46, "REDUCE_MEAN", "ReduceMean", 1, 1, "X (an activation, rank 1..6); any set of axes", REDUCE),
+    Op(47, "REDUCE_SUM", "ReduceSum", 1, 1, "X (as REDUCE_MEAN)", REDUCE),
+    Op(48, "REDUCE_MAX", "ReduceMax", 1, 1, "X (as REDUCE_MEAN)", REDUCE),
+    Op(49, "REDUCE_MIN", "ReduceMin", 1, 1, "X (as REDUCE_MEAN)", REDUCE),
+    Op(50, "LAYER_NORM", "LayerNorm", 2, 3,
+       "X, scale, bias (opt.; scale and bias constants of X's dims axis..rank-1): "
+       "(x - mean) / sqrt(var + epsilon) * scale + bias over those axes", NORM),
+    Op(51, "INSTANCE_NORM", "InstanceNorm", 3, 3,
+       "X [N,C,...], scale [C], bias [C]: per (n, c), (x - mean) / sqrt(var + epsilon) * scale + bias", NORM),
 )
 
 ACTIVATION_KINDS: tuple[Activation, ...] = (

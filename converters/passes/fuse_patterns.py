@@ -9,6 +9,9 @@ passes/fuse_activation (which then fuses them into the producing Conv/FC/Add):
   product -> Activation GELU; the tanh approximation x * 0.5 * (1 + Tanh(sqrt(2/pi) * (x + 0.044715 x^3))), x^3 as
   two Muls or Pow(x, 3) -> Activation GELU_TANH.
 
+- LayerNorm written out (opsets before 17): ReduceMean, Sub, Pow 2 (or d * d), ReduceMean, Add epsilon, Sqrt, Div, then
+  optionally Mul by a scale and Add of a bias (constants over the normalized axes) -> LayerNorm.
+
 A pattern is replaced only when every inner value has the one use inside the pattern, so nothing else reads them.
 """
 
@@ -216,12 +219,106 @@ def _gelu(graph: Graph, final: Node) -> bool:
     return False
 
 
+def _trailing_mean(graph: Graph, value: str) -> tuple[str, int] | None:
+    """value = ReduceMean(x) over axes axis..rank-1, kept: (x, axis). (Over H, W of NCHW it is GlobalAveragePool.)"""
+    gap = _producer(graph, value, "GlobalAveragePool")
+    if gap is not None:
+        return gap.inputs[0], 2
+    n = _producer(graph, value, "ReduceMean")
+    if n is None or not n.attrs["keepdims"]:
+        return None
+    rank, mask = len(graph.shape(n.inputs[0])), n.attrs["axes_mask"]
+    for axis in range(rank):
+        if mask == ((1 << rank) - 1) ^ ((1 << axis) - 1):
+            return n.inputs[0], axis
+    return None
+
+
+def _normalized(graph: Graph, div: Node) -> tuple[str, int, int, list[Node]] | None:
+    """div = (x - mean(x)) / sqrt(mean((x - mean(x))^2) + eps): (x, axis, epsilon bits, [the nodes but div])."""
+    if div.op != "Div" or div.act[0] != "NONE":
+        return None
+    d, s = div.inputs
+    sqrt = _producer(graph, s, "Activation", "SQRT")
+    sub = _producer(graph, d, "Sub")
+    if sqrt is None or sub is None or not _only_use(graph, s) or not _only_use(graph, sqrt.inputs[0]):
+        return None
+    mean = _trailing_mean(graph, sub.inputs[1])
+    if mean is None or mean[0] != sub.inputs[0] or not _only_use(graph, sub.inputs[1]):
+        return None
+    x, axis = mean
+    add = _producer(graph, sqrt.inputs[0], "Add")
+    if add is None:
+        return None
+    v, eps = _split_const(graph, add)
+    var = _trailing_mean(graph, v) if v and eps is not None and eps > 0 and _only_use(graph, v) else None
+    if var is None or var[1] != axis:
+        return None
+    sq = graph.producer(var[0])
+    if sq is None or sq.act[0] != "NONE" or not _only_use(graph, var[0]):
+        return None
+    square = (sq.op == "Pow" and sq.inputs[0] == d and _close(_scalar(graph, sq.inputs[1]), 2.0)) or \
+        (sq.op == "Mul" and sq.inputs == [d, d])
+    uses = 2 if sq.op == "Pow" else 3  # d feeds the square (once or twice) and the Div
+    if not square or graph.use_count(d) != uses or var[0] != sq.output:
+        return None
+    bits = int(np.array([eps], np.float32).view(np.int32)[0])
+    return x, axis, bits, [graph.producer(sub.inputs[1]), sub, sq, graph.producer(v), add, sqrt]  # type: ignore[list-item]
+
+
+def _affine_const(graph: Graph, node: Node, op: str, value: str, norm: tuple[int, ...]) -> np.ndarray | None:
+    """node = value op k with k a constant over the normalized dims `norm`: k broadcast to `norm`, else None."""
+    if node.op != op or node.act[0] != "NONE" or value not in node.inputs:
+        return None
+    k = graph.const(node.inputs[1 - node.inputs.index(value)])
+    if k is None or not np.issubdtype(k.dtype, np.floating):
+        return None
+    k = k.reshape(k.shape[next((i for i, s in enumerate(k.shape) if s != 1), k.ndim):])  # drop leading 1s
+    if k.ndim > len(norm):
+        return None
+    try:
+        return np.ascontiguousarray(np.broadcast_to(k.astype(np.float32), norm))
+    except ValueError:
+        return None
+
+
+def _layer_norm(graph: Graph, div: Node) -> bool:
+    found = _normalized(graph, div)
+    if found is None:
+        return False
+    x, axis, bits, inner = found
+    norm = graph.shape(x)[axis:]
+    final, scale, bias = div, np.ones(norm, np.float32), None
+    users = graph.consumers(div.output)
+    if len(users) == 1 and _only_use(graph, div.output):
+        k = _affine_const(graph, users[0], "Mul", div.output, norm)
+        if k is not None:
+            inner, final, scale = [*inner, div], users[0], k
+            users = graph.consumers(final.output)
+            if len(users) == 1 and _only_use(graph, final.output):
+                k = _affine_const(graph, users[0], "Add", final.output, norm)
+                if k is not None:
+                    inner, final, bias = [*inner, final], users[0], k
+    for n in inner:
+        graph.nodes.remove(n)
+        del graph.values[n.output]
+    inputs = [x, graph.unique_name(f"{final.name}.scale")]
+    graph.add_const(inputs[1], scale)
+    if bias is not None:
+        inputs.append(graph.unique_name(f"{final.name}.bias"))
+        graph.add_const(inputs[2], bias)
+    final.op, final.inputs, final.attrs = "LayerNorm", inputs, {"axis": axis, "epsilon_bits": bits}
+    return True
+
+
 def fuse_patterns(graph: Graph) -> None:
     changed = True
     while changed:
         changed = False
         for node in list(graph.nodes):
-            if node not in graph.nodes or node.op != "Mul":
+            if node not in graph.nodes:
                 continue
-            if _silu(graph, node) or _hardswish(graph, node) or _gelu(graph, node):
+            if node.op == "Mul" and (_silu(graph, node) or _hardswish(graph, node) or _gelu(graph, node)):
+                changed = True
+            elif node.op == "Div" and _layer_norm(graph, node):
                 changed = True

@@ -26,6 +26,7 @@ def conv_output_size(size: int, kernel: int, stride: int, pad_begin: int, pad_en
     return out
 
 
+REDUCE_OPS = ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin")  # attrs axes_mask, keepdims
 BINARY_OPS = ("Add", "Mul", "Sub", "Div", "Max", "Min", "Pow", "PRelu")  # numpy broadcasting
 
 
@@ -101,6 +102,13 @@ def infer_node(graph: Graph, node: Node) -> tuple[int, ...]:
         if math.prod(target) != math.prod(shapes[0]):
             raise node.error(f"cannot reshape {list(shapes[0])} to {list(target)}")
         return target
+    if op in REDUCE_OPS:
+        x, mask, keep = shapes[0], node.attrs["axes_mask"], node.attrs["keepdims"]
+        if not 1 <= len(x) <= MAX_RANK or not 0 < mask < (1 << len(x)):
+            raise node.error(f"axes mask {mask:#x} does not fit input shape {list(x)} (rank 1..6)")
+        return tuple(1 if mask >> d & 1 else n for d, n in enumerate(x) if keep or not mask >> d & 1)
+    if op in ("LayerNorm", "InstanceNorm"):
+        return shapes[0]
     if op == "Transpose":
         x, perm = shapes[0], tuple(node.attrs["perm"])
         if not 1 <= len(x) <= MAX_RANK or sorted(perm) != list(range(len(x))):

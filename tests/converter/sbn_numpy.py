@@ -17,7 +17,8 @@ import numpy as np
 OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL", 7: "CONCAT", 8: "GLOBAL_AVG_POOL",
        9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
        15: "TRANSPOSE", 16: "PAD", 17: "RESIZE", 18: "CONV_TRANSPOSE", 19: "SLICE", 20: "GATHER", 21: "EXPAND",
-       40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU"}
+       40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU", 46: "REDUCE_MEAN",
+       47: "REDUCE_SUM", 48: "REDUCE_MAX", 49: "REDUCE_MIN", 50: "LAYER_NORM", 51: "INSTANCE_NORM"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
         8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
 
@@ -194,6 +195,7 @@ def _pool(x: np.ndarray, a: list[int], out_shape: tuple[int, ...], kind: str) ->
     return y
 
 
+_REDUCE = {"REDUCE_MEAN": np.mean, "REDUCE_SUM": np.sum, "REDUCE_MAX": np.max, "REDUCE_MIN": np.min}
 _BINARY = {"SUB": np.subtract, "DIV": np.divide, "MAXIMUM": np.maximum, "MINIMUM": np.minimum, "POW": np.power,
            "PRELU": lambda x, slope: np.where(x < 0, slope * x, x)}
 
@@ -308,6 +310,19 @@ def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> 
     if op in _BINARY:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return _BINARY[op](args[0].astype(np.float64), args[1].astype(np.float64))
+    if op in _REDUCE:
+        axes = tuple(d for d in range(args[0].ndim) if a[0] >> d & 1)
+        assert axes and a[1] in (0, 1) and not any(a[2:]), a
+        return _REDUCE[op](args[0].astype(np.float64), axis=axes, keepdims=bool(a[1]))
+    if op in ("LAYER_NORM", "INSTANCE_NORM"):
+        x = args[0].astype(np.float64)
+        eps = float(np.array([a[1]], np.int32).view(np.float32)[0])
+        axes = tuple(range(a[0], x.ndim)) if op == "LAYER_NORM" else tuple(range(2, x.ndim))
+        y = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+        if op == "INSTANCE_NORM":
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            return y * args[1].reshape(shape) + args[2].reshape(shape)
+        return y * args[1] + (args[2] if len(args) > 2 else 0)
     if op == "CONCAT":
         return np.concatenate(args, axis=a[0])
     if op == "GLOBAL_AVG_POOL":

@@ -52,6 +52,14 @@ def test_gelu_with_an_unknown_approximation(tmp_path) -> None:
     ("PRelu", {"s": np.ones((4, 1, 1), np.float32)}, {}, "slope 's' shape [4, 1, 1] does not broadcast to input 'x'"),
     ("PRelu", {"s": np.ones((1, 3, 4, 4, 1), np.float32)}, {}, "slope 's' shape [1, 3, 4, 4, 1] does not broadcast"),
     ("Pow", {"s": np.array([[1.0, 2.0]], np.float32)}, {}, "do not broadcast"),
+    ("ReduceMean", {}, {"axes": [1], "keepdims": 2}, "unsupported attribute keepdims=2"),
+    ("ReduceMax", {}, {"axes": [1, -3]}, "axes [1, -3] repeat an axis"),
+    ("ReduceMin", {}, {"axes": [4]}, "axes [4] out of range for input 'x' of rank 4"),
+    ("LayerNormalization", {"s": np.ones(3, np.float32)}, {},
+     "scale 's' shape [3] does not broadcast to the normalized dims [4]"),
+    ("LayerNormalization", {"s": np.ones(4, np.float32)}, {"epsilon": -1.0}, "unsupported attribute epsilon=-1.0"),
+    ("InstanceNormalization", {"s": np.ones(4, np.float32), "b": np.ones(3, np.float32)}, {},
+     "scale 's' has shape [4], expected [3]"),
 ])
 def test_math_op_errors_name_node_op_and_value(tmp_path, op: str, inits: dict, attrs: dict, fragment: str) -> None:
     ins = ["x", *inits]

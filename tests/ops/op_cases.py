@@ -658,6 +658,105 @@ _pattern_case("gelu_erf_wrong_constant_stays", ["ACTIVATION", "ADD", "MUL", "MUL
                             node("Mul", ["m", "half"], [y])], conv=False)
 
 
+def _reduce_case(id, op, x_shape, axes, keepdims=None, opset=None, as_input=None, ops=None, **attrs):
+    """as_input: axes as the second input (ReduceSum 13+, every Reduce 18+); default: by the opset."""
+    opset = opset or 17
+    sbn = {"ReduceMean": "REDUCE_MEAN", "ReduceSum": "REDUCE_SUM", "ReduceMax": "REDUCE_MAX",
+           "ReduceMin": "REDUCE_MIN"}[op]
+
+    @case(id, ops=ops or [sbn])
+    def build():
+        rng = _rng(id)
+        by_input = as_input if as_input is not None else (op == "ReduceSum" or opset >= 18)
+        kw = dict(attrs)
+        if keepdims is not None:
+            kw["keepdims"] = keepdims
+        ins, inits = ["x"], {}
+        if axes is not None and by_input:
+            ins.append("axes")
+            inits["axes"] = np.array(axes, np.int64)
+        elif axes is not None:
+            kw["axes"] = axes
+        m = model([node(op, ins, ["y"], **kw)], {"x": x_shape}, ["y"], inits, opset=opset)
+        return m, 2 * rand(rng, *x_shape)
+
+
+_reduce_case("reduce_mean_last_keep", "ReduceMean", (2, 3, 5, 7), [-1])
+_reduce_case("reduce_mean_middle_nokeep", "ReduceMean", (2, 3, 5, 7), [1, 2], keepdims=0)
+_reduce_case("reduce_mean_hw_is_gap", "ReduceMean", (1, 6, 5, 7), [2, 3], ops=["GLOBAL_AVG_POOL"])
+_reduce_case("reduce_mean_hw_nokeep", "ReduceMean", (1, 6, 5, 7), [-2, -1], keepdims=0)
+_reduce_case("reduce_mean_opset18_axes_input", "ReduceMean", (3, 4, 5), [0, 2], opset=18)
+_reduce_case("reduce_sum_axes_input", "ReduceSum", (2, 3, 4, 5), [0, 3])
+_reduce_case("reduce_sum_all_default", "ReduceSum", (2, 3, 4), None, keepdims=0)
+_reduce_case("reduce_sum_rank6_alternate", "ReduceSum", (2, 3, 2, 4, 1, 3), [1, 3, 5])
+_reduce_case("reduce_max_rank1", "ReduceMax", (13,), [0], keepdims=0)
+_reduce_case("reduce_max_first_axis", "ReduceMax", (4, 3, 5), [0])
+_reduce_case("reduce_max_opset18", "ReduceMax", (2, 5, 3, 3), [1], opset=18)
+_reduce_case("reduce_min_two_axes", "ReduceMin", (3, 4, 5, 2), [0, 2], keepdims=0)
+_reduce_case("reduce_min_size1_axis", "ReduceMin", (3, 1, 5), [1])
+
+
+def _layer_norm_case(id, x_shape, axis, bias=True, scale_shape=None, epsilon=None):
+    @case(id, ops=["LAYER_NORM"])
+    def build():
+        rng = _rng(id)
+        norm = x_shape[axis:] if axis >= 0 else x_shape[len(x_shape) + axis:]
+        inits = {"s": rand(rng, *(scale_shape or norm))}
+        if bias:
+            inits["b"] = rand(rng, *norm)
+        attrs: dict[str, Any] = {"axis": axis}
+        if epsilon is not None:
+            attrs["epsilon"] = epsilon
+        m = model([node("LayerNormalization", ["x", *inits], ["y"], **attrs)], {"x": x_shape}, ["y"], inits)
+        return m, 3 * rand(rng, *x_shape) + 1
+
+
+_layer_norm_case("layer_norm_last_axis", (2, 7, 13), -1)
+_layer_norm_case("layer_norm_two_axes_nobias", (2, 5, 3, 4), 2, bias=False)
+_layer_norm_case("layer_norm_axis1_eps", (3, 6, 5), 1, epsilon=1e-2)
+_layer_norm_case("layer_norm_scale_broadcast", (1, 4, 9), -2, scale_shape=(1, 9))
+
+
+def _instance_norm_case(id, x_shape):
+    @case(id, ops=["INSTANCE_NORM"])
+    def build():
+        rng = _rng(id)
+        c = x_shape[1]
+        inits = {"s": rand(rng, c), "b": rand(rng, c)}
+        return model([node("InstanceNormalization", ["x", "s", "b"], ["y"], epsilon=1e-3)], {"x": x_shape}, ["y"],
+                     inits), 2 * rand(rng, *x_shape) - 1
+
+
+_instance_norm_case("instance_norm_4d", (2, 5, 7, 6))
+_instance_norm_case("instance_norm_3d", (1, 4, 11))
+
+
+def _ln_pattern_case(id, x_shape, axes, affine=True, square="pow", ops=("LAYER_NORM",), opset=17):
+    """LayerNorm written out as exporters before opset 17 do (ReduceMean axes as an attribute below opset 18)."""
+    @case(id, ops=list(ops))
+    def build():
+        rng = _rng(id)
+        inits: dict[str, np.ndarray] = {"two": np.array(2.0, np.float32), "eps": np.array(1e-5, np.float32)}
+        nodes = [node("ReduceMean", ["x"], ["m"], axes=axes), node("Sub", ["x", "m"], ["d"]),
+                 node("Pow", ["d", "two"], ["p"]) if square == "pow" else node("Mul", ["d", "d"], ["p"]),
+                 node("ReduceMean", ["p"], ["v"], axes=axes), node("Add", ["v", "eps"], ["ve"]),
+                 node("Sqrt", ["ve"], ["s"]), node("Div", ["d", "s"], ["n" if affine else "y"])]
+        if affine:
+            norm = x_shape[min(a % len(x_shape) for a in axes):]
+            inits.update(g=rand(rng, *norm), b=rand(rng, *norm[-1:]))
+            nodes += [node("Mul", ["n", "g"], ["gn"]), node("Add", ["gn", "b"], ["y"])]
+        if square != "pow":
+            del inits["two"]
+        return model(nodes, {"x": x_shape}, ["y"], inits, opset=opset), 2 * rand(rng, *x_shape) + 0.5
+
+
+_ln_pattern_case("layer_norm_pattern_affine", (2, 6, 11), [-1])
+_ln_pattern_case("layer_norm_pattern_two_axes", (1, 3, 4, 5), [2, 3])
+_ln_pattern_case("layer_norm_pattern_no_affine_mul_square", (3, 8), [-1], affine=False, square="mul")
+_ln_pattern_case("layer_norm_pattern_not_trailing_stays", (2, 5, 4), [1],
+                 ops=("REDUCE_MEAN", "SUB", "POW", "REDUCE_MEAN", "ADD", "DIV", "MUL", "ADD"))  # Sqrt fused
+
+
 _MATH_END = len(CASES)
 _MATH_ACT_KINDS = ("leakyrelu", "elu", "tanh", "exp", "erf", "abs", "neg")
 MATH_CASES = CASES[_MATH_START:_MATH_END] + [c for c in CASES if c.id.startswith("act_")

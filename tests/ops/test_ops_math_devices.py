@@ -23,10 +23,10 @@ BUNDLE = 8  # <= 16 graph inputs (two per case at most) and outputs: SB_MAX_GRAP
 
 def _bundle(cases: list[Case]) -> tuple[onnx.ModelProto, dict[str, np.ndarray], list[str]]:
     """One model holding every case's graph (prefix c<i>_); its feeds; the output names in order."""
-    graphs, inputs, opset = [], {}, 0
+    graphs, inputs = [], {}
     for i, c in enumerate(cases):
         m, x = c.build()
-        opset = max(opset, *(o.version for o in m.opset_import if o.domain in ("", "ai.onnx")))
+        opset = next(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))  # one per bundle
         m = compose.add_prefix(m, f"c{i}_")
         graphs.append(m.graph)
         inputs.update({f"c{i}_{k}": v for k, v in feeds(x).items()})
@@ -41,7 +41,8 @@ def _bundles() -> list[list[Case]]:
     """Cases with the same convert() options and opset together, BUNDLE at a time."""
     groups: dict[str, list[Case]] = {}
     for c in MATH_CASES:
-        groups.setdefault(repr(sorted(convert_kwargs(c).items())), []).append(c)
+        opset = [o.version for o in c.build()[0].opset_import if o.domain in ("", "ai.onnx")]
+        groups.setdefault(repr((sorted(convert_kwargs(c).items()), opset)), []).append(c)
     return [group[i:i + BUNDLE] for group in groups.values() for i in range(0, len(group), BUNDLE)]
 
 

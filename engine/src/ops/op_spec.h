@@ -40,7 +40,13 @@ enum {
   SB_OP_MINIMUM = 43,
   SB_OP_POW = 44,
   SB_OP_PRELU = 45,
-  SB_OP_MAX = 45
+  SB_OP_REDUCE_MEAN = 46,
+  SB_OP_REDUCE_SUM = 47,
+  SB_OP_REDUCE_MAX = 48,
+  SB_OP_REDUCE_MIN = 49,
+  SB_OP_LAYER_NORM = 50,
+  SB_OP_INSTANCE_NORM = 51,
+  SB_OP_MAX = 51
 };
 
 /* Inputs per operator, checked by validate.c before the op's prepare. */
@@ -98,7 +104,19 @@ enum {
   SB_OP_POW_MIN_INPUTS = 2,
   SB_OP_POW_MAX_INPUTS = 2,
   SB_OP_PRELU_MIN_INPUTS = 2,
-  SB_OP_PRELU_MAX_INPUTS = 2
+  SB_OP_PRELU_MAX_INPUTS = 2,
+  SB_OP_REDUCE_MEAN_MIN_INPUTS = 1,
+  SB_OP_REDUCE_MEAN_MAX_INPUTS = 1,
+  SB_OP_REDUCE_SUM_MIN_INPUTS = 1,
+  SB_OP_REDUCE_SUM_MAX_INPUTS = 1,
+  SB_OP_REDUCE_MAX_MIN_INPUTS = 1,
+  SB_OP_REDUCE_MAX_MAX_INPUTS = 1,
+  SB_OP_REDUCE_MIN_MIN_INPUTS = 1,
+  SB_OP_REDUCE_MIN_MAX_INPUTS = 1,
+  SB_OP_LAYER_NORM_MIN_INPUTS = 2,
+  SB_OP_LAYER_NORM_MAX_INPUTS = 3,
+  SB_OP_INSTANCE_NORM_MIN_INPUTS = 3,
+  SB_OP_INSTANCE_NORM_MAX_INPUTS = 3
 };
 
 /* attrs[] slots each operator uses (bit i: attrs[i]); validate.c requires the others to be 0. */
@@ -129,7 +147,13 @@ enum {
   SB_OP_MAXIMUM_ATTRS_USED = 0x0u,
   SB_OP_MINIMUM_ATTRS_USED = 0x0u,
   SB_OP_POW_ATTRS_USED = 0x0u,
-  SB_OP_PRELU_ATTRS_USED = 0x0u
+  SB_OP_PRELU_ATTRS_USED = 0x0u,
+  SB_OP_REDUCE_MEAN_ATTRS_USED = 0x3u,
+  SB_OP_REDUCE_SUM_ATTRS_USED = 0x3u,
+  SB_OP_REDUCE_MAX_ATTRS_USED = 0x3u,
+  SB_OP_REDUCE_MIN_ATTRS_USED = 0x3u,
+  SB_OP_LAYER_NORM_ATTRS_USED = 0x3u,
+  SB_OP_INSTANCE_NORM_ATTRS_USED = 0x3u
 };
 
 /* X(NAME, name) for every operator in code order: validate.c's op_defs[], ops.h's declarations. */
@@ -160,7 +184,13 @@ enum {
   X(MAXIMUM,         maximum        ) \
   X(MINIMUM,         minimum        ) \
   X(POW,             pow            ) \
-  X(PRELU,           prelu          )
+  X(PRELU,           prelu          ) \
+  X(REDUCE_MEAN,     reduce_mean    ) \
+  X(REDUCE_SUM,      reduce_sum     ) \
+  X(REDUCE_MAX,      reduce_max     ) \
+  X(REDUCE_MIN,      reduce_min     ) \
+  X(LAYER_NORM,      layer_norm     ) \
+  X(INSTANCE_NORM,   instance_norm  )
 
 /* Activation kinds: sb_kernels.h defines them for the kernels; the spec checks them. */
 _Static_assert(SB_ACT_NONE == 0, "SB_ACT_NONE differs from the spec");
@@ -343,5 +373,21 @@ enum {
 };
 static inline int32_t sb_attr_slice_start(const sb_node* n, int i) { return n->attrs[SB_ATTR_SLICE_START + i]; }
 static inline int32_t sb_attr_slice_step(const sb_node* n, int i) { return n->attrs[SB_ATTR_SLICE_STEP + i]; }
+
+/* reduce: REDUCE_MEAN, REDUCE_SUM, REDUCE_MAX, REDUCE_MIN */
+enum {
+  SB_ATTR_REDUCE_AXES_MASK = 0,
+  SB_ATTR_REDUCE_KEEPDIMS = 1
+};
+static inline int32_t sb_attr_reduce_axes_mask(const sb_node* n) { return n->attrs[SB_ATTR_REDUCE_AXES_MASK]; }
+static inline int32_t sb_attr_reduce_keepdims(const sb_node* n) { return n->attrs[SB_ATTR_REDUCE_KEEPDIMS]; }
+
+/* norm: LAYER_NORM, INSTANCE_NORM */
+enum {
+  SB_ATTR_NORM_AXIS = 0,
+  SB_ATTR_NORM_EPSILON_BITS = 1
+};
+static inline int32_t sb_attr_norm_axis(const sb_node* n) { return n->attrs[SB_ATTR_NORM_AXIS]; }
+static inline int32_t sb_attr_norm_epsilon_bits(const sb_node* n) { return n->attrs[SB_ATTR_NORM_EPSILON_BITS]; }
 
 #endif /* SB_OP_SPEC_H */
