@@ -1,0 +1,173 @@
+/* Thread stress test of the C API (docs/robustness.md, "Threads"), built with ASan+UBSan or TSan by
+ * tests/fuzz/test_stress_threads.py.
+ *
+ * usage: stress_threads MODEL.sbn THREADS RUNS_PER_THREAD
+ *
+ * Reference: one output per distinct input, from a fresh model with 1 engine thread, run by the main thread alone.
+ * shared:   THREADS threads share one model (2 engine threads) and call sb_model_infer RUNS_PER_THREAD times each;
+ *           thread 0 also changes the engine thread count (1..3) and toggles profiling every 16 runs, and every thread
+ *           reads node profiles and the arena size in between, so every locked entry point races with runs.
+ * separate: THREADS threads, one model each (2 engine threads), set_input / run / get_output.
+ * Every result must equal the reference bit for bit. Prints one line per mode:
+ *   "<mode>: threads T, runs N, mismatches M, errors E"  and exits 1 if M or E is not 0. */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sparsebyte.h"
+
+#define MAX_IO 16
+
+typedef struct job {
+  const char* path;
+  sb_model* shared; /* NULL: the worker loads its own model */
+  int index, runs;
+  long mismatches, errors;
+} job;
+
+static int num_inputs, num_outputs, distinct;
+static size_t in_count[MAX_IO], out_count[MAX_IO];
+static float** inputs;     /* [distinct * num_inputs] */
+static float** references; /* [distinct * num_outputs] */
+
+static float* alloc_floats(size_t n) { return malloc((n ? n : 1) * sizeof(float)); }
+
+static void fill(float* data, size_t n, uint32_t seed) {
+  uint32_t s = seed * 2654435761u + 1;
+  for (size_t i = 0; i < n; i++) {
+    s = s * 1664525u + 1013904223u;
+    data[i] = (float)((s >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+  }
+}
+
+/* One run on input set k into out[]: sb_model_infer when the model is shared, the three-call sequence otherwise. */
+static sb_status run_once(sb_model* m, int k, int atomic, float** out) {
+  const float* ins[MAX_IO];
+  for (int i = 0; i < num_inputs; i++) ins[i] = inputs[k * num_inputs + i];
+  if (atomic) return sb_model_infer(m, ins, in_count, out, out_count);
+  for (int i = 0; i < num_inputs; i++) {
+    sb_status st = sb_model_set_input(m, i, ins[i], in_count[i]);
+    if (st != SB_OK) return st;
+  }
+  sb_status st = sb_model_run(m);
+  for (int o = 0; st == SB_OK && o < num_outputs; o++) st = sb_model_get_output(m, o, out[o], out_count[o]);
+  return st;
+}
+
+static void* worker(void* arg) {
+  job* j = arg;
+  sb_model* m = j->shared;
+  if (!m && (sb_model_load_file(j->path, &m) != SB_OK || sb_model_set_threads(m, 2) != SB_OK)) {
+    fprintf(stderr, "worker %d: %s\n", j->index, sb_last_error());
+    j->errors++;
+    return NULL;
+  }
+  float* out[MAX_IO];
+  for (int o = 0; o < num_outputs; o++) out[o] = alloc_floats(out_count[o]);
+  for (int r = 0; r < j->runs; r++) {
+    int k = (j->index + r) % distinct;
+    if (j->shared && j->index == 0 && r % 16 == 0) {
+      if (sb_model_set_threads(m, 1 + (r / 16) % 3) != SB_OK) j->errors++;
+      if (sb_model_set_profiling(m, (r / 16) % 2) != SB_OK) j->errors++;
+    }
+    if (j->shared && r % 8 == 1) {
+      sb_node_profile p;
+      if (sb_model_node_profile(m, r % sb_model_num_nodes(m), &p) != SB_OK || p.time_ms < 0) j->errors++;
+      if (sb_model_arena_bytes(m) == 0) j->errors++;
+    }
+    if (run_once(m, k, j->shared != NULL, out) != SB_OK) {
+      fprintf(stderr, "worker %d run %d: %s\n", j->index, r, sb_last_error());
+      j->errors++;
+      continue;
+    }
+    for (int o = 0; o < num_outputs; o++)
+      if (memcmp(out[o], references[k * num_outputs + o], out_count[o] * sizeof(float)) != 0) {
+        j->mismatches++;
+        break;
+      }
+  }
+  for (int o = 0; o < num_outputs; o++) free(out[o]);
+  if (!j->shared) sb_model_free(m);
+  return NULL;
+}
+
+static int stress(const char* mode, const char* path, sb_model* shared, int threads, int runs) {
+  pthread_t* tids = calloc((size_t)threads, sizeof *tids);
+  job* jobs = calloc((size_t)threads, sizeof *jobs);
+  for (int t = 0; t < threads; t++) {
+    jobs[t] = (job){path, shared, t, runs, 0, 0};
+    if (pthread_create(&tids[t], NULL, worker, &jobs[t]) != 0) {
+      fprintf(stderr, "pthread_create failed\n");
+      return 1;
+    }
+  }
+  long mismatches = 0, errors = 0;
+  for (int t = 0; t < threads; t++) {
+    pthread_join(tids[t], NULL);
+    mismatches += jobs[t].mismatches;
+    errors += jobs[t].errors;
+  }
+  printf("%s: threads %d, runs %ld, mismatches %ld, errors %ld\n", mode, threads, (long)threads * runs, mismatches,
+         errors);
+  free(tids);
+  free(jobs);
+  return mismatches || errors;
+}
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    fprintf(stderr, "usage: %s MODEL.sbn THREADS RUNS_PER_THREAD\n", argv[0]);
+    return 2;
+  }
+  const char* path = argv[1];
+  int threads = atoi(argv[2]), runs = atoi(argv[3]);
+  if (threads < 1 || threads > 64 || runs < 1) return 2;
+  sb_model* m = NULL;
+  if (sb_model_load_file(path, &m) != SB_OK) {
+    fprintf(stderr, "%s\n", sb_last_error());
+    return 1;
+  }
+  num_inputs = sb_model_num_inputs(m);
+  num_outputs = sb_model_num_outputs(m);
+  if (num_inputs > MAX_IO || num_outputs > MAX_IO) return 1;
+  for (int i = 0; i < num_inputs; i++) {
+    sb_tensor_info info;
+    sb_model_input_info(m, i, &info);
+    in_count[i] = info.count;
+  }
+  for (int o = 0; o < num_outputs; o++) {
+    sb_tensor_info info;
+    sb_model_output_info(m, o, &info);
+    out_count[o] = info.count;
+  }
+  distinct = threads + 3; /* so that threads run different inputs at the same moment */
+  inputs = calloc((size_t)(distinct * num_inputs), sizeof *inputs);
+  references = calloc((size_t)(distinct * num_outputs), sizeof *references);
+  for (int k = 0; k < distinct; k++) {
+    for (int i = 0; i < num_inputs; i++) {
+      inputs[k * num_inputs + i] = alloc_floats(in_count[i]);
+      fill(inputs[k * num_inputs + i], in_count[i], (uint32_t)(k * MAX_IO + i));
+    }
+    for (int o = 0; o < num_outputs; o++) references[k * num_outputs + o] = alloc_floats(out_count[o]);
+    if (run_once(m, k, 0, &references[k * num_outputs]) != SB_OK) {
+      fprintf(stderr, "reference run: %s\n", sb_last_error());
+      return 1;
+    }
+  }
+  sb_model_free(m);
+
+  int failed = 0;
+  sb_model* shared = NULL;
+  if (sb_model_load_file(path, &shared) != SB_OK || sb_model_set_threads(shared, 2) != SB_OK) return 1;
+  failed |= stress("shared", path, shared, threads, runs);
+  sb_model_free(shared);
+  failed |= stress("separate", path, NULL, threads, runs);
+
+  for (int k = 0; k < distinct * num_inputs; k++) free(inputs[k]);
+  for (int k = 0; k < distinct * num_outputs; k++) free(references[k]);
+  free(inputs);
+  free(references);
+  return failed;
+}

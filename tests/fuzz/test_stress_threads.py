@@ -1,0 +1,80 @@
+"""Thread stress of the C API (tests/fuzz/stress_threads.c): 8 threads share one model (sb_model_infer, with thread
+count and profiling changes and profile reads racing the runs) and then run one model each; every result must equal
+the single-threaded reference bit for bit. Under ASan+UBSan (the engine library of `make asan`) and under TSan (the
+engine compiled with clang -fsanitize=thread). STRESS_RUNS sets the runs per thread (CI default below; the figures
+in docs/robustness.md are from STRESS_RUNS=1000)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+from fuzz_support import CORPUS, REPO, assert_no_sanitizer_report, make, run
+
+THREADS = 8
+MODELS = ["mobilenetish_sparse.sbn", "pools_activations.sbn"]
+ASAN_RUNS = int(os.environ.get("STRESS_RUNS", "500"))
+TSAN_RUNS = int(os.environ.get("STRESS_RUNS", "150"))
+
+
+def engine_sources() -> list[str]:
+    """What `make host` compiles on x86 (engine/sources.mk: engine/src, ops, scalar kernels, the registry)."""
+    srcs = sorted((REPO / "engine" / "src").glob("*.c")) + sorted((REPO / "engine" / "src" / "ops").glob("*.c"))
+    srcs += sorted((REPO / "engine" / "kernels").glob("*/scalar.c")) + [REPO / "engine" / "kernels" / "registry.c"]
+    return [str(s) for s in srcs]
+
+
+def figures(stdout: str) -> dict[str, tuple[int, int, int]]:
+    found = re.findall(r"^(shared|separate): threads (\d+), runs (\d+), mismatches (\d+), errors (\d+)$", stdout, re.M)
+    return {mode: (int(runs), int(mismatches), int(errors)) for mode, _t, runs, mismatches, errors in found}
+
+
+def check(proc: subprocess.CompletedProcess[str], runs: int) -> None:
+    assert_no_sanitizer_report(proc)
+    assert "ThreadSanitizer" not in proc.stderr, proc.stderr[-4000:]
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]
+    assert figures(proc.stdout) == {"shared": (THREADS * runs, 0, 0), "separate": (THREADS * runs, 0, 0)}, proc.stdout
+    print(proc.stdout, end="")
+
+
+@pytest.fixture(scope="module")
+def asan_driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    make("asan")
+    binary = tmp_path_factory.mktemp("stress") / "stress_asan"
+    proc = subprocess.run(["clang", "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g",
+                           "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+                           f"-I{REPO / 'engine' / 'include'}", str(REPO / "tests" / "fuzz" / "stress_threads.c"),
+                           str(REPO / "build" / "asan" / "libsparsebyte.a"), "-lm", "-lpthread", "-o", str(binary)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    return binary
+
+
+@pytest.fixture(scope="module")
+def tsan_driver(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    binary = tmp_path_factory.mktemp("stress") / "stress_tsan"
+    proc = subprocess.run(["clang", "-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-g", "-fsanitize=thread",
+                           f"-I{REPO / 'engine' / 'include'}", f"-I{REPO / 'engine' / 'kernels'}", f"-I{REPO}",
+                           *engine_sources(), str(REPO / "tests" / "fuzz" / "stress_threads.c"), "-lm", "-lpthread",
+                           "-o", str(binary)], capture_output=True, text=True, cwd=REPO)
+    if proc.returncode != 0 and "-fsanitize=thread" in proc.stderr and "unsupported" in proc.stderr:
+        pytest.skip(f"clang cannot build with TSan here: {proc.stderr[-300:]}")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return binary
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_eight_threads_shared_and_separate_models_under_asan(asan_driver: Path, model: str) -> None:
+    check(run(asan_driver, CORPUS / model, str(THREADS), str(ASAN_RUNS), timeout=600), ASAN_RUNS)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_eight_threads_shared_and_separate_models_under_tsan(tsan_driver: Path, model: str) -> None:
+    env = {**os.environ, "TSAN_OPTIONS": "halt_on_error=1:exitcode=66:second_deadlock_stack=1"}
+    proc = subprocess.run([str(tsan_driver), str(CORPUS / model), str(THREADS), str(TSAN_RUNS)], capture_output=True,
+                          text=True, env=env, timeout=600)
+    assert proc.returncode != 66, proc.stderr[-4000:]
+    check(proc, TSAN_RUNS)
