@@ -1,17 +1,58 @@
 /* CONV_TRANSPOSE: the gradient of a 2-D convolution, y[n,co,oy,ox] = b[co] + sum over ci of co's group, ky, kx of
  * x[n,ci,iy,ix] * w[ci,co',ky,kx] where oy + pad_top = iy * stride_h + ky * dilation_h (ox alike). The portable
- * reference gathers per output pixel (no scatter, so (n, co) planes run in parallel without races); for each
- * output row it lists the (ky, iy) pairs that reach it once. */
+ * reference gathers per output pixel (no scatter, so (n, co) planes run in parallel without races) over the
+ * (kernel, input) index pairs that reach each output row and column, listed once at prepare (H * kh row pairs in
+ * all), so the work is exactly the MACs even for large strides. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ops.h"
 
+/* For each output index o of one axis, taps[first[o] .. first[o + 1]) are its (kernel index, input index) pairs. */
+typedef struct tap_list {
+  int32_t* first;
+  int32_t* taps; /* pairs: k, i */
+} tap_list;
+
 typedef struct conv_transpose_state {
   int32_t n, cin, h, w, cout, oh, ow, kh, kw, groups;
   const float* weights;
   const float* bias;
+  tap_list rows, cols; /* in one allocation, n->owned[1] */
 } conv_transpose_state;
+
+static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+/* Number of (k, i) pairs with o + pad = i * stride + k * dilation, 0 <= o < out, 0 <= i < in: per k, the i of an
+ * interval (closed form, so hostile sizes cost O(k) here). */
+static size_t count_taps(int32_t in, int32_t k, int32_t stride, int32_t pad, int32_t dil, int32_t out) {
+  size_t total = 0;
+  for (int32_t kk = 0; kk < k; kk++) {
+    int64_t shift = (int64_t)kk * dil - pad; /* o = i * stride + shift */
+    int64_t lo = -floor_div(shift, stride), hi = floor_div((int64_t)out - 1 - shift, stride);
+    if (lo < 0) lo = 0;
+    if (hi > in - 1) hi = in - 1;
+    if (hi >= lo) total += (size_t)(hi - lo + 1);
+  }
+  return total;
+}
+
+static void fill_taps(tap_list* t, int32_t in, int32_t k, int32_t stride, int32_t pad, int32_t dil, int32_t out) {
+  int32_t used = 0;
+  for (int32_t o = 0; o < out; o++) {
+    t->first[o] = used;
+    for (int32_t kk = 0; kk < k; kk++) {
+      int64_t v = (int64_t)o + pad - (int64_t)kk * dil;
+      if (v < 0 || v % stride) continue;
+      int64_t i = v / stride;
+      if (i >= in) continue;
+      t->taps[2 * used] = kk;
+      t->taps[2 * used + 1] = (int32_t)i;
+      used++;
+    }
+  }
+  t->first[out] = used;
+}
 
 static int32_t out_size(int32_t size, int32_t k, int32_t stride, int32_t pb, int32_t pe, int32_t d, int32_t op) {
   int64_t v = (int64_t)(size - 1) * stride - pb - pe + (int64_t)d * (k - 1) + op + 1;
@@ -58,15 +99,22 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   n->state = s;
   if ((st = sb_bias_or_zeros(m, n, 2, cout, &s->bias, (float**)&n->owned[0])) != SB_OK) return st;
   *s = (conv_transpose_state){x->dims[0], cin, x->dims[2], x->dims[3], cout, oh, ow, kh, kw, groups,
-                              sb_f32(w), s->bias};
-  n->macs = (int64_t)x->dims[0] * cin * x->dims[2] * x->dims[3] * (cout / groups) * kh * kw;
+                              sb_f32(w), s->bias, {0}, {0}};
+  const size_t row_taps = count_taps(s->h, kh, sh, pt, dh, oh), col_taps = count_taps(s->w, kw, sw, pl, dw, ow);
+  int32_t* block = malloc(((size_t)oh + 1 + (size_t)ow + 1 + 2 * (row_taps + col_taps)) * sizeof(int32_t));
+  if (!block) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
+  n->owned[1] = block;
+  s->rows = (tap_list){block, block + oh + 1};
+  s->cols = (tap_list){block + oh + 1 + 2 * row_taps, block + oh + 1 + 2 * row_taps + ow + 1};
+  fill_taps(&s->rows, s->h, kh, sh, pt, dh, oh);
+  fill_taps(&s->cols, s->w, kw, sw, pl, dw, ow);
+  n->macs = (int64_t)x->dims[0] * cout * (int64_t)row_taps * (int64_t)col_taps * (cin / groups);
   n->dense_macs = n->macs;
   n->kernel_name = "ref_conv_transpose";
   return SB_OK;
 }
 
 typedef struct conv_transpose_job {
-  const sb_node* n;
   const conv_transpose_state* s;
   const float* x;
   float* y;
@@ -76,10 +124,6 @@ typedef struct conv_transpose_job {
 static void run_planes(void* ctx, size_t begin, size_t end) {
   const conv_transpose_job* j = ctx;
   const conv_transpose_state* s = j->s;
-  const sb_node* n = j->n;
-  const int32_t sh = sb_attr_conv_transpose_stride_h(n), sw = sb_attr_conv_transpose_stride_w(n);
-  const int32_t dh = sb_attr_conv_transpose_dilation_h(n), dw = sb_attr_conv_transpose_dilation_w(n);
-  const int32_t pt = sb_attr_conv_transpose_pad_top(n), pl = sb_attr_conv_transpose_pad_left(n);
   const int32_t cin_g = s->cin / s->groups, cout_g = s->cout / s->groups;
   const size_t in_plane = (size_t)s->h * (size_t)s->w, k_size = (size_t)s->kh * (size_t)s->kw;
   for (size_t p = begin; p < end; p++) {
@@ -89,16 +133,10 @@ static void run_planes(void* ctx, size_t begin, size_t end) {
     for (int32_t oy = 0; oy < s->oh; oy++) {
       for (int32_t ox = 0; ox < s->ow; ox++) {
         float acc = s->bias[co];
-        for (int32_t ky = 0; ky < s->kh; ky++) {
-          int32_t ty = oy + pt - ky * dh;
-          if (ty < 0 || ty % sh) continue;
-          int32_t iy = ty / sh;
-          if (iy >= s->h) continue;
-          for (int32_t kx = 0; kx < s->kw; kx++) {
-            int32_t tx = ox + pl - kx * dw;
-            if (tx < 0 || tx % sw) continue;
-            int32_t ix = tx / sw;
-            if (ix >= s->w) continue;
+        for (int32_t r = s->rows.first[oy]; r < s->rows.first[oy + 1]; r++) {
+          const int32_t ky = s->rows.taps[2 * r], iy = s->rows.taps[2 * r + 1];
+          for (int32_t c = s->cols.first[ox]; c < s->cols.first[ox + 1]; c++) {
+            const int32_t kx = s->cols.taps[2 * c], ix = s->cols.taps[2 * c + 1];
             const float* xp = j->x + ((size_t)img * s->cin + (size_t)g * cin_g) * in_plane + (size_t)iy * s->w + ix;
             const float* wp = s->weights + (((size_t)g * cin_g) * cout_g + co_g) * k_size + (size_t)ky * s->kw + kx;
             for (int32_t ci = 0; ci < cin_g; ci++) acc += xp[ci * in_plane] * wp[(size_t)ci * cout_g * k_size];
@@ -112,7 +150,7 @@ static void run_planes(void* ctx, size_t begin, size_t end) {
 
 static void run(sb_model* m, sb_node* n) {
   const conv_transpose_state* s = n->state;
-  conv_transpose_job job = {n, s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
+  conv_transpose_job job = {s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
   sb_parallel_for(m->pool, (size_t)s->n * (size_t)s->cout, 1, run_planes, &job);
 }
 
