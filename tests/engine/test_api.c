@@ -239,6 +239,31 @@ int main(int argc, char** argv) {
   CHECK(sb_model_tensor_info(m, sum, &info) == SB_OK && strcmp(info.name, "sum") == 0 && info.count == 120);
   CHECK(sb_model_set_keep_intermediates(m, 0) == SB_OK && sb_model_arena_bytes(m) == planned);
 
+  /* sb_model_infer: inputs, run and outputs in one call; a bad count anywhere leaves the inputs untouched */
+  float c[120], o0[240], o1[120], inf0[240], inf1[120];
+  for (int i = 0; i < 120; i++) c[i] = (float)((i * 5) % 13) / 3.0f - 2.0f;
+  const float* ins[2] = {a, b};
+  float* outs[2] = {inf0, inf1};
+  size_t in_counts[2] = {120, 120}, out_counts[2] = {240, 120};
+  CHECK(sb_model_infer(m, ins, in_counts, outs, out_counts) == SB_OK);
+  CHECK(memcmp(inf0, out1, 240 * sizeof(float)) == 0 && memcmp(inf1, out1 + 240, 120 * sizeof(float)) == 0);
+  const float* bad_ins[2] = {c, a};
+  size_t bad_in_counts[2] = {120, 119};
+  CHECK(sb_model_infer(m, bad_ins, bad_in_counts, outs, out_counts) == SB_ERR_ARGUMENT);
+  CHECK(strstr(sb_last_error(), "input 'b': got 119 elements") != NULL);
+  size_t bad_out_counts[2] = {240, 121};
+  CHECK(sb_model_infer(m, bad_ins, in_counts, outs, bad_out_counts) == SB_ERR_ARGUMENT);
+  CHECK(strstr(sb_last_error(), "output 'flat': buffer of 121 elements, the tensor has 120") != NULL);
+  CHECK(sb_model_infer(m, NULL, NULL, outs, out_counts) == SB_OK); /* NULL inputs: the kept ones, still a and b */
+  CHECK(memcmp(inf0, out1, 240 * sizeof(float)) == 0);
+  CHECK(sb_model_infer(m, ins, NULL, NULL, NULL) == SB_ERR_ARGUMENT);
+  CHECK(sb_model_infer(NULL, NULL, NULL, NULL, NULL) == SB_ERR_ARGUMENT);
+  CHECK(sb_model_infer(m, bad_ins, in_counts, NULL, NULL) == SB_OK); /* inputs c, a; no outputs read */
+  CHECK(sb_model_get_output(m, 0, o0, 240) == SB_OK && sb_model_get_output(m, 1, o1, 120) == SB_OK);
+  CHECK(memcmp(o0, out1, 240 * sizeof(float)) != 0);
+  CHECK(sb_model_set_threads(m, SB_MAX_THREADS + 1) == SB_ERR_ARGUMENT);
+  CHECK(strstr(sb_last_error(), "must be 1..256") != NULL);
+
   free(out1);
   free(out2);
   free(again);
@@ -251,6 +276,11 @@ int main(int argc, char** argv) {
   CHECK(sb_model_load_memory(NULL, 0, &bad) == SB_ERR_FORMAT);
   CHECK(sb_model_load_file("/nonexistent/model.sbn", &bad) == SB_ERR_IO);
   CHECK(strstr(sb_last_error(), "/nonexistent/model.sbn") != NULL);
+  /* not regular files: refused before any read (a FIFO would block, /dev/zero never ends) */
+  CHECK(sb_model_load_file("/", &bad) == SB_ERR_IO && bad == NULL);
+  CHECK(strcmp(sb_last_error(), "/: is a directory, not a regular .sbn file") == 0);
+  CHECK(sb_model_load_file("/dev/zero", &bad) == SB_ERR_IO);
+  CHECK(strcmp(sb_last_error(), "/dev/zero: is a device, not a regular .sbn file") == 0);
   CHECK(strcmp(sb_status_name(SB_ERR_VERSION), "SB_ERR_VERSION") == 0);
   CHECK(strstr(sb_version_string(), "1.0") != NULL);
   CHECK(strcmp(sb_backend_name(), "scalar") == 0);
