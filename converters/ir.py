@@ -17,6 +17,8 @@ IR operators (``Node.op``) and their attributes:
 - ``ReduceMean``, ``ReduceSum``, ``ReduceMax``, ``ReduceMin``: X; attrs ``axes_mask`` (bit d: axis d), ``keepdims``.
 - ``LayerNorm``: X, scale, bias (optional; constants of X's dims axis..); attrs ``axis``, ``epsilon_bits`` (f32 bits).
 - ``InstanceNorm``: X [N, C, ...], scale [C], bias [C]; attrs ``axis`` (0), ``epsilon_bits``.
+- ``MatMul``: A [..., M, K], B [..., K, N] (rank 2..6, batch dims broadcast; a constant 2-D B is an FC instead).
+- ``LogSoftmax`` (``axis``); ``ArgMax``: attrs ``axis``, ``keepdims``, ``select_last_index`` (the index as f32).
 - ``Identity``: removed by passes/remove_identity.
 
 Every node may carry a fused activation ``act = (kind, param0, param1)`` with the kinds of docs/format.md.

@@ -342,11 +342,15 @@ def _gemm(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
 
 
 def _matmul(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """A constant 2-D right operand: FC (the weight path: dense or sparse kernels). Anything else (two activations,
+    a constant left operand or a batched constant): MATMUL, 1-D operands reshaped to 2-D and back."""
     imp.check_attrs(node, attrs, set())
+    cb = imp.graph.const(node.inputs[1])
+    if cb is None or cb.ndim != 2 or imp.graph.const(node.inputs[0]) is not None:
+        _batched_matmul(imp, node)
+        return
     x = imp.activation_input(node)
     b = imp.weight(node, 1, "right operand (weight)")
-    if b.ndim != 2:
-        raise node.error(f"right operand shape {list(b.shape)}: only a constant 2-D right operand is supported")
     xs = imp.graph.shape(x)
     if len(xs) < 2 or xs[-1] != b.shape[0]:
         raise node.error(f"shapes {list(xs)} and {list(b.shape)} do not match for MatMul")
@@ -360,6 +364,47 @@ def _matmul(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     fc_out = imp.graph.unique_name(f"{node.outputs[0]}.fc")
     _fc(imp, node, flat, b.T, None, fc_out)
     imp.emit_reshape(node, fc_out, (*xs[:-1], b.shape[1]), node.outputs[0], name=f"{node.name}.unflatten")
+
+
+def _batched_matmul(imp: _Importer, node: Node) -> None:
+    a, b = node.inputs[0], node.inputs[1]
+    for index, name in enumerate((a, b)):
+        c = imp.graph.const(name)
+        if c is not None:
+            if not np.issubdtype(c.dtype, np.floating):
+                raise node.error(f"constant {name!r} has dtype {c.dtype}; only float tensors are supported")
+            imp.weight(node, index, "constant operand")
+    sa, sb = imp.graph.shape(a), imp.graph.shape(b)
+    if not sa or not sb:
+        raise node.error(f"MatMul of a scalar ({list(sa)} @ {list(sb)})")
+
+    def to_2d(name: str, shape: tuple[int, ...], target: tuple[int, ...]) -> str:
+        c = imp.graph.const(name)
+        if c is not None:
+            return imp.add_const(f"{name}.2d", c.reshape(target))
+        out = imp.graph.unique_name(f"{name}.2d")
+        imp.emit_reshape(node, name, target, out, name=f"{node.name}.{len(target)}d_{name}")
+        return out
+
+    a2 = to_2d(a, sa, (1, sa[0])) if len(sa) == 1 else a
+    b2 = to_2d(b, sb, (sb[0], 1)) if len(sb) == 1 else b
+    s2a, s2b = imp.graph.shape(a2), imp.graph.shape(b2)
+    if s2a[-1] != s2b[-2]:
+        raise node.error(f"shapes {list(sa)} and {list(sb)} do not match for MatMul (inner dims {s2a[-1]} and "
+                         f"{s2b[-2]})")
+    if max(len(s2a), len(s2b)) > 6:
+        raise node.error(f"shapes {list(sa)} and {list(sb)}: MatMul supports rank <= 6")
+    if len(sa) > 1 and len(sb) > 1:
+        imp.emit("MatMul", node, [a2, b2], node.outputs[0])
+        return
+    full = imp.graph.unique_name(f"{node.outputs[0]}.2d")
+    imp.emit("MatMul", node, [a2, b2], full, name=f"{node.name}.matmul")
+    out = list(imp.graph.shape(full))
+    if len(sb) == 1:
+        out.pop(-1)
+    if len(sa) == 1:
+        out.pop(-1 if len(sb) == 1 else -2)
+    imp.emit_reshape(node, full, tuple(out) or (1,), node.outputs[0])
 
 
 def _batchnorm(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
@@ -657,7 +702,24 @@ def _softmax(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     axis = int(attrs.get("axis", -1))
     if not -rank <= axis < rank:
         raise node.error(f"axis {axis} out of range for rank {rank}")
-    imp.emit("Softmax", node, [x], node.outputs[0], {"axis": axis % rank})
+    imp.emit(node.op, node, [x], node.outputs[0], {"axis": axis % rank})
+
+
+def _argmax(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """The index comes out as f32 (the engine's activations are f32), exact below 2^24."""
+    imp.check_attrs(node, attrs, {"axis", "keepdims", "select_last_index"})
+    x = imp.activation_input(node)
+    rank = len(imp.graph.shape(x))
+    axis = int(attrs.get("axis", 0))
+    keepdims, last = int(attrs.get("keepdims", 1)), int(attrs.get("select_last_index", 0))
+    if not -rank <= axis < rank:
+        raise node.error(f"axis {axis} out of range for rank {rank}")
+    if keepdims not in (0, 1) or last not in (0, 1):
+        raise node.error(f"unsupported attribute keepdims={keepdims} / select_last_index={last} (0 or 1)")
+    if imp.graph.shape(x)[axis % rank] >= 1 << 24:
+        raise node.error(f"axis {axis} has {imp.graph.shape(x)[axis % rank]} entries; f32 indices are exact below 2^24")
+    imp.emit("ArgMax", node, [x], node.outputs[0], {"axis": axis % rank, "keepdims": keepdims,
+                                                      "select_last_index": last})
 
 
 def _transpose(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
@@ -763,6 +825,8 @@ _HANDLERS: dict[str, Callable[[_Importer, Node, dict[str, Any]], None]] = {
     "Squeeze": _squeeze,
     "Unsqueeze": _unsqueeze,
     "Softmax": _softmax,
+    "LogSoftmax": _softmax,
+    "ArgMax": _argmax,
     "Identity": _identity,
     "Dropout": _dropout,
     "Cast": _cast,
@@ -881,4 +945,5 @@ _FOLD.update({
     "Max": _fold(lambda attrs, *xs: np.maximum.reduce(np.broadcast_arrays(*xs))),
     "Min": _fold(lambda attrs, *xs: np.minimum.reduce(np.broadcast_arrays(*xs))),
     "Pow": _fold(_float_op(np.power)),
+    "MatMul": _fold(lambda attrs, a, b: np.matmul(a, b)),
 })

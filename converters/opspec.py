@@ -172,6 +172,11 @@ OPERATORS: tuple[Op, ...] = (
        "(x - mean) / sqrt(var + epsilon) * scale + bias over those axes", NORM),
     Op(51, "INSTANCE_NORM", "InstanceNorm", 3, 3,
        "X [N,C,...], scale [C], bias [C]: per (n, c), (x - mean) / sqrt(var + epsilon) * scale + bias", NORM),
+    Op(52, "MATMUL", "MatMul", 2, 2,
+       "A [..., M, K], B [..., K, N] (rank 2..6, batch dims broadcast; either may be constant) -> [..., M, N]"),
+    Op(53, "LOG_SOFTMAX", "LogSoftmax", 1, 1, "X: x - max - log(sum(exp(x - max))) along the axis", AXIS),
+    Op(54, "ARGMAX", "ArgMax", 1, 1,
+       "X (an activation, rank 1..6) -> the index of the maximum along the axis, as f32 (exact below 2^24)", ARGMAX),
 )
 
 ACTIVATION_KINDS: tuple[Activation, ...] = (

@@ -107,8 +107,18 @@ def infer_node(graph: Graph, node: Node) -> tuple[int, ...]:
         if not 1 <= len(x) <= MAX_RANK or not 0 < mask < (1 << len(x)):
             raise node.error(f"axes mask {mask:#x} does not fit input shape {list(x)} (rank 1..6)")
         return tuple(1 if mask >> d & 1 else n for d, n in enumerate(x) if keep or not mask >> d & 1)
-    if op in ("LayerNorm", "InstanceNorm"):
+    if op in ("LayerNorm", "InstanceNorm", "LogSoftmax"):
         return shapes[0]
+    if op == "MatMul":
+        a, b = shapes[0], shapes[1]
+        batch = broadcast_shapes(a[:-2], b[:-2]) if len(a) >= 2 and len(b) >= 2 else None
+        if batch is None or a[-1] != b[-2] or len(batch) + 2 > MAX_RANK:
+            raise node.error(f"shapes {list(a)} and {list(b)} do not match for MatMul (rank 2..6, batch dims "
+                             "broadcast)")
+        return (*batch, a[-2], b[-1])
+    if op == "ArgMax":
+        x, axis = shapes[0], node.attrs["axis"]
+        return tuple(1 if d == axis else n for d, n in enumerate(x) if node.attrs["keepdims"] or d != axis)
     if op == "Transpose":
         x, perm = shapes[0], tuple(node.attrs["perm"])
         if not 1 <= len(x) <= MAX_RANK or sorted(perm) != list(range(len(x))):

@@ -18,7 +18,8 @@ OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL",
        9: "AVG_POOL", 10: "MAX_POOL", 11: "RESHAPE", 12: "SOFTMAX", 13: "ACTIVATION", 14: "CHANNEL_AFFINE",
        15: "TRANSPOSE", 16: "PAD", 17: "RESIZE", 18: "CONV_TRANSPOSE", 19: "SLICE", 20: "GATHER", 21: "EXPAND",
        40: "SUB", 41: "DIV", 42: "MAXIMUM", 43: "MINIMUM", 44: "POW", 45: "PRELU", 46: "REDUCE_MEAN",
-       47: "REDUCE_SUM", 48: "REDUCE_MAX", 49: "REDUCE_MIN", 50: "LAYER_NORM", 51: "INSTANCE_NORM"}
+       47: "REDUCE_SUM", 48: "REDUCE_MAX", 49: "REDUCE_MIN", 50: "LAYER_NORM", 51: "INSTANCE_NORM", 52: "MATMUL",
+       53: "LOG_SOFTMAX", 54: "ARGMAX"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
         8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
 
@@ -310,6 +311,19 @@ def _eval(node: SbnNode, args: list[np.ndarray], out_shape: tuple[int, ...]) -> 
     if op in _BINARY:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return _BINARY[op](args[0].astype(np.float64), args[1].astype(np.float64))
+    if op == "MATMUL":
+        return np.matmul(args[0].astype(np.float64), args[1].astype(np.float64))
+    if op == "LOG_SOFTMAX":
+        x = args[0].astype(np.float64)
+        shifted = x - x.max(axis=a[0], keepdims=True)
+        return shifted - np.log(np.exp(shifted).sum(axis=a[0], keepdims=True))
+    if op == "ARGMAX":
+        x = args[0]
+        assert a[1] in (0, 1) and a[2] in (0, 1), a
+        index = np.argmax(np.flip(x, a[0]), axis=a[0]) if a[2] else np.argmax(x, axis=a[0])
+        if a[2]:
+            index = x.shape[a[0]] - 1 - index
+        return np.expand_dims(index, a[0]) if a[1] else index
     if op in _REDUCE:
         axes = tuple(d for d in range(args[0].ndim) if a[0] >> d & 1)
         assert axes and a[1] in (0, 1) and not any(a[2:]), a

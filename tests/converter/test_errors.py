@@ -60,6 +60,9 @@ def test_gelu_with_an_unknown_approximation(tmp_path) -> None:
     ("LayerNormalization", {"s": np.ones(4, np.float32)}, {"epsilon": -1.0}, "unsupported attribute epsilon=-1.0"),
     ("InstanceNormalization", {"s": np.ones(4, np.float32), "b": np.ones(3, np.float32)}, {},
      "scale 's' has shape [4], expected [3]"),
+    ("MatMul", {"s": np.ones((2, 3, 5), np.float32)}, {}, "shapes [1, 3, 4, 4] and [2, 3, 5] do not match for MatMul"),
+    ("ArgMax", {}, {"axis": 1, "keepdims": 3}, "unsupported attribute keepdims=3 / select_last_index=0 (0 or 1)"),
+    ("LogSoftmax", {}, {"axis": 4}, "axis 4 out of range for rank 4"),
 ])
 def test_math_op_errors_name_node_op_and_value(tmp_path, op: str, inits: dict, attrs: dict, fragment: str) -> None:
     ins = ["x", *inits]

@@ -757,6 +757,83 @@ _ln_pattern_case("layer_norm_pattern_not_trailing_stays", (2, 5, 4), [1],
                  ops=("REDUCE_MEAN", "SUB", "POW", "REDUCE_MEAN", "ADD", "DIV", "MUL", "ADD"))  # Sqrt fused
 
 
+def _matmul_case(id, a_shape, b_shape, ops=("MATMUL",), b_const=False, a_const=False):
+    @case(id, ops=list(ops), force_dense=True)
+    def build():
+        rng = _rng(id)
+        inits, shapes, feed = {}, {}, {}
+        for name, shape, const in (("x", a_shape, a_const), ("x2", b_shape, b_const)):
+            if const:
+                inits[name] = rand(rng, *shape)
+            else:
+                shapes[name], feed[name] = shape, rand(rng, *shape)
+        m = model([node("MatMul", ["x", "x2"], ["y"])], shapes, ["y"], inits)
+        return m, feed if len(feed) > 1 else feed["x" if "x" in feed else "x2"]
+    return build
+
+
+_matmul_case("matmul_act_2d", (5, 7), (7, 3))
+_matmul_case("matmul_act_batched", (2, 3, 4, 6), (2, 3, 6, 5))
+_matmul_case("matmul_act_broadcast_batch", (2, 1, 4, 6), (3, 6, 5))
+_matmul_case("matmul_act_rank3_by_2d", (3, 4, 6), (6, 2))
+_matmul_case("matmul_const_batched_b", (2, 4, 6), (2, 6, 3), b_const=True)
+_matmul_case("matmul_vector_left", (6,), (2, 6, 3), ops=("RESHAPE", "MATMUL", "RESHAPE"))
+_matmul_case("matmul_vector_right", (2, 4, 6), (6,), ops=("RESHAPE", "MATMUL", "RESHAPE"))
+_matmul_case("matmul_attention_scores", (1, 2, 9, 8), (1, 2, 8, 9))
+
+
+@case("matmul_softmax_matmul_attention", ops=["MATMUL", "MUL", "SOFTMAX", "MATMUL"])
+def _attention():
+    """softmax(q k^T / sqrt(d)) v with q, k^T, v three activations."""
+    rng = _rng("attention")
+    nodes = [node("MatMul", ["x", "x2"], ["s"]), node("Mul", ["s", "scale"], ["t"]), node("Softmax", ["t"], ["p"]),
+             node("MatMul", ["p", "x3"], ["y"])]
+    m = model(nodes, {"x": (1, 2, 5, 4), "x2": (1, 2, 4, 5), "x3": (1, 2, 5, 4)}, ["y"],
+              {"scale": np.array(0.5, np.float32)})
+    return m, {"x": rand(rng, 1, 2, 5, 4), "x2": rand(rng, 1, 2, 4, 5), "x3": rand(rng, 1, 2, 5, 4)}
+
+
+@case("matmul_relu_fused", ops=["MATMUL"])
+def _matmul_relu():
+    rng = _rng("mmrelu")
+    m = model([node("MatMul", ["x", "x2"], ["s"]), node("Relu", ["s"], ["y"])], {"x": (3, 4), "x2": (4, 5)}, ["y"])
+    return m, {"x": rand(rng, 3, 4), "x2": rand(rng, 4, 5)}
+
+
+def _log_softmax_case(id, x_shape, axis):
+    @case(id, ops=["LOG_SOFTMAX"])
+    def build():
+        rng = _rng(id)
+        return model([node("LogSoftmax", ["x"], ["y"], axis=axis)], {"x": x_shape}, ["y"]), 4 * rand(rng, *x_shape)
+
+
+_log_softmax_case("log_softmax_last", (3, 17), -1)
+_log_softmax_case("log_softmax_axis1_4d", (2, 5, 3, 4), 1)
+_log_softmax_case("log_softmax_axis0", (4, 3), 0)
+_softmax_case("softmax_rank5_axis3", (2, 3, 2, 5, 3), 3)
+
+
+def _argmax_case(id, x_shape, **attrs):
+    @case(id, ops=["ARGMAX"])
+    def build():
+        rng = _rng(id)
+        x = rand(rng, *x_shape)
+        if attrs.get("select_last_index"):
+            x = np.round(x)  # ties, so first and last differ
+        m = model([node("ArgMax", ["x"], ["y"], **attrs)], {"x": x_shape}, ["y"], check=False)
+        del m.graph.output[:]  # the helper declares FLOAT outputs: ArgMax's is INT64
+        m.graph.output.append(onnx.helper.make_tensor_value_info("y", onnx.TensorProto.INT64, None))
+        m = onnx.shape_inference.infer_shapes(m)
+        onnx.checker.check_model(m)
+        return m, x
+
+
+_argmax_case("argmax_default_axis0", (5, 3, 4))
+_argmax_case("argmax_channels_nokeep", (1, 7, 3, 5), axis=1, keepdims=0)
+_argmax_case("argmax_last_axis_neg", (2, 3, 11), axis=-1)
+_argmax_case("argmax_select_last_ties", (4, 9), axis=1, select_last_index=1)
+
+
 _MATH_END = len(CASES)
 _MATH_ACT_KINDS = ("leakyrelu", "elu", "tanh", "exp", "erf", "abs", "neg")
 MATH_CASES = CASES[_MATH_START:_MATH_END] + [c for c in CASES if c.id.startswith("act_")

@@ -46,7 +46,10 @@ enum {
   SB_OP_REDUCE_MIN = 49,
   SB_OP_LAYER_NORM = 50,
   SB_OP_INSTANCE_NORM = 51,
-  SB_OP_MAX = 51
+  SB_OP_MATMUL = 52,
+  SB_OP_LOG_SOFTMAX = 53,
+  SB_OP_ARGMAX = 54,
+  SB_OP_MAX = 54
 };
 
 /* Inputs per operator, checked by validate.c before the op's prepare. */
@@ -116,7 +119,13 @@ enum {
   SB_OP_LAYER_NORM_MIN_INPUTS = 2,
   SB_OP_LAYER_NORM_MAX_INPUTS = 3,
   SB_OP_INSTANCE_NORM_MIN_INPUTS = 3,
-  SB_OP_INSTANCE_NORM_MAX_INPUTS = 3
+  SB_OP_INSTANCE_NORM_MAX_INPUTS = 3,
+  SB_OP_MATMUL_MIN_INPUTS = 2,
+  SB_OP_MATMUL_MAX_INPUTS = 2,
+  SB_OP_LOG_SOFTMAX_MIN_INPUTS = 1,
+  SB_OP_LOG_SOFTMAX_MAX_INPUTS = 1,
+  SB_OP_ARGMAX_MIN_INPUTS = 1,
+  SB_OP_ARGMAX_MAX_INPUTS = 1
 };
 
 /* attrs[] slots each operator uses (bit i: attrs[i]); validate.c requires the others to be 0. */
@@ -153,7 +162,10 @@ enum {
   SB_OP_REDUCE_MAX_ATTRS_USED = 0x3u,
   SB_OP_REDUCE_MIN_ATTRS_USED = 0x3u,
   SB_OP_LAYER_NORM_ATTRS_USED = 0x3u,
-  SB_OP_INSTANCE_NORM_ATTRS_USED = 0x3u
+  SB_OP_INSTANCE_NORM_ATTRS_USED = 0x3u,
+  SB_OP_MATMUL_ATTRS_USED = 0x0u,
+  SB_OP_LOG_SOFTMAX_ATTRS_USED = 0x1u,
+  SB_OP_ARGMAX_ATTRS_USED = 0x7u
 };
 
 /* X(NAME, name) for every operator in code order: validate.c's op_defs[], ops.h's declarations. */
@@ -190,7 +202,10 @@ enum {
   X(REDUCE_MAX,      reduce_max     ) \
   X(REDUCE_MIN,      reduce_min     ) \
   X(LAYER_NORM,      layer_norm     ) \
-  X(INSTANCE_NORM,   instance_norm  )
+  X(INSTANCE_NORM,   instance_norm  ) \
+  X(MATMUL,          matmul         ) \
+  X(LOG_SOFTMAX,     log_softmax    ) \
+  X(ARGMAX,          argmax         )
 
 /* Activation kinds: sb_kernels.h defines them for the kernels; the spec checks them. */
 _Static_assert(SB_ACT_NONE == 0, "SB_ACT_NONE differs from the spec");
@@ -247,7 +262,7 @@ enum {
 };
 static inline int32_t sb_attr_fc_sparse_G(const sb_node* n) { return n->attrs[SB_ATTR_FC_SPARSE_G]; }
 
-/* axis: CONCAT, SOFTMAX, GATHER */
+/* axis: CONCAT, SOFTMAX, GATHER, LOG_SOFTMAX */
 enum {
   SB_ATTR_AXIS_AXIS = 0
 };
@@ -389,5 +404,17 @@ enum {
 };
 static inline int32_t sb_attr_norm_axis(const sb_node* n) { return n->attrs[SB_ATTR_NORM_AXIS]; }
 static inline int32_t sb_attr_norm_epsilon_bits(const sb_node* n) { return n->attrs[SB_ATTR_NORM_EPSILON_BITS]; }
+
+/* argmax: ARGMAX */
+enum {
+  SB_ATTR_ARGMAX_AXIS = 0,
+  SB_ATTR_ARGMAX_KEEPDIMS = 1,
+  SB_ATTR_ARGMAX_SELECT_LAST_INDEX = 2
+};
+static inline int32_t sb_attr_argmax_axis(const sb_node* n) { return n->attrs[SB_ATTR_ARGMAX_AXIS]; }
+static inline int32_t sb_attr_argmax_keepdims(const sb_node* n) { return n->attrs[SB_ATTR_ARGMAX_KEEPDIMS]; }
+static inline int32_t sb_attr_argmax_select_last_index(const sb_node* n) {
+  return n->attrs[SB_ATTR_ARGMAX_SELECT_LAST_INDEX];
+}
 
 #endif /* SB_OP_SPEC_H */

@@ -1,4 +1,5 @@
-/* SOFTMAX over the axis attribute: max-subtracted exponentials, so large logits do not overflow. Any axis. */
+/* SOFTMAX and LOG_SOFTMAX over the axis attribute (any axis): max-subtracted exponentials, so large logits do not
+ * overflow; LOG_SOFTMAX is x - max - log(sum). */
 #include <math.h>
 
 #include "ops.h"
@@ -11,7 +12,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   if (axis < 0 || axis >= x->rank)
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "axis %d out of range for rank %d", axis, x->rank);
   if ((st = sb_check_output(m, n, x->rank, x->dims)) != SB_OK) return st;
-  n->kernel_name = "ref_softmax";
+  n->kernel_name = n->def == &sb_op_log_softmax ? "ref_log_softmax" : "ref_softmax";
   return SB_OK;
 }
 
@@ -19,6 +20,7 @@ typedef struct softmax_job {
   const float* x;
   float* y;
   size_t len, inner;
+  int log;
 } softmax_job;
 
 /* Rows [begin, end) of the outer dimension; each (outer, inner) line is reduced by one thread. */
@@ -31,6 +33,12 @@ static void run_outer(void* ctx, size_t begin, size_t end) {
       float max = x[0];
       for (size_t k = 1; k < j->len; k++) max = x[k * j->inner] > max ? x[k * j->inner] : max;
       float sum = 0.0f;
+      if (j->log) {
+        for (size_t k = 0; k < j->len; k++) sum += expf(x[k * j->inner] - max);
+        const float shift = max + logf(sum);
+        for (size_t k = 0; k < j->len; k++) y[k * j->inner] = x[k * j->inner] - shift;
+        continue;
+      }
       for (size_t k = 0; k < j->len; k++) {
         y[k * j->inner] = expf(x[k * j->inner] - max);
         sum += y[k * j->inner];
@@ -47,8 +55,9 @@ static void run(sb_model* m, sb_node* n) {
   int32_t axis = sb_attr_axis(n);
   for (int d = 0; d < axis; d++) outer *= (size_t)x->dims[d];
   for (int d = axis + 1; d < x->rank; d++) inner *= (size_t)x->dims[d];
-  softmax_job job = {x->data, sb_output(m, n)->data, (size_t)x->dims[axis], inner};
+  softmax_job job = {x->data, sb_output(m, n)->data, (size_t)x->dims[axis], inner, n->def == &sb_op_log_softmax};
   sb_parallel_for(m->pool, outer, 1, run_outer, &job);
 }
 
 const sb_op_def sb_op_softmax = SB_OP_DEF(SOFTMAX, prepare, run, 0);
+const sb_op_def sb_op_log_softmax = SB_OP_DEF(LOG_SOFTMAX, prepare, run, 0);
