@@ -31,9 +31,10 @@ typedef struct sb_activation {
   float p0, p1; /* CLIP: min, max. HARDSIGMOID: alpha, beta. LEAKYRELU, ELU: alpha. */
 } sb_activation;
 
-static inline float sb_activate(const sb_activation* a, float x) {
+/* Every kind but NONE and CLIP; sb_activate keeps those two inline so that the switch below, grown large, does not
+ * make compilers call sb_activate out of line from the kernels' scalar tails (ReLU/ReLU6 are most layers). */
+static inline float sb_activate_other(const sb_activation* a, float x) {
   switch (a->kind) {
-    case SB_ACT_CLIP: return x < a->p0 ? a->p0 : (x > a->p1 ? a->p1 : x);
     case SB_ACT_HARDSIGMOID: {
       float y = a->p0 * x + a->p1;
       return y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
@@ -58,6 +59,12 @@ static inline float sb_activate(const sb_activation* a, float x) {
     case SB_ACT_ERF: return erff(x);
     default: return x;
   }
+}
+
+static inline float sb_activate(const sb_activation* a, float x) {
+  if (a->kind == SB_ACT_CLIP) return x < a->p0 ? a->p0 : (x > a->p1 ? a->p1 : x);
+  if (a->kind == SB_ACT_NONE) return x;
+  return sb_activate_other(a, x);
 }
 
 /* ---- group-sparse weights (docs/format.md, "Group-sparse weights") ---- */

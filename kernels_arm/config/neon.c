@@ -18,10 +18,10 @@ static const sb_kernel_rule rules[] = {
      * 512: 0.335 vs 0.357). Every one of the 90 G=8 cases follows this split. */
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__neon_g8_8x, 8, 0, 0, 0, 0, 18),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__neon_g8_12x, 8, 0, 0, 0, 0, 0),
-    /* Dense 1x1 by Cin: up to 32 input channels 8x8 (v2 112x112 16->96: 0.450 vs 0.498; 56x56 24->144: 0.414 vs 0.435;
-     * 32->64: 0.397 vs 0.404), from 64 on 4x16 (56x56 64->128: 0.356 vs 0.370; 14x14 512->512: 0.317 vs 0.348).
-     * FC (one pixel): the same dot-product path in both, 1.243 vs 1.245. */
-    SB_RULE(F32_GEMM, sb_f32_gemm_ukernel__neon_8x8, 0, 0, 0, 0, 0, 32),
+    /* Dense 1x1: 4x16 on every MobileNet 1x1 layer (0.315-0.425 insn/MAC; the 8x8 tile, deleted, took 8-10% more on
+     * each, e.g. v2 112x112 16->96 0.457 vs 0.425; FC: the same dot-product path in both, 1.240 vs 1.244). An
+     * earlier run had 8x8 ahead for Cin <= 32: that was with the lane-by-lane activation fallback inlined into every
+     * tile epilogue, which made gcc compile the 4x16 loops worse (kernels_arm/common/neon.h keeps it out of line). */
     SB_RULE(F32_GEMM, sb_f32_gemm_ukernel__neon_4x16, 0, 0, 0, 0, 0, 0),
     /* One NEON kernel per remaining family and param set; each far below scalar (insn/MAC over their cases):
      * stem conv 0.895 vs 22.5, spconv 0.890 vs 24.3, dwconv 3x3s1 0.744 and 3x3s2 1.534 vs 21.8, gavgpool 1.31

@@ -38,7 +38,7 @@ GENERATORS = {
 def test_generated_files_are_current(generator: str) -> None:
     gen = load(generator)
     want, glob = GENERATORS[generator](gen)
-    assert len(want) >= 3
+    assert len(want) >= 2  # at least one kernel and list.h
     for path, text in want.items():
         assert path.is_file(), f"{path.relative_to(REPO)} missing: run python3 {generator}"
         assert path.read_text() == text, f"{path.relative_to(REPO)} is stale: run python3 {generator}"
