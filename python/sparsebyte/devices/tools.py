@@ -62,11 +62,12 @@ def runner(config: str = "aarch64") -> Path:
     compiler, install = COMPILERS[config]
     require(compiler, install, f"builds the {config} runner")
     source, build, argument = _directories()
-    _make(["-C", str(source), f"BUILD={argument}", "-j2", config], f"{config} runner")
     path = build / config / RUNNER_NAME
-    if not path.is_file():
-        raise DeviceError(f"`make {config}` left no runner at {path}")
-    return path
+    for _ in range(2):  # a second make when another process sharing the build directory was relinking the runner
+        _make(["-C", str(source), f"BUILD={argument}", "-j2", config], f"{config} runner")
+        if path.is_file():
+            return path
+    raise DeviceError(f"`make {config}` left no runner at {path}")
 
 
 def aarch64_runner() -> Path:
