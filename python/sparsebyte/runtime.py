@@ -11,7 +11,7 @@ import json
 import os
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -371,8 +371,9 @@ class Model:
                 with self._handle() as ptr:
                     return [self._node_row(ptr, i, raw) for i in range(lib.sb_model_num_nodes(ptr))]
             finally:
-                if not was_on and not self._closed:
-                    self.profiling = False
+                if not was_on:
+                    with suppress(ModelClosedError):  # closed by another thread meanwhile: nothing to restore
+                        self.profiling = False
 
     def tensor(self, name: str) -> np.ndarray:
         """Value of any tensor after run (intermediates need keep_intermediates = True before the run). With threads
