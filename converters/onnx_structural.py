@@ -473,6 +473,12 @@ def _tile(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.emit_reshape(node, wide, out, node.outputs[0], name=node.name)
 
 
+def _size(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Size of an activation: its element count is known once shapes are fixed (like Shape)."""
+    imp.check_attrs(node, attrs, set())
+    imp.graph.add_const(node.outputs[0], np.asarray(math.prod(imp.graph.shape(node.inputs[0])), np.int64))
+
+
 MULTI_OUTPUT = {"Split"}
 
 HANDLERS: dict[str, Handler] = {
@@ -481,6 +487,7 @@ HANDLERS: dict[str, Handler] = {
     "Gather": _gather,
     "Expand": _expand,
     "Tile": _tile,
+    "Size": _size,
     "DepthToSpace": _space_depth,
     "SpaceToDepth": _space_depth,
     "ConvTranspose": _conv_transpose,
@@ -488,7 +495,46 @@ HANDLERS: dict[str, Handler] = {
     "Resize": _resize,
 }
 
+# ---------------------------------------------------------------- shape arithmetic on constants
+# More of what dynamic exports compute on shapes (rounding, comparisons, logic, products), evaluated with numpy once
+# the input shapes are fixed (onnx_import folds any node whose inputs are all constant).
+
+def _fold_unary(fn: Callable[[np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
+    return lambda imp, node, attrs, x: np.asarray(fn(x)).astype(x.dtype)
+
+
+def _fold_compare(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> Callable[..., np.ndarray]:
+    return lambda imp, node, attrs, a, b: np.asarray(fn(a, b))
+
+
+def _fold_mod(imp: _Importer, node: Node, attrs: dict[str, Any], a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if np.issubdtype(a.dtype, np.integer) and np.any(b == 0):
+        raise node.error("Mod by zero")
+    return (np.fmod if int(attrs.get("fmod", 0)) else np.mod)(a, b).astype(np.result_type(a, b))
+
+
+def _fold_reduce_prod(imp: _Importer, node: Node, attrs: dict[str, Any], x: np.ndarray,
+                      axes: np.ndarray | None = None) -> np.ndarray:
+    ax = attrs.get("axes") if axes is None else [int(a) for a in axes.reshape(-1)]
+    keep = bool(int(attrs.get("keepdims", 1)))
+    if ax is not None and len(ax) == 0 and int(attrs.get("noop_with_empty_axes", 0)):
+        return x
+    return np.prod(x, axis=None if not ax else tuple(int(a) for a in ax), keepdims=keep).astype(x.dtype)
+
+
+_SHAPE_FOLDS: dict[str, Callable[..., np.ndarray]] = {
+    "Floor": _fold_unary(np.floor), "Ceil": _fold_unary(np.ceil), "Round": _fold_unary(np.round),
+    "Neg": _fold_unary(np.negative), "Abs": _fold_unary(np.abs), "Sign": _fold_unary(np.sign),
+    "Sqrt": _fold_unary(np.sqrt), "Not": lambda imp, node, attrs, x: np.logical_not(x),
+    "Less": _fold_compare(np.less), "LessOrEqual": _fold_compare(np.less_equal),
+    "Greater": _fold_compare(np.greater), "GreaterOrEqual": _fold_compare(np.greater_equal),
+    "And": _fold_compare(np.logical_and), "Or": _fold_compare(np.logical_or), "Xor": _fold_compare(np.logical_xor),
+    "Mod": _fold_mod, "ReduceProd": _fold_reduce_prod,
+    "Size": lambda imp, node, attrs, x: np.asarray(x.size, np.int64),
+}
+
 FOLDS: dict[str, Callable[..., np.ndarray]] = {
+    **_SHAPE_FOLDS,
     "Expand": lambda imp, node, attrs, x, s: x * np.ones(s.astype(np.int64), x.dtype),
     "Tile": lambda imp, node, attrs, x, r: np.tile(x, r.astype(np.int64)),
     "DepthToSpace": _fold_space_depth,

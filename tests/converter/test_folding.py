@@ -65,3 +65,32 @@ def test_folded_dynamic_export_matches_onnxruntime(dynamic_export: onnx.ModelPro
     convert(dynamic_export, tmp_path / "d.sbn", input_shapes={"x": shape})
     np.testing.assert_allclose(sparsebyte.Model(tmp_path / "d.sbn").run(x), want, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(SbnFile.load(str(tmp_path / "d.sbn")).run(x)["y"], want, rtol=1e-4, atol=1e-5)
+
+
+def test_shape_arithmetic_folds(tmp_path) -> None:
+    """Rounding, comparison, logic, Mod, ReduceProd and Size on shapes fold into a constant Reshape target."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    def const(name: str, value: object, dtype: object = np.int64) -> onnx.TensorProto:
+        return numpy_helper.from_array(np.array(value, dtype), name)
+
+    h = helper.make_node
+    nodes = [h("Shape", ["x"], ["s"]), h("ReduceProd", ["s"], ["total"], keepdims=1),  # [60]
+             h("Size", ["x"], ["size"]), h("Equal", ["total", "size"], ["same"]),  # numel twice
+             h("Gather", ["s", "i1"], ["c"]), h("Cast", ["c"], ["cf"], to=TensorProto.FLOAT),  # 3.0
+             h("Sqrt", ["cf"], ["root"]), h("Ceil", ["root"], ["up"]), h("Floor", ["root"], ["down"]),  # 2, 1
+             h("Greater", ["up", "down"], ["gt"]), h("Not", ["gt"], ["ngt"]), h("Or", ["gt", "ngt"], ["t"]),
+             h("And", ["t", "same"], ["ok"]),
+             h("Mod", ["total", "five"], ["rem"]),  # 0
+             h("Add", ["rem", "twelve"], ["rows"]), h("Neg", ["minus1"], ["one"]), h("Abs", ["one"], ["one_abs"]),
+             h("Where", ["ok", "rows", "one_abs"], ["r0"]),
+             h("Concat", ["r0", "minus1"], ["target"], axis=0), h("Reshape", ["x", "target"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 5])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [const("i1", 1), const("five", [5]), const("twelve", [12]), const("minus1", [-1])])
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    g = build_graph(m)
+    assert [n.op for n in g.nodes] == ["Reshape"] and g.values["y"].shape == (12, 5)
+    x = np.random.default_rng(0).standard_normal((1, 3, 4, 5)).astype(np.float32)
+    convert(m, tmp_path / "f.sbn")
+    np.testing.assert_array_equal(sparsebyte.Model(tmp_path / "f.sbn").run(x), run_ort(m, {"x": x})["y"])
