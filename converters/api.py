@@ -16,6 +16,7 @@ from sparsebyte.sbnformat import write_atomic
 from .ir import ConversionError, Graph
 from .onnx_import import import_onnx, load_model
 from .passes.fold_batchnorm import fold_batchnorm
+from .passes.fold_fc_bias import fold_fc_bias
 from .passes.fold_pad import fold_pad
 from .passes.fuse_activation import fuse_activation
 from .passes.fuse_patterns import fuse_patterns
@@ -110,6 +111,7 @@ def build_graph(source: Any, *, example_input: Any = None,
     fold_batchnorm(graph)
     fuse_patterns(graph)
     fuse_activation(graph)
+    fold_fc_bias(graph)
     infer_graph(graph)
     return graph
 

@@ -793,6 +793,21 @@ def _attention():
     return m, {"x": rand(rng, 1, 2, 5, 4), "x2": rand(rng, 1, 2, 4, 5), "x3": rand(rng, 1, 2, 5, 4)}
 
 
+@case("linear_rank3_bias_gelu_folded_into_fc", ops=["RESHAPE", "FC", "RESHAPE"], force_dense=True)
+def _linear3():
+    """torch's Linear on [B, N, D]: MatMul + Add(bias) (+ an activation): one FC with its bias and activation."""
+    rng = _rng("linear3")
+    nodes = [node("MatMul", ["x", "W"], ["m"]), node("Add", ["b", "m"], ["a"]), node("Relu", ["a"], ["y"])]
+    return model(nodes, {"x": (2, 5, 6)}, ["y"], {"W": rand(rng, 6, 7), "b": rand(rng, 1, 1, 7)}), rand(rng, 2, 5, 6)
+
+
+@case("gemm_free_bias_add_not_over_features_stays", ops=["FC", "ADD"], force_dense=True)
+def _fc_add_rows():
+    rng = _rng("fcaddrows")
+    nodes = [node("MatMul", ["x", "W"], ["m"]), node("Add", ["m", "b"], ["y"])]
+    return model(nodes, {"x": (3, 6)}, ["y"], {"W": rand(rng, 6, 4), "b": rand(rng, 3, 1)}), rand(rng, 3, 6)
+
+
 @case("matmul_relu_fused", ops=["MATMUL"])
 def _matmul_relu():
     rng = _rng("mmrelu")
