@@ -194,3 +194,17 @@ def test_torch_interpolate_at_opset(tmp_path, opset: int) -> None:
     x = np.random.default_rng(opset).standard_normal((1, 2, 7, 9)).astype(np.float32)
     sbn = _check(onnx.load_from_string(buf.getvalue()), x, tmp_path)
     assert [n.op for n in sbn.nodes].count("RESIZE") == 3
+
+
+@pytest.mark.parametrize("mode", ["nearest", "linear"])
+def test_deprecated_upsample_in_opset_10_to_12(tmp_path, mode: str) -> None:
+    """Opset 10-12 exports still carry Upsample (deprecated, so onnxruntime refuses it): it converts as Resize with
+    Upsample-9's semantics, checked against onnxruntime running the same node at opset 9."""
+    scales = {"s": np.array([1, 1, 2, 1.5], np.float32)}
+    x = np.random.default_rng(2).standard_normal((1, 2, 3, 4)).astype(np.float32)
+    want = run_ort(_graph([helper.make_node("Upsample", ["x", "s"], ["y"], mode=mode)], x.shape, 9, scales),
+                   {"x": x})["y"]
+    for opset in (10, 11, 12):
+        m = _graph([helper.make_node("Upsample", ["x", "s"], ["y"], mode=mode)], x.shape, opset, scales)
+        convert(m, tmp_path / "u.sbn")
+        np.testing.assert_allclose(sparsebyte.Model(tmp_path / "u.sbn").run(x), want, rtol=1e-5, atol=1e-6)
