@@ -81,13 +81,61 @@ class CheckReport:
         return "\n".join(lines)
 
 
+class ReferenceModelError(ValueError):
+    """The reference model cannot be read, does not fit the .sbn's inputs, or failed on them."""
+
+
 # ---- references ----
+def load_onnx(path: str, load_external_data: bool = True) -> Any:
+    """onnx.load, with whatever a corrupt or truncated file raises (protobuf, onnx, OS errors) as one error."""
+    import onnx
+
+    try:
+        return onnx.load(path, load_external_data=load_external_data)
+    except Exception as e:  # noqa: BLE001 (protobuf's DecodeError, onnx's own, OSError: all mean "cannot read it")
+        raise ReferenceModelError(f"reference {path}: not a readable ONNX model ({type(e).__name__}: {e})") from e
+
+
+def reference_session(model: Any, path: str, options: Any) -> Any:
+    """An onnxruntime CPU session of an ONNX path or serialized model; its load errors as ReferenceModelError."""
+    import onnxruntime as ort
+
+    try:
+        return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    except Exception as e:  # noqa: BLE001 (onnxruntime's errors derive from Exception only)
+        raise ReferenceModelError(f"reference {path}: onnxruntime cannot load it ({e})") from e
+
+
+def check_reference_inputs(session: Any, infos: Sequence[TensorInfo], path: str) -> None:
+    """The reference must take the .sbn's inputs: as many, and every fixed dimension equal (matched by name when the
+    names agree, else by position, as the runs feed them)."""
+    theirs = session.get_inputs()
+    if len(theirs) != len(infos):
+        raise ReferenceModelError(f"reference {path} has {len(theirs)} inputs, the .sbn has {len(infos)}")
+    by_name = {i.name: i for i in theirs}
+    pairs = [(t, by_name[t.name]) for t in infos] if set(by_name) == {t.name for t in infos} else \
+        list(zip(infos, theirs, strict=True))
+    for mine, ref in pairs:
+        dims = list(ref.shape)
+        if len(dims) != len(mine.shape) or any(isinstance(d, int) and d != m for d, m in zip(dims, mine.shape,
+                                                                                             strict=True)):
+            raise ReferenceModelError(f"reference {path}: input {ref.name} has shape {dims}, the .sbn's input "
+                                      f"{mine.name} is {list(mine.shape)}")
+
+
+def run_reference(run: Callable[[Inputs], list[np.ndarray]], inputs: Inputs, path: str) -> list[np.ndarray]:
+    try:
+        return run(inputs)
+    except Exception as e:  # noqa: BLE001 (onnxruntime's and torch's errors: the reference does not take these)
+        raise ReferenceModelError(f"reference {path} failed on the .sbn's inputs ({type(e).__name__}: {e})") from e
+
+
 def _onnx_reference(path: str, extra_outputs: Sequence[str] = ()) -> tuple[Callable[[Inputs], list[np.ndarray]],
-                                                                          list[str]]:
+                                                                          list[str], Any]:
     import onnx
     import onnxruntime as ort
 
-    model = onnx.load(path)
+    model = load_onnx(path)
     names = [o.name for o in model.graph.output]
     for extra in extra_outputs:
         if extra not in names:
@@ -97,14 +145,14 @@ def _onnx_reference(path: str, extra_outputs: Sequence[str] = ()) -> tuple[Calla
     options.intra_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL if extra_outputs else \
         ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    session = reference_session(model.SerializeToString(), path, options)
     input_names = [i.name for i in session.get_inputs()]
 
     def run(inputs: Inputs) -> list[np.ndarray]:
         feed = inputs if set(inputs) == set(input_names) else dict(zip(input_names, inputs.values(), strict=True))
         return [np.asarray(a) for a in session.run(names, feed)]
 
-    return run, names
+    return run, names, session
 
 
 def _torch_reference(module: Any) -> Callable[[Inputs], list[np.ndarray]]:
@@ -119,15 +167,17 @@ def _torch_reference(module: Any) -> Callable[[Inputs], list[np.ndarray]]:
     return run
 
 
-def _reference(reference: Any, per_layer_names: Sequence[str]) -> tuple[Callable[[Inputs], list[np.ndarray]],
-                                                                       list[str] | None]:
+def _reference(reference: Any, per_layer_names: Sequence[str], infos: Sequence[TensorInfo]) -> \
+        tuple[Callable[[Inputs], list[np.ndarray]], list[str] | None]:
     """A callable inputs -> outputs, plus output names (ONNX only; others match outputs by position)."""
     if isinstance(reference, (str, os.PathLike)):
         path = str(reference)
         if not Path(path).exists():
             raise FileNotFoundError(f"reference {path}: no such file")
         if path.endswith(".onnx"):
-            return _onnx_reference(path, per_layer_names)
+            run, names, session = _onnx_reference(path, per_layer_names)
+            check_reference_inputs(session, infos, path)
+            return run, names
         if path.endswith((".pt", ".pth")):
             import torch
 
@@ -200,18 +250,19 @@ def _compare_output(name: str, got: list[np.ndarray], want: list[np.ndarray], at
 def check(sbn: str | os.PathLike | Model, reference: Any, n: int = 20, images: Any = None, per_layer: bool = False,
           atol: float = 1e-4, rtol: float = 1e-4, seed: int = 0) -> CheckReport:
     """Run the .sbn model and the reference on the same inputs and compare (see module doc)."""
+    if n < 1:
+        raise ValueError(f"need at least one input to compare, got n={n}")
     model = sbn if isinstance(sbn, Model) else Model(sbn)
     layer_names: list[str] = []
     if per_layer:
         if not (isinstance(reference, (str, os.PathLike)) and str(reference).endswith(".onnx")):
             raise ValueError("per_layer needs an ONNX reference (tensors are matched by name)")
-        import onnx
-
-        graph = onnx.load(str(reference), load_external_data=False).graph
+        graph = load_onnx(str(reference), load_external_data=False).graph
         onnx_names = {o for node in graph.node for o in node.output}
         input_names = {t.name for t in model.inputs}
         layer_names = [n for n in model.tensor_names() if n in onnx_names and n not in input_names]  # engine order
-    run_reference, ref_names = _reference(reference, layer_names)
+    run, ref_names = _reference(reference, layer_names, model.inputs)
+    ref_path = str(reference) if isinstance(reference, (str, os.PathLike)) else type(reference).__name__
     inputs = make_inputs(model.inputs, n, images, seed)
     got: dict[str, list[np.ndarray]] = {o.name: [] for o in model.outputs}
     want: dict[str, list[np.ndarray]] = {o.name: [] for o in model.outputs}
@@ -221,7 +272,7 @@ def check(sbn: str | os.PathLike | Model, reference: Any, n: int = 20, images: A
         model.keep_intermediates = per_layer and k == 0
         out = model.run(x)
         outs = out if isinstance(out, dict) else {model.outputs[0].name: out}
-        ref = run_reference(x)
+        ref = run_reference(run, x, ref_path)
         for pos, o in enumerate(model.outputs):
             if ref_names is not None and o.name in ref_names:
                 r = ref[ref_names.index(o.name)]

@@ -8,22 +8,26 @@ import argparse
 import importlib
 import json
 import os
+import re
+import signal
 import statistics
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .resources import ResourceError, missing_dependency, require
+
+if TYPE_CHECKING:  # numpy loads inside main(), where a Ctrl-C during the import is handled
+    import numpy as np
 
 EXIT_STATUS = """exit status:
   0    success
   1    a check failed (check, demo: an error above the tolerance)
   2    bad usage or input, or something this installation lacks: a file, a tool (cross compiler, qemu, node), an
        optional Python package (the one-line message names the `pip install` to run)
-  130  interrupted"""
+  3    an internal error (a bug): one line naming it; SPARSEBYTE_TRACEBACK=1 prints the traceback
+  130  interrupted (convert leaves no output file)"""
 
 
 class _HelpFormatter(argparse.HelpFormatter):
@@ -66,6 +70,8 @@ def _load_model(path: str, threads: int = 1) -> Any:
 
 def _load_inputs(model: Any, paths: Sequence[str] | None, seed: int = 0) -> dict[str, np.ndarray]:
     """--input name=file.npy or file.npy (one-input models); random normal (seeded) when none is given."""
+    import numpy as np
+
     if not paths:
         rng = np.random.default_rng(seed)
         return {t.name: rng.standard_normal(t.shape, dtype=np.float32) for t in model.inputs}
@@ -92,6 +98,8 @@ def _fmt_bytes(n: int) -> str:
 
 
 def _summarize(name: str, a: np.ndarray) -> str:
+    if a.size == 0:
+        return f"{name}: shape {list(a.shape)} (empty)"
     text = f"{name}: shape {list(a.shape)}  min {a.min():.5g}  max {a.max():.5g}  mean {a.mean():.5g}"
     if a.ndim == 2 and a.shape[-1] == 1000:
         from .images import top_k
@@ -103,8 +111,6 @@ def _summarize(name: str, a: np.ndarray) -> str:
 
 # ---- commands ----
 def cmd_convert(args: argparse.Namespace) -> int:
-    from sparsebyte.converters import ConversionError, convert
-
     shapes = _parse_shapes(args.input_shape)
     if args.kernels != "hand":  # before the conversion, not after it
         require(f"--kernels {args.kernels}", "tvm")
@@ -132,12 +138,51 @@ def cmd_convert(args: argparse.Namespace) -> int:
         shapes = {}
     elif not Path(args.model).exists():
         raise CliError(f"{args.model}: no such file")
-    output = args.output or str(Path(args.model).with_suffix(".sbn"))
+    if args.output is not None and not args.output.strip():
+        raise CliError("-o/--output is empty: name the .sbn file to write")
+    output = args.output if args.output is not None else str(Path(args.model).with_suffix(".sbn"))
+    if args.model is not None and _same_file(args.model, output):
+        flag = "-o" if args.output is not None else "the default output (give -o)"
+        raise CliError(f"{output}: {flag} is the input model {args.model} itself (the same file); refusing to "
+                       "overwrite it")
     group: int | str = args.group if args.group is not None else "auto"
     options: dict[str, Any] = {"group": group, "force_dense": args.dense, "input_shapes": shapes or None,
                                "example_input": example_input}
     if args.sparse_threshold is not None:
         options["sparse_threshold"] = args.sparse_threshold
+    before = _identity(output)
+    try:
+        return _convert_and_report(args, source, output, options)
+    except KeyboardInterrupt:
+        handler = signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not stop the clean-up
+        try:
+            if _identity(output) != before:  # the new file is in place: an interrupted convert leaves none
+                Path(output).resolve().unlink(missing_ok=True)
+        finally:
+            signal.signal(signal.SIGINT, handler)
+        raise
+
+
+def _identity(path: str) -> tuple[int, int, int] | None:
+    """The file at path as write_atomic replaces it (symlinks followed): device, inode, mtime; None when absent."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_mtime_ns
+
+
+def _same_file(a: str, b: str) -> bool:
+    """Whether writing b would replace a: the same file through any path, symlink or hard link."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # b does not exist (yet)
+        return False
+
+
+def _convert_and_report(args: argparse.Namespace, source: Any, output: str, options: dict[str, Any]) -> int:
+    from sparsebyte.converters import ConversionError, convert
+
     try:
         report = convert(source, output, **options)
     except ConversionError as e:
@@ -159,39 +204,47 @@ def cmd_info(args: argparse.Namespace) -> int:
     """Everything from the engine: it validates the file, and what it reports per node (op, the kernel it chose on
     this backend, MACs) is what runs. The converter's per-layer notes (G, sparsity, dense/sparse choice) come from
     the file's METADATA, joined by node name."""
-    from .runtime import SparsebyteError
+    from .report import layer_notes, metadata_totals
 
     model = _load_model(args.model)
-    try:
-        meta = model.metadata
-    except SparsebyteError as e:
-        raise CliError(str(e)) from e
+    meta = _metadata(model, args.model)
     major, minor = model.format_version
+    producer, source = (meta.get(k) for k in ("producer", "source"))
     print(f"{args.model}: .sbn {major}.{minor}, {_fmt_bytes(os.path.getsize(args.model))}, "
-          f"producer {meta.get('producer', '?')}, source {meta.get('source', '?')}")
+          f"producer {producer if isinstance(producer, str) else '?'}, "
+          f"source {source if isinstance(source, str) else '?'}")
     for t in model.inputs:
         print(f"input  {t.name} {list(t.shape)}")
     for t in model.outputs:
         print(f"output {t.name} {list(t.shape)}")
     print(f"nodes {model.num_nodes}, weights {_fmt_bytes(model.weight_bytes)}, arena {_fmt_bytes(model.arena_bytes)}, "
           f"backend {model.backend}")
-    layers = {str(lay.get("node")): lay for lay in meta.get("layers", []) if isinstance(lay, dict)}
+    notes = layer_notes(meta)
     nodes = model.nodes
     print(f"{'node':<48} {'op':<15} {'kernel':<32} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
     for n in nodes:
-        lay = layers.get(n.name, {})
+        note = notes.get(n.name)
         name = n.name if len(n.name) <= 48 else "..." + n.name[-45:]  # the tail names the layer
         kernel = n.kernel if len(n.kernel) <= 32 else "..." + n.kernel[-29:]
-        sparsity = lay.get("sparsity")
-        sparsity_text = f"{sparsity:.1%}" if isinstance(sparsity, (int, float)) else "-"
-        print(f"{name:<48} {n.op:<15} {kernel:<32} {lay.get('group') or '-':>2} {sparsity_text:>8} {n.macs:>12,} "
-              f"{n.dense_macs:>12,}  {lay.get('choice', '')}")
+        sparsity_text = f"{note.sparsity:.1%}" if note and note.sparsity is not None else "-"
+        print(f"{name:<48} {n.op:<15} {kernel:<32} {(note and note.group) or '-':>2} {sparsity_text:>8} "
+              f"{n.macs:>12,} {n.dense_macs:>12,}  {note.choice if note else ''}")
     line = f"MACs {sum(n.macs for n in nodes):,} of {sum(n.dense_macs for n in nodes):,} dense"
-    totals = meta.get("totals", {})
-    if totals.get("layers"):
-        line += f"; {totals.get('sparse_layers', 0)} of {totals['layers']} conv/fc layers sparse"
+    totals = metadata_totals(meta)
+    if totals:
+        line += f"; {totals[0]} of {totals[1]} conv/fc layers sparse"
     print(line)
     return 0
+
+
+def _metadata(model: Any, path: str) -> dict[str, Any]:
+    """The file's METADATA, or {} with a warning when it is unusable (the per-layer notes are optional)."""
+    from .report import read_metadata
+
+    meta, problem = read_metadata(model)
+    if problem:
+        log(f"sparsebyte: warning: {path}: METADATA ignored ({_one_line(problem.removeprefix(f'{path}: '))})")
+    return meta
 
 
 def _device(args: argparse.Namespace, count_insns: bool = True) -> Any:
@@ -236,10 +289,42 @@ def _run_on_device(args: argparse.Namespace, model: Any, tmp: Path) -> tuple[dic
     return outputs, report.get("latency_ms", {}).get("median"), where
 
 
+def _output_files(output: str, names: Sequence[str]) -> dict[str, Path]:
+    """--output FILE: FILE for one output, FILE_<name> for several (the name made file-safe), each ending in .npy as
+    np.save would make it; checked before the run, so a bad folder fails before any work."""
+    base = Path(output)
+    if not output.strip() or base.is_dir():
+        raise CliError(f"--output {output!r}: expected a .npy file name")
+    if not base.parent.is_dir():
+        raise CliError(f"--output {output}: folder {base.parent} does not exist")
+    if len(names) == 1:
+        return {names[0]: base if base.suffix == ".npy" else base.with_name(base.name + ".npy")}
+    stem = base.with_suffix("") if base.suffix == ".npy" else base
+    files: dict[str, Path] = {}
+    for i, name in enumerate(names):
+        path = stem.with_name(f"{stem.name}_{re.sub(r'[^A-Za-z0-9._-]+', '_', name).strip('._') or i}.npy")
+        files[name] = path if path not in files.values() else path.with_name(f"{path.stem}_{i}.npy")
+    return files
+
+
+def _save_npy(path: Path, value: np.ndarray) -> None:
+    """Atomically, like the converter's outputs: an interrupted or failed save leaves no partial file."""
+    import io
+
+    import numpy as np
+
+    from .sbnformat import write_atomic
+
+    buffer = io.BytesIO()
+    np.save(buffer, value)
+    write_atomic(path, buffer.getvalue())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import tempfile
 
     model = _load_model(args.model, args.threads)
+    out_files = _output_files(args.output, [t.name for t in model.outputs]) if args.output is not None else {}
     if args.device != "host":
         with tempfile.TemporaryDirectory(prefix="sparsebyte-run-") as tmp:
             outputs, latency, where = _run_on_device(args, model, Path(tmp))
@@ -257,10 +342,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         where = f"host ({model.backend}, {args.threads} thread{'s' if args.threads > 1 else ''})"
     for name, value in outputs.items():
         print(_summarize(name, value))
-        if args.output:
-            out_path = args.output if len(outputs) == 1 else f"{Path(args.output).with_suffix('')}_{name}.npy"
-            np.save(out_path, value)
-            log(f"saved {out_path}")
+        if name in out_files:
+            _save_npy(out_files[name], value)
+            log(f"saved {out_files[name]}")
     if latency is not None:
         print(f"latency median {latency:.3f} ms over {args.repeat} runs on {where}")
     return 0
@@ -271,6 +355,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     if not Path(args.reference).exists():
         raise CliError(f"--reference {args.reference}: no such file")
+    if args.n < 1:
+        raise CliError(f"-n {args.n}: compare at least one input")
     model = _load_model(args.model)
     try:
         report = check(model, args.reference, n=args.n, images=args.images, per_layer=args.per_layer,
@@ -292,6 +378,8 @@ def cmd_profile(args: argparse.Namespace) -> int:
 
     paths = [args.model] + ([args.compare] if args.compare else [])
     models = [_load_model(path, args.threads) for path in paths]  # a bad file fails here, before any transfer
+    for path, model in zip(paths, models, strict=True):
+        _metadata(model, path)  # warns once when the per-layer notes are unusable
     if args.compare and [t.shape for t in models[0].inputs] != [t.shape for t in models[1].inputs]:
         raise CliError(f"--compare {args.compare}: its inputs {[list(t.shape) for t in models[1].inputs]} differ "
                        f"from {args.model}'s {[list(t.shape) for t in models[0].inputs]}")
@@ -329,11 +417,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.onnx and not Path(args.onnx).exists():
         raise CliError(f"--onnx {args.onnx}: no such file")
     model = _load_model(args.model, args.threads)
-    result = bench(model, args.onnx, repeat=args.repeat, warmup=args.warmup, threads=args.threads)
+    try:
+        result = bench(model, args.onnx, repeat=args.repeat, warmup=args.warmup, threads=args.threads)
+    except ValueError as e:  # the ONNX model cannot be loaded, or does not take/give this model's tensors
+        raise CliError(str(e)) from e
     print(f"engine ({model.backend}, {args.threads} thread): median {result.engine_ms:.3f} ms")
     if result.onnx_ms is not None:
         print(f"onnxruntime ({args.threads} thread):      median {result.onnx_ms:.3f} ms")
         print(f"ratio engine/onnxruntime: {result.ratio:.2f}")
+        print(f"outputs: max abs difference {result.max_abs_diff:.3g}")
     return 0
 
 
@@ -459,69 +551,72 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _is_user_error(e: Exception) -> bool:
-    """Engine and converter errors describe bad input (file, node, shape): a message, not a traceback."""
-    from .converters import ConversionError
-    from .runtime import SparsebyteError
-
-    return isinstance(e, (SparsebyteError, ConversionError))
-
-
-def _missing_dependency(error: ImportError) -> int:
-    """Exit 2 with one line naming the `pip install` when an optional dependency is missing; re-raise otherwise."""
-    message = missing_dependency(error)
-    if message is None:
-        raise error
-    print(f"sparsebyte: error: {message}", file=sys.stderr)
-    return 2
-
-
 def _version() -> str:
     from . import __version__
 
     return __version__
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["sparsify"]:  # the training side has its own parser (and imports torch)
-        try:
-            if not {"-h", "--help"} & set(argv):
-                require("sparsebyte sparsify", "torch")
-            from .sparsify.cli import main as sparsify_main
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
 
-            return sparsify_main(argv[1:])
-        except ImportError as e:
-            return _missing_dependency(e)
-        except ResourceError as e:
-            print(f"sparsebyte: error: {e}", file=sys.stderr)
-            return 2
+
+def _loaded_errors() -> tuple[type[Exception], ...]:
+    """The engine's and the converter's error classes, from the modules already imported (an error of theirs can only
+    come from a loaded module; importing them here could itself fail)."""
+    found = [getattr(sys.modules.get(module), name, None) for module, name in
+             (("sparsebyte.runtime", "SparsebyteError"), ("sparsebyte.converters.ir", "ConversionError"))]
+    return tuple(cls for cls in found if isinstance(cls, type) and issubclass(cls, Exception))
+
+
+def _failure(e: Exception) -> tuple[str, int]:
+    """The one place a failure becomes a message and an exit status (EXIT_STATUS): 2 for what the user can fix
+    (usage, input files, engine and converter errors, a missing tool or package), 3 for anything else (a bug)."""
+    if isinstance(e, (CliError, ResourceError, *_loaded_errors())):
+        return str(e), 2
+    if isinstance(e, ImportError) and (message := missing_dependency(e)) is not None:
+        return message, 2
+    if isinstance(e, OSError) and not isinstance(e, ImportError):
+        where = f"{e.filename}: " if e.filename is not None and str(e.filename) not in str(e.strerror) else ""
+        return f"{where}{e.strerror or e}", 2
+    if isinstance(e, MemoryError):
+        return f"out of memory{f' ({e})' if str(e) else ''}", 2
+    if os.environ.get("SPARSEBYTE_TRACEBACK"):
+        import traceback
+
+        traceback.print_exception(e)
+    return f"internal error: {type(e).__name__}: {e} (a bug; SPARSEBYTE_TRACEBACK=1 prints the traceback)", 3
+
+
+def _main(argv: list[str]) -> int:
+    if argv[:1] == ["sparsify"]:  # the training side has its own parser (and imports torch)
+        if not {"-h", "--help"} & set(argv):
+            require("sparsebyte sparsify", "torch")
+        from .sparsify.cli import main as sparsify_main
+
+        return sparsify_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "threads", 1) < 1:
         parser.error("--threads must be >= 1")
     if getattr(args, "repeat", 1) < 1 or getattr(args, "warmup", 0) < 0:
         parser.error("--repeat must be >= 1 and --warmup >= 0")
+    return int(args.func(args) or 0)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return int(args.func(args) or 0)
-    except CliError as e:
-        print(f"sparsebyte: error: {e}", file=sys.stderr)
-        return 2
-    except ResourceError as e:  # a tool, a packaged file or an optional package is missing
-        print(f"sparsebyte: error: {e}", file=sys.stderr)
-        return 2
-    except ImportError as e:
-        return _missing_dependency(e)
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except KeyboardInterrupt:
+        print("sparsebyte: interrupted", file=sys.stderr)
+        return 130
     except BrokenPipeError:  # `sparsebyte profile m.sbn | head`: stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as e:
-        if _is_user_error(e):
-            print(f"sparsebyte: error: {e}", file=sys.stderr)
-            return 2
-        raise
-    except KeyboardInterrupt:
-        return 130
+        message, status = _failure(e)
+        print(f"sparsebyte: error: {_one_line(message)}", file=sys.stderr)
+        return status
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ layer), as text tables, one model or two side by side (`--compare`: dense vs spa
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,16 +61,63 @@ class Profile:
         return asdict(self)
 
 
-def layer_metadata(model: str | Path) -> dict[str, dict[str, Any]]:
-    """{node name: METADATA layer entry}, read through the engine; empty when the file has no (valid) METADATA (the
-    profile then lacks sparsity)."""
-    from .runtime import Model, SparsebyteError
+@dataclass
+class LayerNote:
+    """What the converter's METADATA says about one layer. The engine checks only the section's CRC, so each field
+    is taken only when it has the type the converter writes; anything else reads as absent."""
+
+    sparsity: float | None = None
+    group: int | None = None
+    choice: str = ""
+
+
+def read_metadata(model: Any) -> tuple[dict[str, Any], str | None]:
+    """(the METADATA object, None), or ({}, why it is ignored) when it is not usable JSON: the notes are optional,
+    the engine accepted the file."""
+    from .runtime import SparsebyteError
 
     try:
-        layers = Model(model).metadata.get("layers", [])
-    except SparsebyteError:
-        return {}
-    return {str(lay.get("node")): lay for lay in layers if isinstance(lay, dict) and "node" in lay}
+        return model.metadata, None
+    except SparsebyteError as e:
+        return {}, str(e)
+    except RecursionError:  # json's limit on nesting
+        return {}, "METADATA is nested too deeply"
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def layer_notes(meta: dict[str, Any]) -> dict[str, LayerNote]:
+    """{node name: note} from a METADATA object of any shape (entries without a string "node" are skipped)."""
+    layers = meta.get("layers")
+    notes: dict[str, LayerNote] = {}
+    for lay in layers if isinstance(layers, list) else []:
+        if not isinstance(lay, dict) or not isinstance(lay.get("node"), str):
+            continue
+        sparsity, choice = lay.get("sparsity"), lay.get("choice")
+        real = isinstance(sparsity, (int, float)) and not isinstance(sparsity, bool) and math.isfinite(sparsity)
+        notes[lay["node"]] = LayerNote(float(sparsity) if real else None, _count(lay.get("group")) or None,
+                                       choice if isinstance(choice, str) else "")
+    return notes
+
+
+def metadata_totals(meta: dict[str, Any]) -> tuple[int, int] | None:
+    """(sparse conv/fc layers, conv/fc layers) from METADATA totals, when both are counts."""
+    totals = meta.get("totals")
+    if not isinstance(totals, dict):
+        return None
+    layers, sparse = _count(totals.get("layers")), _count(totals.get("sparse_layers", 0))
+    return (sparse, layers) if layers and sparse is not None else None
+
+
+def layer_metadata(model: str | Path) -> dict[str, LayerNote]:
+    """{node name: LayerNote}, read through the engine; empty when the file has no usable METADATA (the profile then
+    lacks sparsity)."""
+    from .runtime import Model
+
+    with Model(model) as m:
+        return layer_notes(read_metadata(m)[0])
 
 
 def build_profile(model: str | Path, report: dict[str, Any], metric: str = "ms") -> Profile:
@@ -77,14 +125,12 @@ def build_profile(model: str | Path, report: dict[str, Any], metric: str = "ms")
     meta = layer_metadata(model)
     rows = []
     for op in report.get("ops", []):
-        lay = meta.get(str(op.get("name")), {})
-        sparsity = lay.get("sparsity")
+        note = meta.get(str(op.get("name")), LayerNote())
         rows.append(LayerRow(name=str(op.get("name", "?")), op=str(op.get("op", "?")), kernel=str(op.get("kernel", "")),
                              time_ms=float(op.get("time_ms", 0.0)), macs=int(op.get("macs", 0)),
                              dense_macs=int(op.get("dense_macs", 0)),
                              insns=int(op["insns"]) if "insns" in op else None,
-                             sparsity=float(sparsity) if isinstance(sparsity, (int, float)) else None,
-                             group=int(lay["group"]) if lay.get("group") else None, choice=str(lay.get("choice", ""))))
+                             sparsity=note.sparsity, group=note.group, choice=note.choice))
     if metric == "insns" and any(r.insns is None for r in rows):
         metric = "ms"  # no per-op counts: fall back to times rather than show zeros
     rss = report.get("peak_rss_kb")
