@@ -1,6 +1,8 @@
 /* REDUCE_MEAN / SUM / MAX / MIN over any set of axes (axes_mask), keepdims either way. The portable reference:
- * prepare lists the input offset of every element of one reduction window (the reduced axes) and the input stride of
- * each kept axis; run computes output elements in parallel, each over its window, summing in double. */
+ * prepare merges reduced axes that are adjacent in memory (the last axis, or H and W, become one strided row) and
+ * keeps the input stride of each kept axis; run computes output elements in parallel, each over its window (an
+ * odometer over the outer reduced axes, a strided row inside), summing in double. No per-window tables, so a huge
+ * hostile tensor costs no extra memory at load. */
 #include <stdlib.h>
 
 #include "ops.h"
@@ -13,7 +15,9 @@ typedef struct reduce_state {
   size_t kept_dims[SB_MAX_RANK];    /* their sizes, outer to inner */
   size_t kept_strides[SB_MAX_RANK]; /* their input element strides */
   size_t window;                    /* elements reduced into each output */
-  const size_t* offsets;            /* [window] input offsets of one window from its first element (owned[0]) */
+  int reduced;                      /* merged reduced axes (>= 1) */
+  size_t red_dims[SB_MAX_RANK];     /* their sizes, outer to inner */
+  size_t red_strides[SB_MAX_RANK];  /* their input element strides */
 } reduce_state;
 
 static sb_status prepare_kind(sb_model* m, sb_node* n, reduce_kind kind) {
@@ -50,30 +54,26 @@ static sb_status prepare_kind(sb_model* m, sb_node* n, reduce_kind kind) {
   }
   s->window = 1;
   for (int d = 0; d < rank; d++) {
-    if (mask & (1 << d)) {
-      s->window *= (size_t)x->dims[d];
-    } else if (x->dims[d] > 1) {
-      s->kept_dims[s->kept] = (size_t)x->dims[d];
-      s->kept_strides[s->kept++] = strides[d];
+    const size_t dim = (size_t)x->dims[d];
+    if (!(mask & (1 << d))) {
+      if (dim > 1) {
+        s->kept_dims[s->kept] = dim;
+        s->kept_strides[s->kept++] = strides[d];
+      }
+      continue;
+    }
+    s->window *= dim;
+    const int r = s->reduced;
+    if (r > 0 && s->red_strides[r - 1] == strides[d] * dim) { /* contiguous with the previous reduced axis */
+      s->red_dims[r - 1] *= dim;
+      s->red_strides[r - 1] = strides[d];
+    } else {
+      s->red_dims[r] = dim;
+      s->red_strides[r] = strides[d];
+      s->reduced++;
     }
   }
   n->state = s;
-  size_t* offsets = malloc((s->window ? s->window : 1) * sizeof *offsets);
-  if (!offsets) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
-  n->owned[0] = offsets;
-  s->offsets = offsets;
-  /* odometer over the reduced axes, innermost fastest */
-  size_t idx[SB_MAX_RANK] = {0}, offset = 0;
-  for (size_t k = 0; k < s->window; k++) {
-    offsets[k] = offset;
-    for (int d = rank - 1; d >= 0; d--) {
-      if (!(mask & (1 << d))) continue;
-      offset += strides[d];
-      if (++idx[d] < (size_t)x->dims[d]) break;
-      offset -= strides[d] * (size_t)x->dims[d];
-      idx[d] = 0;
-    }
-  }
   static const char* const names[] = {"ref_reduce_mean", "ref_reduce_sum", "ref_reduce_max", "ref_reduce_min"};
   n->kernel_name = names[kind];
   return SB_OK;
@@ -95,18 +95,29 @@ static void run_range(void* ctx, size_t begin, size_t end) {
       rest /= s->kept_dims[d];
     }
     const float* x = j->x + base;
-    float r;
-    if (s->kind == REDUCE_MEAN || s->kind == REDUCE_SUM) {
-      double acc = 0.0;
-      for (size_t k = 0; k < s->window; k++) acc += x[s->offsets[k]];
-      r = (float)(s->kind == REDUCE_MEAN ? acc / (double)s->window : acc);
-    } else {
-      r = x[s->offsets[0]];
-      for (size_t k = 1; k < s->window; k++) {
-        const float v = x[s->offsets[k]];
-        r = s->kind == REDUCE_MAX ? (v > r ? v : r) : (v < r ? v : r);
+    const int outer_axes = s->reduced - 1;
+    const size_t row = s->red_dims[outer_axes], step = s->red_strides[outer_axes];
+    size_t idx[SB_MAX_RANK] = {0}, offset = 0;
+    double acc = 0.0;
+    float r = x[0];
+    for (size_t done = 0; done < s->window; done += row) {
+      const float* px = x + offset;
+      if (s->kind == REDUCE_MEAN || s->kind == REDUCE_SUM) {
+        for (size_t k = 0; k < row; k++) acc += px[k * step];
+      } else if (s->kind == REDUCE_MAX) {
+        for (size_t k = 0; k < row; k++) r = px[k * step] > r ? px[k * step] : r;
+      } else {
+        for (size_t k = 0; k < row; k++) r = px[k * step] < r ? px[k * step] : r;
+      }
+      for (int d = outer_axes - 1; d >= 0; d--) { /* next row: odometer over the outer reduced axes */
+        offset += s->red_strides[d];
+        if (++idx[d] < s->red_dims[d]) break;
+        offset -= s->red_strides[d] * s->red_dims[d];
+        idx[d] = 0;
       }
     }
+    if (s->kind == REDUCE_MEAN || s->kind == REDUCE_SUM)
+      r = (float)(s->kind == REDUCE_MEAN ? acc / (double)s->window : acc);
     j->y[o] = r;
   }
 }
