@@ -536,7 +536,8 @@ def _prelu(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
 
 def _reduce(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
     """Reduce* on any axes, from the attribute (older opsets) or the constant second input (ReduceSum 13+, all of
-    them 18+). ReduceMean over H, W of NCHW keeping them is GlobalAveragePool (its kernel is the fast one)."""
+    them 18+). ReduceMean over H, W of NCHW is GlobalAveragePool (its kernel is the fast one), then a Reshape when
+    the axes are dropped."""
     def handler(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
         imp.check_attrs(node, attrs, {"axes", "keepdims", "noop_with_empty_axes"})
         x = imp.activation_input(node)
@@ -556,8 +557,13 @@ def _reduce(op: str) -> Callable[[_Importer, Node, dict[str, Any]], None]:
         norm = sorted({a % rank for a in axes})
         if len(norm) != len(axes):
             raise node.error(f"axes {axes} repeat an axis")
-        if op == "ReduceMean" and rank == 4 and norm == [2, 3] and keepdims:
-            imp.emit("GlobalAveragePool", node, [x], node.outputs[0])
+        if op == "ReduceMean" and rank == 4 and norm == [2, 3]:  # x.mean((2, 3)): the pooling kernel, then a view
+            if keepdims:
+                imp.emit("GlobalAveragePool", node, [x], node.outputs[0])
+                return
+            pooled = imp.graph.unique_name(f"{node.outputs[0]}.pooled")
+            imp.emit("GlobalAveragePool", node, [x], pooled, name=f"{node.name}.pool")
+            imp.emit_reshape(node, pooled, shape[:2], node.outputs[0])
             return
         imp.emit(op, node, [x], node.outputs[0], {"axes_mask": sum(1 << a for a in norm), "keepdims": keepdims})
     return handler

@@ -684,7 +684,8 @@ def _reduce_case(id, op, x_shape, axes, keepdims=None, opset=None, as_input=None
 _reduce_case("reduce_mean_last_keep", "ReduceMean", (2, 3, 5, 7), [-1])
 _reduce_case("reduce_mean_middle_nokeep", "ReduceMean", (2, 3, 5, 7), [1, 2], keepdims=0)
 _reduce_case("reduce_mean_hw_is_gap", "ReduceMean", (1, 6, 5, 7), [2, 3], ops=["GLOBAL_AVG_POOL"])
-_reduce_case("reduce_mean_hw_nokeep", "ReduceMean", (1, 6, 5, 7), [-2, -1], keepdims=0)
+_reduce_case("reduce_mean_hw_nokeep", "ReduceMean", (2, 6, 5, 7), [-2, -1], keepdims=0,
+             ops=["GLOBAL_AVG_POOL", "RESHAPE"])
 _reduce_case("reduce_mean_opset18_axes_input", "ReduceMean", (3, 4, 5), [0, 2], opset=18)
 _reduce_case("reduce_sum_axes_input", "ReduceSum", (2, 3, 4, 5), [0, 3])
 _reduce_case("reduce_sum_all_default", "ReduceSum", (2, 3, 4), None, keepdims=0)
