@@ -1,5 +1,6 @@
-"""Serves the browser demo on 127.0.0.1: the page (demos/browser/), its assets (build.py) and the wasm engine
-(web/src, web/dist). Only those folders are reachable.
+"""Serves the browser demo on 127.0.0.1: the page (demos/browser/index.html, demo.js), its assets (the files build.py
+writes) and the wasm engine (web/src/index.js, web/dist/sparsebyte.{js,wasm}). Nothing else is reachable: no folder
+listings, no sources; requests for another Host than 127.0.0.1 or localhost are refused (DNS rebinding).
 
     python demos/browser/build.py && python demos/browser/serve.py [--port 8000] [--assets DIR]
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import functools
 import http.server
+import os
 import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -17,9 +19,22 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 
 
-def routes(assets: Path) -> dict[str, Path]:
-    """URL prefix -> folder."""
-    return {"/assets/": assets, "/web/src/": REPO / "web" / "src", "/web/dist/": REPO / "web" / "dist", "/": HERE}
+# Everything the page loads, and nothing else: the page itself, the engine's ES module, its emscripten glue and wasm.
+PAGE_FILES = {"/": HERE / "index.html", "/index.html": HERE / "index.html", "/demo.js": HERE / "demo.js"}
+ENGINE_FILES = ("web/src/index.js", "web/dist/sparsebyte.js", "web/dist/sparsebyte.wasm")
+
+
+def allowed_file(url_path: str, assets: Path) -> Path | None:
+    """The file a decoded URL path serves: a page file, an engine file, or a file directly inside the assets folder
+    (no subfolders, no dotfiles); None for anything else, folders included (so nothing is ever listed)."""
+    if url_path in PAGE_FILES:
+        return PAGE_FILES[url_path]
+    if url_path.lstrip("/") in ENGINE_FILES and url_path.startswith("/"):
+        return REPO / url_path.lstrip("/")
+    name = url_path.removeprefix("/assets/")
+    if name != url_path and name and "/" not in name and not name.startswith(".") and (assets / name).is_file():
+        return assets / name
+    return None
 
 
 class DemoHandler(http.server.SimpleHTTPRequestHandler):
@@ -31,21 +46,32 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
         ".sbn": "application/octet-stream",
     }
 
-    def __init__(self, *args: object, routes: dict[str, Path], **kwargs: object) -> None:
-        self.routes = routes
+    def __init__(self, *args: object, assets: Path, **kwargs: object) -> None:
+        self.assets = assets
         super().__init__(*args, directory=str(HERE), **kwargs)  # type: ignore[arg-type]
 
+    def send_head(self):  # type: ignore[no-untyped-def] # noqa: ANN201 (the base class's untyped signature)
+        """Every GET/HEAD passes here first: the Host check (a page on another name that resolves to 127.0.0.1 must
+        not read this server: DNS rebinding), then the allowlist."""
+        host = self.headers.get("Host")
+        port = self.server.server_address[1]
+        if host is None:
+            self.send_error(400, "Host header required")
+            return None
+        if host.lower() not in {f"127.0.0.1:{port}", f"localhost:{port}"}:
+            self.send_error(421, "Misdirected Request", "this server answers only for 127.0.0.1 and localhost")
+            return None
+        if "\0" in unquote(urlsplit(self.path).path):
+            self.send_error(400, "NUL byte in the path")
+            return None
+        return super().send_head()
+
     def translate_path(self, path: str) -> str:
-        url_path = unquote(urlsplit(path).path)
-        if url_path == "/":
-            return str(HERE / "index.html")
-        for prefix, folder in self.routes.items():
-            if url_path.startswith(prefix):
-                target = (folder / url_path[len(prefix) :]).resolve()
-                if target == folder.resolve() or folder.resolve() in target.parents:
-                    return str(target)
-                break
-        return str(HERE / "__not_found__")
+        target = allowed_file(unquote(urlsplit(path).path), self.assets)
+        return str(target) if target is not None else str(HERE / "__not_found__")
+
+    def list_directory(self, path: str | os.PathLike[str]) -> None:  # never reached: folders are not allowed
+        self.send_error(404, "File not found")
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
@@ -57,7 +83,7 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
 
 def make_server(port: int = 8000, assets: Path = HERE / "assets") -> http.server.ThreadingHTTPServer:
     """A server bound to 127.0.0.1 (port 0 picks a free one); call serve_forever()."""
-    handler = functools.partial(DemoHandler, routes=routes(assets))
+    handler = functools.partial(DemoHandler, assets=assets.resolve())
     return http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
 
 
