@@ -3,5 +3,4 @@
 SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__neon_g1_32x, 1, 32)
 SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__neon_g2_16x, 2, 16)
 SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__neon_g4_16x, 4, 16)
-SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__neon_g8_8x, 8, 8)
 SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__neon_g8_12x, 8, 12)

@@ -59,7 +59,7 @@ def test_harness_fails_a_neon_kernel_no_rule_chooses(tmp_path: Path) -> None:
 
     config = CONFIGS["neon-simde"]
     table = (REPO / "kernels_arm/config/neon.c").read_text()
-    rule = "    SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__neon_g8_8x, 8, 0, 0, 0, 0, 18),\n"
+    rule = "    SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__neon_g8_12x, 8, 0, 0, 0, 0, 0),\n"
     assert table.count(rule) == 1, "kernels_arm/config/neon.c changed: update this test's rule"
     broken = tmp_path / "neon.c"
     broken.write_text(table.replace(rule, ""))
@@ -70,5 +70,5 @@ def test_harness_fails_a_neon_kernel_no_rule_chooses(tmp_path: Path) -> None:
                    cwd=REPO, check=True)
     result = run(config, binary, ["--family", "registry"])
     assert result.returncode == 1, result.stdout
-    assert "sb_f32_spmm_ukernel__neon_g8_8x (f32_spmm) is in the registry but no rule chooses it" in result.stdout
+    assert "sb_f32_spmm_ukernel__neon_g8_12x (f32_spmm) is in the registry but no rule chooses it" in result.stdout
     assert "FAIL choice table" in result.stdout
