@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sparsebyte import Model, sbnformat
+from sparsebyte.converters import opspec
 from sparsebyte.sbnformat import SbnWriter, read_model, write_atomic
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +74,7 @@ def test_entry_structs_put_every_field_at_its_named_offset(entry: struct.Struct,
 
 def every_op_writer(newer_ops: bool = True) -> SbnWriter:
     """A graph using every op, both dtypes, an empty constant, activations with parameters and every attr layout.
-    newer_ops=False leaves out ops added to the spec after 1.0 (TRANSPOSE), for engine builds without them."""
+    newer_ops=False keeps to the ops of format 1.0, a graph the engine also loads."""
     rng = np.random.default_rng(0)
     w = SbnWriter()
     x = w.add_tensor("x", (1, 8, 6, 6))
@@ -121,9 +122,18 @@ def every_op_writer(newer_ops: bool = True) -> SbnWriter:
     w.add_node("SOFTMAX", "softmax", [fs], [y], {"axis": 1})
     w.add_constant("empty", np.zeros((0, 3), np.float32))  # unused; a dim may be 0 only for constants
     outputs = [y, fc]
-    if newer_ops and "TRANSPOSE" in sbnformat.OPS:
+    if newer_ops:
         outputs.append(w.add_tensor("xt", (1, 6, 6, 8)))
         w.add_node("TRANSPOSE", "transpose", [x], [outputs[-1]], {"perm": [0, 2, 3, 1]})
+        # Every other op of the spec: a node with each named slot set to a distinct value (the writer and reader
+        # only, never loaded by the engine), so an op added to the spec is round-tripped without an edit here.
+        for op in opspec.OPERATORS:
+            if op.name in {n.op for n in w.nodes}:
+                continue
+            slots = op.layout.offsets() if op.layout else []
+            attrs = {s.name: (list(range(1, s.length + 1)) if s.length > 1 else off + 1) for s, off in slots if s.name}
+            outputs.append(w.add_tensor(f"out_{op.name.lower()}", (1, 8, 6, 6)))
+            w.add_node(op.name, op.name.lower(), [x] * op.min_inputs, [outputs[-1]], attrs)
     w.set_graph([x], outputs)
     return w
 
