@@ -27,6 +27,8 @@ from .passes.to_sbn import to_sbn
 from .torch_import import export_torch, is_torch_module
 
 log = logging.getLogger("sparsebyte.converters")
+MAX_GRAPH_IO = 16  # graph inputs and outputs a .sbn may have (SB_MAX_GRAPH_IO, engine/src/internal.h)
+MAX_DIM, MAX_RANK = 2**24, 6  # per tensor (docs/robustness.md, limits)
 
 
 @dataclass
@@ -106,6 +108,12 @@ def build_graph(source: Any, *, example_input: Any = None,
         raise ConversionError(f"cannot convert a {type(source).__name__}: expected an ONNX path, an "
                               "onnx.ModelProto or a torch.nn.Module")
     graph = import_onnx(model, input_shapes)
+    for what, names in (("inputs", graph.inputs), ("outputs", graph.outputs)):
+        if not 1 <= len(names) <= MAX_GRAPH_IO:
+            raise ConversionError(f"the model has {len(names)} graph {what}; a .sbn takes 1..{MAX_GRAPH_IO}")
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ConversionError(f"graph {what} {twice} are listed more than once")
     remove_identity(graph)
     fold_pad(graph)
     fold_batchnorm(graph)
@@ -113,6 +121,10 @@ def build_graph(source: Any, *, example_input: Any = None,
     fuse_activation(graph)
     fold_fc_bias(graph)
     infer_graph(graph)
+    for name, value in graph.values.items():  # the engine's caps (engine/src/format.c), named here by tensor
+        if len(value.shape) > MAX_RANK or any(not 0 < d <= MAX_DIM for d in value.shape):
+            raise ConversionError(f"tensor {name!r} has shape {list(value.shape)}; a .sbn takes rank <= {MAX_RANK} "
+                                  f"and dims 1..{MAX_DIM}")
     return graph
 
 

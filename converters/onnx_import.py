@@ -85,11 +85,28 @@ def import_onnx(source: str | os.PathLike | onnx.ModelProto,
     return _Importer(model, opset, dict(input_shapes or {})).run()
 
 
+def _check_attr_types(node: Node, onode: onnx.NodeProto, opset: int) -> None:
+    """Every attribute has the type the operator's schema declares (strides=3 where [3, 3] belongs is refused here,
+    so the handlers can trust the types they read)."""
+    try:
+        declared = onnx.defs.get_schema(onode.op_type, opset, onode.domain).attributes
+    except onnx.defs.SchemaError:  # an op onnx does not know: the handler lookup names it
+        return
+    for a in onode.attribute:
+        want = declared.get(a.name)
+        if want is not None and a.type != int(want.type.value):
+            raise node.error(f"attribute {a.name!r} is {onnx.AttributeProto.AttributeType.Name(a.type)}, the "
+                             f"{onode.op_type} schema declares {want.type.name}")
+
+
 def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
     out = {}
     for a in node.attribute:
         v = helper.get_attribute_value(a)
-        out[a.name] = v.decode() if isinstance(v, bytes) else v
+        try:
+            out[a.name] = v.decode() if isinstance(v, bytes) else v
+        except UnicodeDecodeError as e:
+            raise ConversionError(f"node {node.name!r} ({node.op_type}): attribute {a.name!r} is not UTF-8") from e
     return out
 
 
@@ -216,6 +233,7 @@ class _Importer:
         for extra in onode.output[1:]:
             if extra and extra in self.used and onode.op_type not in onnx_structural.MULTI_OUTPUT:
                 raise stub.error(f"output {extra!r} is used, but only the first output is supported")
+        _check_attr_types(stub, onode, self.opset)
         attrs = _attrs(onode)
         ins = list(onode.input)
         if onode.op_type in _FOLD and all(not i or self.graph.values[i].is_const for i in ins) and ins:
