@@ -26,17 +26,22 @@ def fold_batchnorm(graph: Graph) -> None:
         scale, shift = _scale_shift(graph, bn)
         x = bn.inputs[0]
         producer = graph.producer(x)
-        foldable = (producer is not None and producer.op in ("Conv", "FC") and producer.act[0] == "NONE"
-                    and graph.use_count(x) == 1)
+        foldable = (producer is not None and producer.op in ("Conv", "FC", "ConvTranspose")
+                    and producer.act[0] == "NONE" and graph.use_count(x) == 1)
         if foldable:
             assert producer is not None
             w = graph.const(producer.inputs[1]).astype(np.float64)  # type: ignore[union-attr]
-            cout = w.shape[0]
+            groups = producer.attrs["groups"] if producer.op == "ConvTranspose" else 1
+            cout = w.shape[1] * groups if producer.op == "ConvTranspose" else w.shape[0]
             bias = (graph.const(producer.inputs[2]).astype(np.float64) if len(producer.inputs) > 2  # type: ignore
                     else np.zeros(cout))
             w_name = graph.unique_name(f"{producer.inputs[1]}.bnfold")
             b_name = graph.unique_name(f"{producer.name}.bias.bnfold")
-            graph.add_const(w_name, (w * scale.reshape((cout,) + (1,) * (w.ndim - 1))).astype(np.float32))
+            if producer.op == "ConvTranspose":  # W [Cin, Cout/groups, kh, kw]: output channels on axis 1 per group
+                g_w = w.reshape(groups, -1, *w.shape[1:]) * scale.reshape(groups, 1, -1, 1, 1)
+                graph.add_const(w_name, g_w.reshape(w.shape).astype(np.float32))
+            else:
+                graph.add_const(w_name, (w * scale.reshape((cout,) + (1,) * (w.ndim - 1))).astype(np.float32))
             graph.add_const(b_name, (bias * scale + shift).astype(np.float32))
             producer.inputs = [producer.inputs[0], w_name, b_name]
             # The fused node's output takes the BN output's name.

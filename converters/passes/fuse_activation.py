@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..ir import Graph, Node
 
-FUSIBLE_PRODUCERS = ("Conv", "FC", "Add", "Sub", "Div", "Max", "Min", "Pow", "PRelu", "MatMul")
+FUSIBLE_PRODUCERS = ("Conv", "ConvTranspose", "FC", "Add", "Sub", "Div", "Max", "Min", "Pow", "PRelu", "MatMul")
 
 
 def _is_hardswish_gate(node: Node | None) -> bool:

@@ -1050,7 +1050,17 @@ _convt_case("convt_1x1_on_1x1", (1, 7, 1, 1), (7, 5, 1, 1))
 _convt_case("convt_kernel_larger_than_input", (1, 2, 2, 2), (2, 3, 5, 5), strides=[3, 3], pads=[2, 2, 2, 2])
 
 
-@case("convt_then_relu_concat_unet", ops=["CONV_TRANSPOSE", "ACTIVATION", "CONCAT"])
+@case("convt_bn_relu_fused", ops=["CONV_TRANSPOSE"])
+def _convt_bn_relu():
+    """ConvTranspose -> BatchNormalization -> Relu (UNet/DeepLab decoders): BN folds into the weights, Relu fuses."""
+    rng = _rng("convtbn")
+    bn = {"s": rand(rng, 6), "b": rand(rng, 6), "m": rand(rng, 6), "v": (np.abs(rand(rng, 6)) + 0.5).astype(np.float32)}
+    nodes = [node("ConvTranspose", ["x", "W"], ["c"], strides=[2, 2], group=2, pads=[1, 1, 1, 1]),
+             node("BatchNormalization", ["c", "s", "b", "m", "v"], ["n"]), node("Relu", ["n"], ["y"])]
+    return model(nodes, {"x": (1, 4, 3, 5)}, ["y"], {"W": rand(rng, 4, 3, 4, 4), **bn}), rand(rng, 1, 4, 3, 5)
+
+
+@case("convt_then_relu_concat_unet", ops=["CONV_TRANSPOSE", "CONCAT"])
 def _convt_unet():
     """A UNet decoder step: upsample by ConvTranspose, ReLU, concatenate with the skip connection."""
     rng = _rng("convtunet")

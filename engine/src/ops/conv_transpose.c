@@ -2,7 +2,7 @@
  * x[n,ci,iy,ix] * w[ci,co',ky,kx] where oy + pad_top = iy * stride_h + ky * dilation_h (ox alike). The portable
  * reference gathers per output pixel (no scatter, so (n, co) planes run in parallel without races) over the
  * (kernel, input) index pairs that reach each output row and column, listed once at prepare (H * kh row pairs in
- * all), so the work is exactly the MACs even for large strides. */
+ * all), so the work is exactly the MACs even for large strides. The node's activation is fused. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +115,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
 }
 
 typedef struct conv_transpose_job {
+  const sb_activation* act;
   const conv_transpose_state* s;
   const float* x;
   float* y;
@@ -142,7 +143,7 @@ static void run_planes(void* ctx, size_t begin, size_t end) {
             for (int32_t ci = 0; ci < cin_g; ci++) acc += xp[ci * in_plane] * wp[(size_t)ci * cout_g * k_size];
           }
         }
-        y[(size_t)oy * s->ow + ox] = acc;
+        y[(size_t)oy * s->ow + ox] = sb_activate(j->act, acc);
       }
     }
   }
@@ -150,8 +151,8 @@ static void run_planes(void* ctx, size_t begin, size_t end) {
 
 static void run(sb_model* m, sb_node* n) {
   const conv_transpose_state* s = n->state;
-  conv_transpose_job job = {s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
+  conv_transpose_job job = {&n->act, s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
   sb_parallel_for(m->pool, (size_t)s->n * (size_t)s->cout, 1, run_planes, &job);
 }
 
-const sb_op_def sb_op_conv_transpose = SB_OP_DEF(CONV_TRANSPOSE, prepare, run, 0);
+const sb_op_def sb_op_conv_transpose = SB_OP_DEF(CONV_TRANSPOSE, prepare, run, 1);
