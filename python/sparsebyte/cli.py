@@ -90,11 +90,12 @@ def _load_inputs(model: Any, paths: Sequence[str] | None, seed: int = 0) -> dict
 
 
 def _fmt_bytes(n: int) -> str:
+    size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
-        n /= 1024
-    return str(n)
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.2f} {unit}"
+        size /= 1024
+    return str(size)
 
 
 def _summarize(name: str, a: np.ndarray) -> str:

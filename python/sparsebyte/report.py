@@ -96,8 +96,9 @@ def layer_notes(meta: dict[str, Any]) -> dict[str, LayerNote]:
         if not isinstance(lay, dict) or not isinstance(lay.get("node"), str):
             continue
         sparsity, choice = lay.get("sparsity"), lay.get("choice")
-        real = isinstance(sparsity, (int, float)) and not isinstance(sparsity, bool) and math.isfinite(sparsity)
-        notes[lay["node"]] = LayerNote(float(sparsity) if real else None, _count(lay.get("group")) or None,
+        if isinstance(sparsity, bool) or not isinstance(sparsity, (int, float)) or not math.isfinite(sparsity):
+            sparsity = None
+        notes[lay["node"]] = LayerNote(None if sparsity is None else float(sparsity), _count(lay.get("group")) or None,
                                        choice if isinstance(choice, str) else "")
     return notes
 
