@@ -60,8 +60,10 @@ def _axes(node: Node, axes: list[int] | None, rank: int) -> list[int]:
 
 # ---------------------------------------------------------------- Pad
 
-def pad_params(imp: _Importer, node: Node, attrs: dict[str, Any], shape: tuple[int, ...]) -> dict[str, Any]:
-    """ONNX Pad (opset 11+: pads, constant_value, axes as inputs) -> the IR attrs mode/begin/end/value_bits."""
+def pad_params(imp: _Importer, node: Node, attrs: dict[str, Any], shape: tuple[int, ...]
+               ) -> tuple[list[tuple[int, int]], dict[str, Any]]:
+    """ONNX Pad (opset 11+: pads, constant_value, axes as inputs) -> (the crop of each axis by negative pads, the
+    IR attrs mode/begin/end/value_bits of the padding that follows it)."""
     imp.check_attrs(node, attrs, {"mode"})
     mode_name = attrs.get("mode", "constant")
     if mode_name not in PAD_MODES:
@@ -78,8 +80,15 @@ def pad_params(imp: _Importer, node: Node, attrs: dict[str, Any], shape: tuple[i
     begin, end = [0] * rank, [0] * rank
     for k, a in enumerate(axes):
         begin[a], end[a] = pads[k], pads[k + len(axes)]
-    if min(begin + end) < 0:
-        raise node.error(f"unsupported pads {pads} (negative pads crop; only pads >= 0)")
+    crop = [(max(-b, 0), max(-e, 0)) for b, e in zip(begin, end, strict=True)]
+    cropped = []
+    for a, (cb, ce) in enumerate(crop):
+        if cb + ce >= shape[a]:
+            raise node.error(f"pads {pads} crop all of axis {a} of input {node.inputs[0]!r} {list(shape)}")
+        if mode_name != "constant" and (cb or ce) and max(begin[a], end[a]) > 0:
+            raise node.error(f"pads {pads} both crop and pad axis {a} in mode {mode_name!r} (only in constant mode)")
+        cropped.append(shape[a] - cb - ce)
+    begin, end = [max(b, 0) for b in begin], [max(e, 0) for e in end]
     value = 0.0
     if len(node.inputs) > 2 and node.inputs[2]:
         v = imp.graph.const(node.inputs[2])
@@ -90,24 +99,35 @@ def pad_params(imp: _Importer, node: Node, attrs: dict[str, Any], shape: tuple[i
             raise node.error("constant_value is NaN")
     if mode_name == "reflect":
         for a in range(rank):
-            if max(begin[a], end[a]) >= shape[a]:
+            if max(begin[a], end[a]) >= cropped[a]:
                 raise node.error(f"mode 'reflect' pads {[begin[a], end[a]]} on axis {a} of input {node.inputs[0]!r} "
-                                 f"{list(shape)}: reflect pads must be smaller than the dim ({shape[a]})")
-    return {"mode": PAD_MODES[mode_name], "begin": tuple(begin), "end": tuple(end), "value_bits": f32_bits(value)}
+                                 f"{list(shape)}: reflect pads must be smaller than the dim ({cropped[a]})")
+    return crop, {"mode": PAD_MODES[mode_name], "begin": tuple(begin), "end": tuple(end),
+                  "value_bits": f32_bits(value) if mode_name == "constant" else 0}
 
 
 def _pad(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
+    """Pad: negative pads crop first (a SLICE), the rest is a PAD; all-zero pads are an identity."""
     x = imp.activation_input(node)
-    params = pad_params(imp, node, attrs, imp.graph.shape(x))
-    if not any(params["begin"]) and not any(params["end"]):
+    shape = imp.graph.shape(x)
+    crop, params = pad_params(imp, node, attrs, shape)
+    padded = any(params["begin"]) or any(params["end"])
+    if any(cb or ce for cb, ce in crop):
+        out = imp.graph.unique_name(f"{node.outputs[0]}.crop") if padded else node.outputs[0]
+        count = [d - cb - ce for d, (cb, ce) in zip(shape, crop, strict=True)]
+        _emit_slice(imp, node, x, [cb for cb, _ in crop], [1] * len(shape), count, out,
+                    name=f"{node.name}.crop" if padded else node.name)
+        x = out
+    if padded:
+        imp.emit("Pad", node, [x], node.outputs[0], params)
+    elif x != node.outputs[0]:
         imp.emit("Identity", node, [x], node.outputs[0])
-        return
-    imp.emit("Pad", node, [x], node.outputs[0], params)
 
 
 def _fold_pad(imp: _Importer, node: Node, attrs: dict[str, Any], data: np.ndarray, *rest: np.ndarray | None
               ) -> np.ndarray:
-    p = pad_params(imp, node, attrs, data.shape)
+    crop, p = pad_params(imp, node, attrs, data.shape)
+    data = data[tuple(slice(cb, d - ce) for d, (cb, ce) in zip(data.shape, crop, strict=True))]
     width = list(zip(p["begin"], p["end"], strict=True))
     if p["mode"] == 0:
         return np.pad(data, width, mode="constant", constant_values=np.asarray(bits_f32(p["value_bits"]),

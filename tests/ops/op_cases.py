@@ -888,6 +888,10 @@ _pad_case("pad_edge_rank6", (1, 2, 1, 3, 2, 2), [0, 1, 1, 0, 2, 1, 1, 0, 2, 1, 0
 _pad_case("pad_axes_negative_opset18", (1, 3, 4, 5), [2, 1, 0, 3], axes=[-1, 1], opset=18)
 _pad_case("pad_reflect_axes_opset18", (2, 5, 6), [3, 4], mode="reflect", axes=[2], opset=18)
 _pad_case("pad_all_zero_is_identity", (1, 3, 4, 5), [0] * 8, ops=("RESHAPE",))
+_pad_case("pad_negative_crop_and_pad_constant", (1, 3, 6, 7), [0, 0, -1, 2, 0, -1, 3, -2], value=0.25,
+          ops=("SLICE", "PAD"))
+_pad_case("pad_negative_crop_edge_other_axis", (2, 5, 6), [0, -2, 1, 0, -1, 2], mode="edge", ops=("SLICE", "PAD"))
+_pad_case("pad_negative_only_is_a_slice", (1, 4, 5, 5), [0, -1, 0, -2, 0, 0, -1, 0], ops=("SLICE",))
 
 
 def _pad_then(id, x_shape, pad_width, consumer, ops, value=None, mode=None, **attrs):

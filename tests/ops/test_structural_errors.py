@@ -37,9 +37,14 @@ def test_pad_wrap_mode(tmp_path) -> None:
            "unsupported attribute mode='wrap'")
 
 
-def test_pad_negative_pads_crop(tmp_path) -> None:
-    _fails(_pad((1, 3, 4, 5), [0, 0, -1, 0, 0, 0, 0, 0]), tmp_path, "node 'pd' (Pad)",
-           "unsupported pads [0, 0, -1, 0, 0, 0, 0, 0] (negative pads crop")
+def test_pad_negative_pads_crop_all(tmp_path) -> None:
+    _fails(_pad((1, 3, 4, 5), [0, 0, -2, 0, 0, 0, -2, 0], check=False), tmp_path, "node 'pd' (Pad)",
+           "pads [0, 0, -2, 0, 0, 0, -2, 0] crop all of axis 2 of input 'x' [1, 3, 4, 5]")
+
+
+def test_pad_crop_and_reflect_on_one_axis(tmp_path) -> None:
+    _fails(_pad((1, 3, 4, 5), [0, 0, -1, 0, 0, 0, 1, 0], "reflect"), tmp_path, "node 'pd' (Pad)",
+           "both crop and pad axis 2 in mode 'reflect' (only in constant mode)")
 
 
 def test_pad_dynamic_pads(tmp_path) -> None:
