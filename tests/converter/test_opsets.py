@@ -208,3 +208,43 @@ def test_deprecated_upsample_in_opset_10_to_12(tmp_path, mode: str) -> None:
         m = _graph([helper.make_node("Upsample", ["x", "s"], ["y"], mode=mode)], x.shape, opset, scales)
         convert(m, tmp_path / "u.sbn")
         np.testing.assert_allclose(sparsebyte.Model(tmp_path / "u.sbn").run(x), want, rtol=1e-5, atol=1e-6)
+
+
+class _Structural(torch.nn.Module):
+    """The structural ops as PyTorch exports them: F.pad (reflect, constant), ConvTranspose2d, pixel_shuffle /
+    pixel_unshuffle (DepthToSpace / SpaceToDepth), chunk (Split), strided slicing, index_select (Gather), repeat
+    (Tile), expand."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        g = torch.Generator().manual_seed(5)
+        self.up = torch.nn.ConvTranspose2d(4, 4, 3, stride=2, padding=1, output_padding=1)
+        self.conv = torch.nn.Conv2d(4, 8, 3)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.4)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        f = torch.nn.functional
+        y = f.pad(x, (1, 2, 1, 0), mode="reflect")  # [1,4,7,11]
+        y = torch.relu(self.up(y))  # [1,4,14,22]
+        y = self.conv(f.pad(y, (1, 1, 1, 1)))  # constant zero pad folds into the conv: [1,8,14,22]
+        a, b = torch.chunk(y, 2, dim=1)
+        y = f.pixel_shuffle(a * b, 2)  # [1,1,28,44]
+        y = f.pixel_unshuffle(y[:, :, ::2, 1::2], 2)  # [1,4,7,11]
+        y = torch.index_select(y, 1, torch.tensor([3, 0, 2]))
+        y = y.repeat(1, 2, 1, 1) + x[:, :1].expand(1, 6, 5, 8)[:, :, :1, :1]
+        return f.interpolate(y, scale_factor=2, mode="bilinear", align_corners=False)
+
+
+@pytest.mark.parametrize("opset", [11, 13, 18])
+def test_torch_structural_ops_at_opset(tmp_path, opset: int) -> None:
+    buf = io.BytesIO()
+    torch.onnx.export(_Structural().eval(), (torch.zeros(1, 4, 5, 8),), buf, dynamo=False, opset_version=opset,
+                      input_names=["x"], output_names=["y"])
+    x = np.random.default_rng(opset).standard_normal((1, 4, 5, 8)).astype(np.float32)
+    sbn = _check(onnx.load_from_string(buf.getvalue()), x, tmp_path)
+    ops = [n.op for n in sbn.nodes]
+    for op in ("PAD", "CONV_TRANSPOSE", "TRANSPOSE", "SLICE", "GATHER", "EXPAND", "RESIZE"):
+        assert op in ops, (op, ops)
+    assert ops.count("PAD") == 1  # the zero pad before the conv folded
