@@ -826,6 +826,8 @@ _HANDLERS: dict[str, Callable[[_Importer, Node, dict[str, Any]], None]] = {
     "Neg": _activation("NEG"),
     "Reciprocal": _activation("RECIPROCAL"),
     "Erf": _activation("ERF"),
+    "Log": _activation("LOG"),
+    "Softplus": _activation("SOFTPLUS"),
     "ReduceMean": _reduce("ReduceMean"),
     "ReduceSum": _reduce("ReduceSum"),
     "ReduceMax": _reduce("ReduceMax"),

@@ -197,6 +197,8 @@ ACTIVATION_KINDS: tuple[Activation, ...] = (
     Activation(14, "NEG", "-x"),
     Activation(15, "RECIPROCAL", "1 / x"),
     Activation(16, "ERF", "erf(x)"),
+    Activation(17, "LOG", "log(x)"),
+    Activation(18, "SOFTPLUS", "log(1 + exp(x))"),
 )
 
 # ---- tables derived from the spec (what the writer, the reader and the converter use) ----

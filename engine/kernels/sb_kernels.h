@@ -23,7 +23,7 @@ enum {
   SB_ACT_NONE = 0, SB_ACT_CLIP = 1, SB_ACT_HARDSIGMOID = 2, SB_ACT_HARDSWISH = 3, SB_ACT_SIGMOID = 4,
   SB_ACT_LEAKYRELU = 5, SB_ACT_ELU = 6, SB_ACT_SILU = 7, SB_ACT_GELU = 8, SB_ACT_GELU_TANH = 9,
   SB_ACT_SQRT = 10, SB_ACT_EXP = 11, SB_ACT_TANH = 12, SB_ACT_ABS = 13, SB_ACT_NEG = 14, SB_ACT_RECIPROCAL = 15,
-  SB_ACT_ERF = 16
+  SB_ACT_ERF = 16, SB_ACT_LOG = 17, SB_ACT_SOFTPLUS = 18
 };
 
 typedef struct sb_activation {
@@ -57,6 +57,8 @@ static inline float sb_activate_other(const sb_activation* a, float x) {
     case SB_ACT_NEG: return -x;
     case SB_ACT_RECIPROCAL: return 1.0f / x;
     case SB_ACT_ERF: return erff(x);
+    case SB_ACT_LOG: return logf(x);
+    case SB_ACT_SOFTPLUS: return x > 0.0f ? x + log1pf(expf(-x)) : log1pf(expf(x)); /* no overflow for large x */
     default: return x;
   }
 }

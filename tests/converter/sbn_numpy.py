@@ -21,7 +21,8 @@ OPS = {1: "CONV", 2: "CONV_SPARSE", 3: "FC", 4: "FC_SPARSE", 5: "ADD", 6: "MUL",
        47: "REDUCE_SUM", 48: "REDUCE_MAX", 49: "REDUCE_MIN", 50: "LAYER_NORM", 51: "INSTANCE_NORM", 52: "MATMUL",
        53: "LOG_SOFTMAX", 54: "ARGMAX"}
 ACTS = {0: "NONE", 1: "CLIP", 2: "HARDSIGMOID", 3: "HARDSWISH", 4: "SIGMOID", 5: "LEAKYRELU", 6: "ELU", 7: "SILU",
-        8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF"}
+        8: "GELU", 9: "GELU_TANH", 10: "SQRT", 11: "EXP", 12: "TANH", 13: "ABS", 14: "NEG", 15: "RECIPROCAL", 16: "ERF",
+        17: "LOG", 18: "SOFTPLUS"}
 
 
 @dataclass
@@ -125,7 +126,7 @@ def _act(act: tuple[str, float, float], x: np.ndarray) -> np.ndarray:
     if kind == "GELU_TANH":
         return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
     unary = {"SQRT": np.sqrt, "EXP": np.exp, "TANH": np.tanh, "ABS": np.abs, "NEG": np.negative,
-             "RECIPROCAL": np.reciprocal, "ERF": _erf}
+             "RECIPROCAL": np.reciprocal, "ERF": _erf, "LOG": np.log, "SOFTPLUS": lambda v: np.logaddexp(0, v)}
     if kind in unary:
         with np.errstate(divide="ignore", invalid="ignore"):
             return unary[kind](x)

@@ -75,7 +75,8 @@ sb_activation test_activation(size_t i) {
       {SB_ACT_ABS, 0.0f, 0.0f},
       {SB_ACT_NEG, 0.0f, 0.0f},
       {SB_ACT_ERF, 0.0f, 0.0f},
-      /* SQRT, EXP, RECIPROCAL: no bounded error growth on random data; the op cases (tests/ops) cover them */
+      {SB_ACT_SOFTPLUS, 0.0f, 0.0f},
+      /* SQRT, EXP, RECIPROCAL, LOG: no bounded error growth on random data; the op cases (tests/ops) cover them */
   };
   return table[i % NUM_TEST_ACTIVATIONS];
 }
@@ -97,6 +98,7 @@ const char* activation_label(const sb_activation* a) {
     case SB_ACT_ABS: return "abs";
     case SB_ACT_NEG: return "neg";
     case SB_ACT_ERF: return "erf";
+    case SB_ACT_SOFTPLUS: return "softplus";
     default: return "unknown";
   }
 }
@@ -118,6 +120,7 @@ double act_ref(const sb_activation* a, double x) {
     case SB_ACT_ABS: return fabs(x);
     case SB_ACT_NEG: return -x;
     case SB_ACT_ERF: return erf(x);
+    case SB_ACT_SOFTPLUS: return x > 0.0 ? x + log1p(exp(-x)) : log1p(exp(x));
     default: return x;
   }
 }

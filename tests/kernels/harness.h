@@ -29,7 +29,7 @@ int is_sentinel(float v);
 void* xmalloc(size_t bytes);   /* exits on failure; malloc(0) is made non-NULL */
 
 /* ---- activations: every kind, with several parameter sets ---- */
-#define NUM_TEST_ACTIVATIONS 17
+#define NUM_TEST_ACTIVATIONS 18
 sb_activation test_activation(size_t i); /* i modulo NUM_TEST_ACTIVATIONS */
 const char* activation_label(const sb_activation* a);
 double act_ref(const sb_activation* a, double x);

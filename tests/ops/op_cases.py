@@ -195,6 +195,7 @@ ACTIVATIONS: dict[str, tuple[str, dict[str, Any], dict[str, np.ndarray]]] = {
     "erf": ("Erf", {}, {}),
     "abs": ("Abs", {}, {}),
     "neg": ("Neg", {}, {}),
+    "softplus": ("Softplus", {}, {}),
 }
 
 
@@ -576,6 +577,15 @@ def _sqrt_recip():
     return model(nodes, {"x": (1, 5, 4, 3)}, ["y"]), np.sign(rand(rng, 1, 5, 4, 3)) * _positive(rng, 1, 5, 4, 3)
 
 
+@case("log_of_exp_and_of_abs", ops=["ACTIVATION", "ACTIVATION", "ACTIVATION", "ADD", "MUL"])
+def _log():
+    """Log on positive values: of Exp (log(exp(x)) = x) and of Abs + 0.25 (Add fuses the Log)."""
+    rng = _rng("log")
+    nodes = [node("Exp", ["x"], ["e"]), node("Log", ["e"], ["l1"]), node("Abs", ["x"], ["a"]),
+             node("Add", ["a", "k"], ["a1"]), node("Log", ["a1"], ["l2"]), node("Mul", ["l1", "l2"], ["y"])]
+    return model(nodes, {"x": (2, 5, 7)}, ["y"], {"k": np.array(0.25, np.float32)}), 2 * rand(rng, 2, 5, 7)
+
+
 @case("conv_abs_fused_then_sqrt", ops=["CONV", "ACTIVATION"], force_dense=True)
 def _conv_sqrt():
     rng = _rng("convsqrt")
@@ -851,7 +861,7 @@ _argmax_case("argmax_select_last_ties", (4, 9), axis=1, select_last_index=1)
 
 
 _MATH_END = len(CASES)
-_MATH_ACT_KINDS = ("leakyrelu", "elu", "tanh", "exp", "erf", "abs", "neg")
+_MATH_ACT_KINDS = ("leakyrelu", "elu", "tanh", "exp", "erf", "abs", "neg", "softplus")
 MATH_CASES = CASES[_MATH_START:_MATH_END] + [c for c in CASES if c.id.startswith("act_")
                                               and c.id.split("_")[1] in _MATH_ACT_KINDS]
 

@@ -225,7 +225,9 @@ _Static_assert(SB_ACT_ABS == 13, "SB_ACT_ABS differs from the spec");
 _Static_assert(SB_ACT_NEG == 14, "SB_ACT_NEG differs from the spec");
 _Static_assert(SB_ACT_RECIPROCAL == 15, "SB_ACT_RECIPROCAL differs from the spec");
 _Static_assert(SB_ACT_ERF == 16, "SB_ACT_ERF differs from the spec");
-enum { SB_ACT_COUNT = 17 }; /* act_kind is 0..SB_ACT_COUNT-1 */
+_Static_assert(SB_ACT_LOG == 17, "SB_ACT_LOG differs from the spec");
+_Static_assert(SB_ACT_SOFTPLUS == 18, "SB_ACT_SOFTPLUS differs from the spec");
+enum { SB_ACT_COUNT = 19 }; /* act_kind is 0..SB_ACT_COUNT-1 */
 
 /* Attribute slots (index into sb_node.attrs) and named accessors, per attribute layout. */
 /* conv: CONV, CONV_SPARSE */
