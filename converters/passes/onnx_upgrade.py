@@ -70,12 +70,17 @@ def _legacy_resize_modes(model: onnx.ModelProto, opset: int) -> dict[str, tuple[
         if node.op_type not in ("Upsample", "Resize") or node.op_type == "Resize" and opset >= 11:
             continue
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        if "scales" in attrs:  # Upsample-7
+        if opset < 9:  # Upsample-7: scales attribute
+            if "scales" not in attrs or not node.input:
+                raise _fail(opset, index, node, "missing scales attribute")
             scales = [float(s) for s in attrs["scales"]]
         elif len(node.input) > 1 and node.input[1] in consts:
-            scales = [float(s) for s in numpy_helper.to_array(consts[node.input[1]]).reshape(-1)]
+            try:
+                scales = [float(s) for s in numpy_helper.to_array(consts[node.input[1]]).reshape(-1)]
+            except Exception as e:  # a malformed tensor: onnx raises ValueError/TypeError
+                raise _fail(opset, index, node, f"scales {node.input[1]!r} cannot be read ({e})") from None
         else:
-            raise _fail(opset, index, node, "scales must be a constant to upgrade this operator")
+            raise _fail(opset, index, node, "scales must be a constant input to upgrade this operator")
         changed = [s for s in scales if s != 1.0]
         mode = attrs.get("mode", b"nearest")
         if (mode.decode() if isinstance(mode, bytes) else mode) != "nearest" or all(s > 1.0 for s in changed):
