@@ -21,7 +21,7 @@ from onnx import helper, numpy_helper
 
 from . import onnx_structural
 from .ir import NO_ACT, Activation, ConversionError, Graph, Node
-from .passes.onnx_upgrade import OLDEST_OPSET, TARGET_OPSET, upgrade_opset
+from .passes.onnx_upgrade import OLDEST_OPSET, TARGET_OPSET, attribute_type_problem, upgrade_opset
 from .passes.shape_inference import broadcast_shapes, infer_node
 
 log = logging.getLogger(__name__)
@@ -83,20 +83,6 @@ def import_onnx(source: str | os.PathLike | onnx.ModelProto,
                               )
     model, opset = upgrade_opset(model, opset), max(opset, TARGET_OPSET)
     return _Importer(model, opset, dict(input_shapes or {})).run()
-
-
-def _check_attr_types(node: Node, onode: onnx.NodeProto, opset: int) -> None:
-    """Every attribute has the type the operator's schema declares (strides=3 where [3, 3] belongs is refused here,
-    so the handlers can trust the types they read)."""
-    try:
-        declared = onnx.defs.get_schema(onode.op_type, opset, onode.domain).attributes
-    except onnx.defs.SchemaError:  # an op onnx does not know: the handler lookup names it
-        return
-    for a in onode.attribute:
-        want = declared.get(a.name)
-        if want is not None and a.type != int(want.type.value):
-            raise node.error(f"attribute {a.name!r} is {onnx.AttributeProto.AttributeType.Name(a.type)}, the "
-                             f"{onode.op_type} schema declares {want.type.name}")
 
 
 def _attrs(node: onnx.NodeProto) -> dict[str, Any]:
@@ -233,7 +219,9 @@ class _Importer:
         for extra in onode.output[1:]:
             if extra and extra in self.used and onode.op_type not in onnx_structural.MULTI_OUTPUT:
                 raise stub.error(f"output {extra!r} is used, but only the first output is supported")
-        _check_attr_types(stub, onode, self.opset)
+        problem = attribute_type_problem(onode, self.opset)  # so the handlers can trust the types they read
+        if problem:
+            raise stub.error(problem)
         attrs = _attrs(onode)
         ins = list(onode.input)
         if onode.op_type in _FOLD and all(not i or self.graph.values[i].is_const for i in ins) and ins:

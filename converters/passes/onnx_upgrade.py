@@ -62,6 +62,32 @@ def _locate_failure(model: onnx.ModelProto, opset: int, error: Exception) -> Con
                            f"({str(error).splitlines()[0][:200]}); re-export with opset_version=17")
 
 
+def _legacy_modes(model: onnx.ModelProto, consts: dict[str, onnx.TensorProto], opset: int, index: int,
+                  node: onnx.NodeProto) -> tuple[str, str]:
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
+    if opset < 9:  # Upsample-7: scales attribute
+        if "scales" not in attrs or not node.input:
+            raise _fail(opset, index, node, "missing scales attribute")
+        scales = [float(s) for s in attrs["scales"]]
+    elif len(node.input) > 1 and node.input[1] in consts:
+        try:
+            scales = [float(s) for s in numpy_helper.to_array(consts[node.input[1]]).reshape(-1)]
+        except Exception as e:  # a malformed tensor: onnx raises ValueError/TypeError
+            raise _fail(opset, index, node, f"scales {node.input[1]!r} cannot be read ({e})") from None
+    else:
+        raise _fail(opset, index, node, "scales must be a constant input to upgrade this operator")
+    changed = [s for s in scales if s != 1.0]
+    mode = attrs.get("mode", b"nearest")
+    if (mode.decode() if isinstance(mode, bytes) else mode) != "nearest" or all(s > 1.0 for s in changed):
+        nearest = "floor"
+    elif all(s < 1.0 for s in changed):
+        nearest = "ceil"
+    else:
+        raise _fail(opset, index, node, f"scales {scales} both up- and downsample; the legacy nearest rounding "
+                                        "of such a resize is not supported")
+    return "asymmetric", nearest
+
+
 def _legacy_resize_modes(model: onnx.ModelProto, opset: int) -> dict[str, tuple[str, str]]:
     """Output name -> (coordinate_transformation_mode, nearest_mode) of each Upsample / Resize-10 node."""
     consts = _constants(model)
@@ -69,28 +95,12 @@ def _legacy_resize_modes(model: onnx.ModelProto, opset: int) -> dict[str, tuple[
     for index, node in enumerate(model.graph.node):
         if node.op_type not in ("Upsample", "Resize") or node.op_type == "Resize" and opset >= 11:
             continue
-        attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
-        if opset < 9:  # Upsample-7: scales attribute
-            if "scales" not in attrs or not node.input:
-                raise _fail(opset, index, node, "missing scales attribute")
-            scales = [float(s) for s in attrs["scales"]]
-        elif len(node.input) > 1 and node.input[1] in consts:
-            try:
-                scales = [float(s) for s in numpy_helper.to_array(consts[node.input[1]]).reshape(-1)]
-            except Exception as e:  # a malformed tensor: onnx raises ValueError/TypeError
-                raise _fail(opset, index, node, f"scales {node.input[1]!r} cannot be read ({e})") from None
-        else:
-            raise _fail(opset, index, node, "scales must be a constant input to upgrade this operator")
-        changed = [s for s in scales if s != 1.0]
-        mode = attrs.get("mode", b"nearest")
-        if (mode.decode() if isinstance(mode, bytes) else mode) != "nearest" or all(s > 1.0 for s in changed):
-            nearest = "floor"
-        elif all(s < 1.0 for s in changed):
-            nearest = "ceil"
-        else:
-            raise _fail(opset, index, node, f"scales {scales} both up- and downsample; the legacy nearest rounding "
-                                            "of such a resize is not supported")
-        modes[node.output[0]] = ("asymmetric", nearest)
+        try:
+            modes[node.output[0]] = _legacy_modes(model, consts, opset, index, node)
+        except ConversionError:
+            raise
+        except Exception as e:  # malformed attributes (wrong types, undecodable strings)
+            raise _fail(opset, index, node, f"malformed attributes ({type(e).__name__}: {e})") from None
     return modes
 
 
@@ -100,6 +110,21 @@ def _set_modes(node: onnx.NodeProto, ctm: str, nearest: str) -> None:
     node.attribute.extend(kept)
     node.attribute.extend([helper.make_attribute("coordinate_transformation_mode", ctm),
                            helper.make_attribute("nearest_mode", nearest)])
+
+
+def attribute_type_problem(node: onnx.NodeProto, opset: int) -> str | None:
+    """Why an attribute does not have the type the operator's schema declares (strides=3 where [3, 3] belongs), or
+    None; ops onnx does not know are left to the caller."""
+    try:
+        declared = onnx.defs.get_schema(node.op_type, opset, node.domain).attributes
+    except onnx.defs.SchemaError:
+        return None
+    for a in node.attribute:
+        want = declared.get(a.name)
+        if want is not None and a.type != int(want.type.value):
+            return (f"attribute {a.name!r} is {onnx.AttributeProto.AttributeType.Name(a.type)}, the "
+                    f"{node.op_type} schema declares {want.type.name}")
+    return None
 
 
 def upgrade_opset(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
@@ -116,6 +141,9 @@ def upgrade_opset(model: onnx.ModelProto, opset: int) -> onnx.ModelProto:
             onnx.defs.get_schema(node.op_type, opset, "")
         except onnx.defs.SchemaError:
             raise _fail(opset, index, node, "not an operator of this opset") from None
+        problem = attribute_type_problem(node, opset)
+        if problem:  # before the version converter: a mistyped attribute crashes it (SIGSEGV)
+            raise _fail(opset, index, node, problem)
         if node.op_type == "BatchNormalization":
             spatial = next((helper.get_attribute_value(a) for a in node.attribute if a.name == "spatial"), 1)
             if spatial != 1:
