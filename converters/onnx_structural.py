@@ -33,6 +33,13 @@ def bits_f32(bits: int) -> float:
     return float(struct.unpack("<f", struct.pack("<i", bits))[0])
 
 
+def _x(imp: _Importer, node: Node) -> str:
+    """The data input (input 0), an activation; a missing one is the node's error (malformed models)."""
+    if not node.inputs or not node.inputs[0]:
+        raise node.error("missing data input")
+    return imp.activation_input(node)
+
+
 def _const_ints(imp: _Importer, node: Node, index: int, what: str) -> list[int] | None:
     name = node.inputs[index] if index < len(node.inputs) else ""
     if not name:
@@ -108,7 +115,7 @@ def pad_params(imp: _Importer, node: Node, attrs: dict[str, Any], shape: tuple[i
 
 def _pad(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     """Pad: negative pads crop first (a SLICE), the rest is a PAD; all-zero pads are an identity."""
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     shape = imp.graph.shape(x)
     crop, params = pad_params(imp, node, attrs, shape)
     padded = any(params["begin"]) or any(params["end"])
@@ -156,7 +163,7 @@ def _resize(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"mode", "coordinate_transformation_mode", "nearest_mode", "cubic_coeff_a",
                                   "exclude_outside", "extrapolation_value", "antialias", "axes",
                                   "keep_aspect_ratio_policy"})
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     shape = imp.graph.shape(x)
     rank = len(shape)
     mode = _choice(node, attrs, "mode", "nearest", RESIZE_MODES, "; cubic is not supported")
@@ -215,7 +222,7 @@ def _conv_transpose(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     """2-D ConvTranspose: groups, strides, dilations, pads or auto_pad / output_shape, output_padding."""
     imp.check_attrs(node, attrs, {"auto_pad", "dilations", "group", "kernel_shape", "output_padding", "output_shape",
                                   "pads", "strides"})
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     xs = imp.graph.shape(x)
     w = imp.weight(node, 1, "weight")
     if len(xs) != 4 or w.ndim != 4:
@@ -300,7 +307,7 @@ def _space_depth_plan(node: Node, attrs: dict[str, Any], shape: tuple[int, ...]
 
 def _space_depth(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"blocksize"} | ({"mode"} if node.op == "DepthToSpace" else set()))
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     first, perm, out = _space_depth_plan(node, attrs, imp.graph.shape(x))
     split = imp.graph.unique_name(f"{node.outputs[0]}.blocks")
     moved = imp.graph.unique_name(f"{node.outputs[0]}.moved")
@@ -350,7 +357,7 @@ def _emit_slice(imp: _Importer, node: Node, x: str, start: list[int], step: list
 def _slice(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     """Slice of an activation (constant slices fold): any steps, negative indices, opset 10+ inputs."""
     imp.check_attrs(node, attrs, set())
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     shape = imp.graph.shape(x)
     if not 1 <= len(shape) <= MAX_RANK:
         raise node.error(f"input {x!r} has rank {len(shape)}; Slice supports rank 1..{MAX_RANK}")
@@ -384,6 +391,8 @@ def _split_sizes(imp: _Importer, node: Node, attrs: dict[str, Any], shape: tuple
 def _split(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     """Split: one SLICE per used output (a constant input splits into constants)."""
     imp.check_attrs(node, attrs, {"axis", "num_outputs"})
+    if not node.inputs or not node.inputs[0]:
+        raise node.error("missing data input")
     x = node.inputs[0]
     shape = imp.graph.shape(x)
     axis, sizes = _split_sizes(imp, node, attrs, shape)
@@ -406,7 +415,7 @@ def _gather(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     """Gather of an activation with constant indices: a scalar index is a SLICE (+ an aliasing RESHAPE that drops
     the axis), an index tensor a GATHER."""
     imp.check_attrs(node, attrs, {"axis"})
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     shape = imp.graph.shape(x)
     rank = len(shape)
     axis = int(attrs.get("axis", 0))
@@ -452,7 +461,7 @@ def _expand_shape(node: Node, shape: tuple[int, ...], target: list[int]) -> tupl
 
 def _expand(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, set())
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     target = _const_ints(imp, node, 1, "shape")
     if target is None:
         raise node.error("missing shape input")
@@ -467,7 +476,7 @@ def _tile(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     """Tile as RESHAPE (alias) + EXPAND + RESHAPE (alias): each repeated axis d becomes (repeats[d], d), the
     repeat axis broadcast from 1."""
     imp.check_attrs(node, attrs, set())
-    x = imp.activation_input(node)
+    x = _x(imp, node)
     shape = imp.graph.shape(x)
     repeats = _const_ints(imp, node, 1, "repeats")
     if repeats is None or len(repeats) != len(shape) or min(repeats, default=1) < 1:
