@@ -238,6 +238,8 @@ class _Importer:
             handler(self, stub, attrs)
         except (ValueError, IndexError) as e:  # shape arithmetic on malformed models
             raise stub.error(str(e)) from e
+        except KeyError as e:  # an empty or unknown input name in a malformed model
+            raise stub.error(f"input {e.args[0]!r} is missing") from e
 
     # ---- helpers for handlers ----
     def check_attrs(self, node: Node, attrs: dict[str, Any], allowed: set[str]) -> None:
