@@ -905,7 +905,7 @@ def _unsqueeze_shape(shape: tuple[int, ...], axes: list[int]) -> tuple[int, ...]
     return tuple(out)
 
 
-def _fold(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+def _fold(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
     return lambda imp, node, attrs, *xs: fn(attrs, *xs)
 
 

@@ -9,12 +9,14 @@ Everything else stays a standalone Activation node.
 
 from __future__ import annotations
 
+from typing import TypeGuard
+
 from ..ir import Graph, Node
 
 FUSIBLE_PRODUCERS = ("Conv", "ConvTranspose", "FC", "Add", "Sub", "Div", "Max", "Min", "Pow", "PRelu", "MatMul")
 
 
-def _is_hardswish_gate(node: Node | None) -> bool:
+def _is_hardswish_gate(node: Node | None) -> TypeGuard[Node]:
     if node is None or node.op != "Activation" or node.act[0] != "HARDSIGMOID":
         return False
     return abs(node.act[1] - 1 / 6) < 1e-6 and abs(node.act[2] - 0.5) < 1e-6

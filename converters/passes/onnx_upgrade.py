@@ -13,6 +13,8 @@ what it gets wrong or cannot do is dealt with here:
 
 from __future__ import annotations
 
+from typing import Any
+
 import onnx
 from onnx import helper, numpy_helper, version_converter
 
@@ -121,9 +123,10 @@ def attribute_type_problem(node: onnx.NodeProto, opset: int) -> str | None:
         return None
     for a in node.attribute:
         want = declared.get(a.name)
-        if want is not None and a.type != int(want.type.value):
+        kind: Any = want.type if want is not None else None  # a pybind enum: its stub has no value/name
+        if kind is not None and a.type != int(kind.value):
             return (f"attribute {a.name!r} is {onnx.AttributeProto.AttributeType.Name(a.type)}, the "
-                    f"{node.op_type} schema declares {want.type.name}")
+                    f"{node.op_type} schema declares {kind.name}")
     return None
 
 

@@ -47,7 +47,7 @@ def group_mask(w: np.ndarray, g: int) -> np.ndarray:
     nonzero = np.any(w4.reshape(cout, cin, -1) != 0, axis=2)  # [Cout, Cin]
     padded = np.zeros((ng * g, cin), dtype=bool)
     padded[:cout] = nonzero
-    return padded.reshape(ng, g, cin).any(axis=1)
+    return np.asarray(padded.reshape(ng, g, cin).any(axis=1))
 
 
 def group_compute(w: np.ndarray, g: int) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -91,9 +92,9 @@ def _conv_layer(node: SbnNode, kind: str, tensors: list[SbnTensor]) -> Layer | N
     if kh != kw or sh != sw or dh != 1 or dw != 1:
         return None
     act, p0, p1 = node.act
-    base = dict(name=node.name, in_c=x_dims[1], in_h=x_dims[2], in_w=x_dims[3], out_c=y_dims[1], out_h=y_dims[2],
-                out_w=y_dims[3], kh=kh, kw=kw, stride=sh, pad_top=pt, pad_left=pl, act_kind=ACTIVATIONS[act],
-                act_p0=p0, act_p1=p1)
+    base: dict[str, Any] = dict(name=node.name, in_c=x_dims[1], in_h=x_dims[2], in_w=x_dims[3], out_c=y_dims[1],
+                                out_h=y_dims[2], out_w=y_dims[3], kh=kh, kw=kw, stride=sh, pad_top=pt, pad_left=pl,
+                                act_kind=ACTIVATIONS[act], act_p0=p0, act_p1=p1)
     n_bias = 3 if node.op == "CONV" else 5
     bias = inputs[n_bias - 1].data if len(inputs) >= n_bias else None
     bias = np.zeros(y_dims[1], np.float32) if bias is None else np.ascontiguousarray(bias, np.float32)

@@ -83,6 +83,7 @@ def _build_model(args: argparse.Namespace) -> tuple[Any, tuple[int, ...]]:
     if (args.model is None) == (args.torch is None):
         raise UsageError("give either --model NAME or --torch MODULE:CALLABLE")
     shape = _parse_shape(args.input_shape) if args.input_shape else None
+    default: tuple[int, ...] | None
     if args.model == "mnist":
         from .mnist import MnistNet
 
