@@ -125,6 +125,12 @@ def build_graph(source: Any, *, example_input: Any = None,
         if len(value.shape) > MAX_RANK or any(not 0 < d <= MAX_DIM for d in value.shape):
             raise ConversionError(f"tensor {name!r} has shape {list(value.shape)}; a .sbn takes rank <= {MAX_RANK} "
                                   f"and dims 1..{MAX_DIM}")
+    for node in graph.nodes:  # the .sbn stores attributes as int32 (a pad of 2^62 cannot be written)
+        for key, value in node.attrs.items():
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if any(isinstance(v, int) and not -(2**31) <= v < 2**31 for v in values):
+                raise ConversionError(f"node {node.name!r} ({node.source_op or node.op}): attribute {key}={value} "
+                                      "does not fit the .sbn's int32 fields")
     return graph
 
 
