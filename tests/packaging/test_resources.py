@@ -23,7 +23,7 @@ def _cli_without(blocked: tuple[str, ...], *args: str, cwd: Path) -> subprocess.
                           text=True, timeout=300)
 
 
-def test_missing_dependency_reads_through_raise_from_chains() -> None:
+def test_missing_dependency_reads_through_raise_from_chains(monkeypatch: pytest.MonkeyPatch) -> None:
     try:
         try:
             import skimage_not_here  # noqa: F401
@@ -37,11 +37,10 @@ def test_missing_dependency_reads_through_raise_from_chains() -> None:
     assert resources.missing_dependency(ImportError("a broken build")) is None
     with pytest.raises(resources.MissingDependency, match=r"^the demo needs the Python package 'tvm': pip install "
                                                           r"apache-tvm==0\.27\.0\.post1$"):
-        sys.modules["tvm"] = None  # type: ignore[assignment]
-        try:
-            resources.require("the demo", "tvm")
-        finally:
-            del sys.modules["tvm"]
+        # setitem restores an already imported tvm afterwards: deleting it would make the next `import tvm` load a
+        # second, broken copy for every later test of this process
+        monkeypatch.setitem(sys.modules, "tvm", None)
+        resources.require("the demo", "tvm")
 
 
 @pytest.mark.parametrize(("blocked", "args", "hint"), [
