@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "common"))
+import gen_common  # noqa: E402  (kernels_wasm/common is no package: scripts run from anywhere)
+
+GLOB = "wasmsimd_*x*.c"  # the generated kernel files, for the stale check and rewriting
 
 # (channel tile C <= 8, pixel tile <= 16); the pixel tile is a multiple of 4 (one v128 holds 4 pixels)
 # measured in node (benchmarks/kernels, 5 variants, two runs): 4x8 and 2x16 won; 4x16, 8x4, 8x8 lost and were dropped
@@ -51,31 +55,12 @@ def list_header() -> str:
 
 
 def outputs() -> dict[Path, str]:
-    files = {HERE / file_name(g, t): kernel_source(g, t) for g, t in VARIANTS}
-    files[HERE / "list.h"] = list_header()
-    return files
+    return gen_common.outputs(HERE, VARIANTS, file_name, kernel_source, list_header)
 
 
 def stale() -> list[str]:
-    """Files that differ from what the generator writes, and generated-looking files it no longer writes."""
-    want = outputs()
-    bad = [p.name for p, text in want.items() if not p.is_file() or p.read_text() != text]
-    bad += [p.name for p in HERE.glob("wasmsimd_*x*.c") if p not in want]
-    return bad
-
-
-def main() -> int:
-    if "--check" in sys.argv[1:]:
-        bad = stale()
-        if bad:
-            print(f"out of date: {', '.join(bad)} (run python3 kernels_wasm/f32-gemm/gen.py)", file=sys.stderr)
-        return 1 if bad else 0
-    for old in HERE.glob("wasmsimd_*x*.c"):
-        old.unlink()
-    for path, text in outputs().items():
-        path.write_text(text)
-    return 0
+    return gen_common.stale(HERE, outputs(), GLOB)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(gen_common.main(HERE, outputs, GLOB, "kernels_wasm/f32-gemm/gen.py"))

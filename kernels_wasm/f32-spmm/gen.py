@@ -10,6 +10,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "common"))
+import gen_common  # noqa: E402  (kernels_wasm/common is no package: scripts run from anywhere)
+
+GLOB = "wasmsimd_g*.c"  # the generated kernel files, for the stale check and rewriting
 
 # (G, pixel tile); the tile is a multiple of 4 (one v128 holds 4 pixels)
 # measured in node (benchmarks/kernels, 8 variants): these won; g1_32x, g2_8x, g4_16x, g8_8x lost and were dropped
@@ -49,31 +53,12 @@ def list_header() -> str:
 
 
 def outputs() -> dict[Path, str]:
-    files = {HERE / file_name(g, t): kernel_source(g, t) for g, t in VARIANTS}
-    files[HERE / "list.h"] = list_header()
-    return files
+    return gen_common.outputs(HERE, VARIANTS, file_name, kernel_source, list_header)
 
 
 def stale() -> list[str]:
-    """Files that differ from what the generator writes, and generated-looking files it no longer writes."""
-    want = outputs()
-    bad = [p.name for p, text in want.items() if not p.is_file() or p.read_text() != text]
-    bad += [p.name for p in HERE.glob("wasmsimd_g*.c") if p not in want]
-    return bad
-
-
-def main() -> int:
-    if "--check" in sys.argv[1:]:
-        bad = stale()
-        if bad:
-            print(f"out of date: {', '.join(bad)} (run python3 kernels_wasm/f32-spmm/gen.py)", file=sys.stderr)
-        return 1 if bad else 0
-    for old in HERE.glob("wasmsimd_g*.c"):
-        old.unlink()
-    for path, text in outputs().items():
-        path.write_text(text)
-    return 0
+    return gen_common.stale(HERE, outputs(), GLOB)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(gen_common.main(HERE, outputs, GLOB, "kernels_wasm/f32-spmm/gen.py"))
