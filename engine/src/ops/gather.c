@@ -48,15 +48,9 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   return SB_OK;
 }
 
-typedef struct gather_job {
-  const gather_state* s;
-  const float* x;
-  float* y;
-} gather_job;
-
 /* Slabs [begin, end) of the outer * count output slabs. */
 static void run_slabs(void* ctx, size_t begin, size_t end) {
-  const gather_job* j = ctx;
+  const sb_rows_job* j = ctx;
   const gather_state* s = j->s;
   for (size_t r = begin; r < end; r++) {
     const size_t o = r / s->count, k = r % s->count;
@@ -67,7 +61,7 @@ static void run_slabs(void* ctx, size_t begin, size_t end) {
 
 static void run(sb_model* m, sb_node* n) {
   const gather_state* s = n->state;
-  gather_job job = {s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
+  sb_rows_job job = {s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
   sb_parallel_for(m->pool, s->outer * s->count, s->inner >= 4096 ? 1 : 4096 / s->inner, run_slabs, &job);
 }
 

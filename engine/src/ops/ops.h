@@ -45,6 +45,14 @@ sb_status sb_conv_geometry(const sb_model* m, const sb_node* n, int32_t cout, sb
 int32_t sb_conv_kernel_param(const sb_conv_shape* s);
 int32_t sb_conv_stride_param(const sb_conv_shape* s);
 
+/* The sb_parallel_for context of the one-input row loops (resize, slice, expand, gather, reduce, transpose):
+ * s is the op's own state (n->state), read back as its type in the row function. */
+typedef struct sb_rows_job {
+  const void* s;
+  const float* x;
+  float* y;
+} sb_rows_job;
+
 /* Conv execution shared by CONV and CONV_SPARSE. */
 typedef enum { SB_CONV_GEMM, SB_CONV_SPMM, SB_CONV_DIRECT, SB_CONV_DIRECT_SPARSE } sb_conv_mode;
 typedef struct sb_conv_state {

@@ -79,14 +79,8 @@ static sb_status prepare_kind(sb_model* m, sb_node* n, reduce_kind kind) {
   return SB_OK;
 }
 
-typedef struct reduce_job {
-  const reduce_state* s;
-  const float* x;
-  float* y;
-} reduce_job;
-
 static void run_range(void* ctx, size_t begin, size_t end) {
-  const reduce_job* j = ctx;
+  const sb_rows_job* j = ctx;
   const reduce_state* s = j->s;
   for (size_t o = begin; o < end; o++) {
     size_t base = 0, rest = o;
@@ -125,7 +119,7 @@ static void run_range(void* ctx, size_t begin, size_t end) {
 static void run(sb_model* m, sb_node* n) {
   const reduce_state* s = n->state;
   sb_tensor* y = sb_output(m, n);
-  reduce_job job = {s, sb_input(m, n, 0)->data, y->data};
+  sb_rows_job job = {s, sb_input(m, n, 0)->data, y->data};
   /* an output costs `window` reads: chunks of >= ~16K reads */
   size_t grain = s->window >= 16384 ? 1 : 16384 / s->window;
   sb_parallel_for(m->pool, y->count, grain, run_range, &job);

@@ -123,15 +123,9 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   return SB_OK;
 }
 
-typedef struct resize_job {
-  const resize_state* s;
-  const float* x;
-  float* y;
-} resize_job;
-
 /* Output rows [begin, end) over all planes: row r is plane r / out_h, output row r % out_h. */
 static void run_rows(void* ctx, size_t begin, size_t end) {
-  const resize_job* j = ctx;
+  const sb_rows_job* j = ctx;
   const resize_state* s = j->s;
   for (size_t r = begin; r < end; r++) {
     const size_t plane = r / s->out_h, oy = r % s->out_h;
@@ -155,7 +149,7 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
 
 static void run(sb_model* m, sb_node* n) {
   const resize_state* s = n->state;
-  resize_job job = {s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
+  sb_rows_job job = {s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
   size_t grain = s->out_w >= 2048 ? 1 : 2048 / s->out_w;
   sb_parallel_for(m->pool, s->planes * s->out_h, grain, run_rows, &job);
 }

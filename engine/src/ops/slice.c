@@ -48,14 +48,8 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   return SB_OK;
 }
 
-typedef struct slice_job {
-  const slice_state* s;
-  const float* x;
-  float* y;
-} slice_job;
-
 static void run_rows(void* ctx, size_t begin, size_t end) {
-  const slice_job* j = ctx;
+  const sb_rows_job* j = ctx;
   const slice_state* s = j->s;
   const int last = s->rank - 1;
   const size_t width = (size_t)s->out_dims[last];
@@ -80,7 +74,7 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
 static void run(sb_model* m, sb_node* n) {
   const slice_state* s = n->state;
   sb_tensor* y = sb_output(m, n);
-  slice_job job = {s, sb_input(m, n, 0)->data, y->data};
+  sb_rows_job job = {s, sb_input(m, n, 0)->data, y->data};
   size_t width = (size_t)s->out_dims[s->rank - 1];
   sb_parallel_for(m->pool, y->count / width, width >= 4096 ? 1 : 4096 / width, run_rows, &job);
 }

@@ -77,15 +77,9 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   return SB_OK;
 }
 
-typedef struct transpose_job {
-  const transpose_state* s;
-  const float* x;
-  float* y;
-} transpose_job;
-
 /* Output rows [begin, end): the input offset of each row from its index over the outer merged axes. */
 static void run_rows(void* ctx, size_t begin, size_t end) {
-  const transpose_job* j = ctx;
+  const sb_rows_job* j = ctx;
   const transpose_state* s = j->s;
   const size_t inner = s->strides[s->rank - 1];
   for (size_t r = begin; r < end; r++) {
@@ -112,7 +106,7 @@ static void run(sb_model* m, sb_node* n) {
     memcpy(y->data, x->data, y->count * sizeof(float));
     return;
   }
-  transpose_job job = {s, x->data, y->data};
+  sb_rows_job job = {s, x->data, y->data};
   /* Chunks of at least ~16K elements: waking a thread costs about as much as copying that many. */
   size_t grain = s->row >= 16384 ? 1 : 16384 / s->row;
   sb_parallel_for(m->pool, y->count / s->row, grain, run_rows, &job);
