@@ -258,6 +258,14 @@ class _Importer:
             raise node.error(f"{what} {name!r} contains NaN or Inf")
         return arr
 
+    def float_weight(self, node: Node, index: int, what: str) -> np.ndarray:
+        """A constant that ONNX types like the float32 input X (Conv/ConvTranspose weights and bias, BN parameters,
+        PRelu slopes): another dtype is an invalid model, refused here rather than written for the engine to refuse."""
+        arr = self.weight(node, index, what)
+        if arr.dtype != np.float32:
+            raise node.error(f"{what} {node.inputs[index]!r} has dtype {arr.dtype}; it must be float32 like the input")
+        return arr
+
     def activation_input(self, node: Node, index: int = 0) -> str:
         name = node.inputs[index]
         if self.graph.values[name].is_const:
@@ -303,7 +311,7 @@ def _window_params(imp: _Importer, node: Node, attrs: dict[str, Any], kernel: tu
 def _conv(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
     x = imp.activation_input(node)
-    w = imp.weight(node, 1, "weight")
+    w = imp.float_weight(node, 1, "weight")
     if w.ndim != 4:
         raise node.error(f"weight shape {list(w.shape)}: only 2-D convolutions are supported")
     kernel = (int(w.shape[2]), int(w.shape[3]))
@@ -313,7 +321,7 @@ def _conv(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     params["group"] = int(attrs.get("group", 1))
     inputs = [x, node.inputs[1]]
     if len(node.inputs) > 2 and node.inputs[2]:
-        imp.weight(node, 2, "bias")
+        imp.float_weight(node, 2, "bias")
         inputs.append(node.inputs[2])
     imp.emit("Conv", node, inputs, node.outputs[0], params)
 
@@ -421,7 +429,7 @@ def _batchnorm(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
         raise node.error("unsupported attribute training_mode=1 (export the model in eval mode)")
     x = imp.activation_input(node)
     for i, what in enumerate(("scale", "bias", "mean", "var"), start=1):
-        imp.weight(node, i, what)
+        imp.float_weight(node, i, what)
     imp.emit("BatchNormalization", node, [x, *node.inputs[1:5]], node.outputs[0],
              {"epsilon": float(attrs.get("epsilon", 1e-5))})
 
@@ -530,7 +538,7 @@ def _prelu(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     x = imp.activation_input(node)
     slope = imp.graph.const(node.inputs[1])
     if slope is not None:
-        imp.weight(node, 1, "slope")
+        imp.float_weight(node, 1, "slope")
         flat = slope.reshape(-1)
         if flat.size >= 1 and np.all(flat == flat[0]) and broadcast_shapes(imp.graph.shape(x), slope.shape) \
                 == imp.graph.shape(x):

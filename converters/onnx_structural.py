@@ -224,7 +224,7 @@ def _conv_transpose(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
                                   "pads", "strides"})
     x = _x(imp, node)
     xs = imp.graph.shape(x)
-    w = imp.weight(node, 1, "weight")
+    w = imp.float_weight(node, 1, "weight")
     if len(xs) != 4 or w.ndim != 4:
         raise node.error(f"input {list(xs)} / weight {list(w.shape)}: only 2-D ConvTranspose on NCHW is supported")
     groups = int(attrs.get("group", 1))
@@ -269,7 +269,7 @@ def _conv_transpose(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
         pads = (p[0], p[1], p[2], p[3])
     inputs = [x, node.inputs[1]]
     if len(node.inputs) > 2 and node.inputs[2]:
-        imp.weight(node, 2, "bias")
+        imp.float_weight(node, 2, "bias")
         inputs.append(node.inputs[2])
     imp.emit("ConvTranspose", node, inputs, node.outputs[0],
              {"kh": k[0], "kw": k[1], "stride_h": strides[0], "stride_w": strides[1], "pad_top": pads[0],

@@ -167,6 +167,16 @@ def test_nan_inf_weights(tmp_path, bad: float) -> None:
     _fails(_conv_model(w), tmp_path, "'stem_conv'", "Conv", "'W'", "NaN or Inf")
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.int32])
+@pytest.mark.parametrize("op", ["Conv", "ConvTranspose"])
+def test_a_weight_or_bias_that_is_not_float32(tmp_path, op: str, dtype: type) -> None:
+    """Found by fuzz_converter.py (seed 20187): a float64/int32 bias was written and the engine refused the file."""
+    for inits, name in (({"W": rand(RNG, 4, 4, 1, 1), "B": np.ones(4, dtype)}, "'B'"),
+                        ({"W": rand(RNG, 4, 4, 1, 1).astype(dtype), "B": np.ones(4, np.float32)}, "'W'")):
+        m = model([node(op, ["x", "W", "B"], ["y"], name="c")], {"x": (1, 4, 3, 3)}, ["y"], inits)
+        _fails(m, tmp_path, "'c'", op, name, f"dtype {np.dtype(dtype)}", "float32")
+
+
 def test_nan_in_batchnorm(tmp_path) -> None:
     inits = {"s": np.ones(3, np.float32), "b": np.zeros(3, np.float32), "m": np.array([0, np.nan, 0], np.float32),
              "v": np.ones(3, np.float32)}
