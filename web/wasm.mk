@@ -30,8 +30,12 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(EMCC) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# Linked in a private directory, then renamed into place: two builds at once (tests, a developer) never leave a .js
+# and a .wasm from different links (a LinkError at load).
 $(DIST)/sparsebyte.js: $(OBJS)
-	@mkdir -p $(DIST)
-	$(EMCC) $(LDFLAGS) $(OBJS) -o $@
+	@mkdir -p $(DIST) $(BUILD)
+	tmp=$$(mktemp -d $(BUILD)/link.XXXXXX) && \
+	  { $(EMCC) $(LDFLAGS) $(OBJS) -o $$tmp/sparsebyte.js || { rm -rf $$tmp; exit 1; }; } && \
+	  mv -f $$tmp/sparsebyte.wasm $(DIST)/sparsebyte.wasm && mv -f $$tmp/sparsebyte.js $@ && rmdir $$tmp
 
 -include $(OBJS:.o=.d)
