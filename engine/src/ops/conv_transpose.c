@@ -2,7 +2,10 @@
  * x[n,ci,iy,ix] * w[ci,co',ky,kx] where oy + pad_top = iy * stride_h + ky * dilation_h (ox alike). The portable
  * reference gathers per output pixel (no scatter, so (n, co) planes run in parallel without races) over the
  * (kernel, input) index pairs that reach each output row and column, listed once at prepare (H * kh row pairs in
- * all), so the work is exactly the MACs even for large strides. The node's activation is fused. */
+ * all), so the work is exactly the MACs even for large strides. The node's activation is fused.
+ * SIMD builds run GEMM + col2im instead: per group, col[co][ky][kx][H*W] = W^T x through the f32-gemm kernel (the
+ * weights packed [co][ky][kx][ci] at load), then each output plane is the bias plus the strided sum of its kh*kw
+ * col rows (kernels_arm/README.md, "ConvTranspose"). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +22,12 @@ typedef struct conv_transpose_state {
   const float* weights;
   const float* bias;
   tap_list rows, cols; /* in one allocation, n->owned[1] */
+  /* GEMM + col2im (NULL gemm: the reference gather); packed, zeros and col live in n->owned[1] before the taps */
+  sb_f32_gemm_ukernel* gemm;
+  float* packed; /* [groups][cout_g][kh][kw][cin_g] */
+  float* zeros;  /* [cout * kh * kw] the GEMM's bias */
+  float* col;    /* [cout][kh][kw][h * w] one image */
+  int32_t sh, sw, pt, pl, dh, dw;
 } conv_transpose_state;
 
 static int64_t floor_div(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
@@ -99,11 +108,20 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   n->state = s;
   if ((st = sb_bias_or_zeros(m, n, 2, cout, &s->bias, (float**)&n->owned[0])) != SB_OK) return st;
   *s = (conv_transpose_state){x->dims[0], cin, x->dims[2], x->dims[3], cout, oh, ow, kh, kw, groups,
-                              sb_f32(w), s->bias, {0}, {0}};
+                              sb_f32(w), s->bias, {0}, {0}, NULL, NULL, NULL, NULL, sh, sw, pt, pl, dh, dw};
   const size_t row_taps = count_taps(s->h, kh, sh, pt, dh, oh), col_taps = count_taps(s->w, kw, sw, pl, dw, ow);
-  int32_t* block = malloc(((size_t)oh + 1 + (size_t)ow + 1 + 2 * (row_taps + col_taps)) * sizeof(int32_t));
-  if (!block) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
-  n->owned[1] = block;
+  const size_t k_size = (size_t)kh * kw, cin_g = (size_t)(cin / groups), plane = (size_t)s->h * s->w;
+  const sb_kernel_shape ks = {0, 0, (int64_t)plane, (int32_t)cin_g, (int32_t)((size_t)(cout / groups) * k_size),
+                              s->w, 0};
+  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_GEMM, ks, n);
+  if (!k) return SB_ERR_UNSUPPORTED;
+  const int use_gemm = strcmp(k->arch, "scalar") != 0; /* the scalar GEMM is no faster than the gather */
+  const size_t floats = use_gemm ? (size_t)cout * k_size * (cin_g + 1 + plane) : 0;
+  float* block_f = malloc(floats * sizeof(float) +
+                          ((size_t)oh + 1 + (size_t)ow + 1 + 2 * (row_taps + col_taps)) * sizeof(int32_t));
+  if (!block_f) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
+  n->owned[1] = block_f;
+  int32_t* block = (int32_t*)(block_f + floats);
   s->rows = (tap_list){block, block + oh + 1};
   s->cols = (tap_list){block + oh + 1 + 2 * row_taps, block + oh + 1 + 2 * row_taps + ow + 1};
   fill_taps(&s->rows, s->h, kh, sh, pt, dh, oh);
@@ -111,6 +129,21 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   n->macs = (int64_t)x->dims[0] * cout * (int64_t)row_taps * (int64_t)col_taps * (cin / groups);
   n->dense_macs = n->macs;
   n->kernel_name = "ref_conv_transpose";
+  if (use_gemm) {
+    s->gemm = (sb_f32_gemm_ukernel*)k->fn;
+    s->packed = block_f;
+    s->zeros = s->packed + (size_t)cout * k_size * cin_g;
+    s->col = s->zeros + (size_t)cout * k_size;
+    memset(s->zeros, 0, (size_t)cout * k_size * sizeof(float));
+    const size_t cout_g = (size_t)(cout / groups);
+    for (size_t g = 0; g < (size_t)groups; g++)
+      for (size_t ci = 0; ci < cin_g; ci++)
+        for (size_t co = 0; co < cout_g; co++)
+          for (size_t kk = 0; kk < k_size; kk++)
+            s->packed[(((g * cout_g + co) * k_size + kk) * cin_g) + ci] =
+                s->weights[((g * cin_g + ci) * cout_g + co) * k_size + kk];
+    n->kernel_name = k->name;
+  }
   return SB_OK;
 }
 
@@ -149,8 +182,81 @@ static void run_planes(void* ctx, size_t begin, size_t end) {
   }
 }
 
+/* Output channels per GEMM unit: a multiple of 4 rows (kh*kw per channel), so the kernel's 4-row tiles fall on the
+ * same rows for any thread count. */
+static size_t unit_channels(const conv_transpose_state* s) {
+  const size_t k = (size_t)s->kh * s->kw;
+  return k % 4 == 0 ? 1 : k % 2 == 0 ? 2 : 4;
+}
+
+/* col2im of output channel co of one image: bias, plus each (ky, kx) col row added at its strided positions. */
+static void col2im_plane(const conv_transpose_state* s, size_t co, float* y, const sb_activation* act) {
+  const size_t plane = (size_t)s->h * s->w, out_plane = (size_t)s->oh * s->ow;
+  for (size_t i = 0; i < out_plane; i++) y[i] = s->bias[co];
+  for (int32_t ky = 0; ky < s->kh; ky++) {
+    for (int32_t kx = 0; kx < s->kw; kx++) {
+      const float* c = s->col + ((co * (size_t)s->kh + (size_t)ky) * s->kw + (size_t)kx) * plane;
+      const int32_t ox0 = kx * s->dw - s->pl; /* ox = ix * sw + ox0 */
+      const int32_t ix_lo = ox0 >= 0 ? 0 : (-ox0 + s->sw - 1) / s->sw;
+      const int64_t last = (int64_t)s->ow - 1 - ox0;
+      const int32_t ix_hi = last < 0 ? -1 : (int32_t)(last / s->sw < s->w - 1 ? last / s->sw : s->w - 1);
+      for (int32_t iy = 0; iy < s->h; iy++) {
+        const int32_t oy = iy * s->sh - s->pt + ky * s->dh;
+        if (oy < 0 || oy >= s->oh) continue;
+        if (ix_hi < ix_lo) continue;
+        const float* crow = c + (size_t)iy * s->w + ix_lo;
+        float* yrow = y + (size_t)oy * s->ow + (size_t)(ix_lo * s->sw + ox0);
+        const size_t count = (size_t)(ix_hi - ix_lo + 1);
+        if (s->sw == 1) {
+          for (size_t i = 0; i < count; i++) yrow[i] += crow[i];
+        } else {
+          for (size_t i = 0; i < count; i++) yrow[i * (size_t)s->sw] += crow[i];
+        }
+      }
+    }
+  }
+  sb_apply_activation(act, y, out_plane);
+}
+
+typedef struct gemm_job {
+  const conv_transpose_state* s;
+  const sb_activation* act;
+  const float* x; /* one image */
+  float* y;
+} gemm_job;
+
+/* GEMM units [begin, end) (unit_channels output channels of one group each), then their col2im. */
+static void run_units(void* ctx, size_t begin, size_t end) {
+  const gemm_job* j = ctx;
+  const conv_transpose_state* s = j->s;
+  const size_t cin_g = (size_t)(s->cin / s->groups), cout_g = (size_t)(s->cout / s->groups);
+  const size_t k_size = (size_t)s->kh * s->kw, plane = (size_t)s->h * s->w, uc = unit_channels(s);
+  const size_t per_group = (cout_g + uc - 1) / uc;
+  for (size_t u = begin; u < end;) {
+    const size_t g = u / per_group, first = u % per_group;
+    const size_t last = (end - u < per_group - first) ? first + (end - u) : per_group; /* units of this group */
+    const size_t c0 = first * uc, c1 = last * uc < cout_g ? last * uc : cout_g;
+    const size_t co = g * cout_g + c0; /* global output channel of c0 */
+    s->gemm(plane, plane, (c1 - c0) * k_size, cin_g, s->packed + co * k_size * cin_g, s->zeros,
+            j->x + g * cin_g * plane, s->col + co * k_size * plane, &(sb_activation){SB_ACT_NONE, 0.0f, 0.0f});
+    for (size_t c = co; c < co + (c1 - c0); c++) col2im_plane(s, c, j->y + c * (size_t)s->oh * s->ow, j->act);
+    u += last - first;
+  }
+}
+
 static void run(sb_model* m, sb_node* n) {
   const conv_transpose_state* s = n->state;
+  if (s->gemm) {
+    const size_t uc = unit_channels(s), cout_g = (size_t)(s->cout / s->groups);
+    const size_t units = (size_t)s->groups * ((cout_g + uc - 1) / uc);
+    const size_t cost = uc * (size_t)s->kh * s->kw * (size_t)(s->cin / s->groups + 1) * (size_t)s->h * s->w;
+    for (int32_t img = 0; img < s->n; img++) {
+      gemm_job job = {s, &n->act, sb_input(m, n, 0)->data + (size_t)img * s->cin * s->h * s->w,
+                      sb_output(m, n)->data + (size_t)img * s->cout * s->oh * s->ow};
+      sb_parallel_for(m->pool, units, cost >= 32768 ? 1 : 32768 / cost, run_units, &job);
+    }
+    return;
+  }
   conv_transpose_job job = {&n->act, s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
   sb_parallel_for(m->pool, (size_t)s->n * (size_t)s->cout, 1, run_planes, &job);
 }

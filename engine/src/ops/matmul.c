@@ -12,6 +12,8 @@ typedef struct matmul_state {
   size_t batch_dims[SB_MAX_RANK - 2];
   size_t a_strides[SB_MAX_RANK - 2], b_strides[SB_MAX_RANK - 2]; /* matrix strides per batch dim, 0: broadcast */
   size_t batches;
+  sb_f32_gemm_ukernel* gemm; /* SIMD builds: f32-gemm (weights = A [M][K], input = B [K][N]); NULL: the reference */
+  const float* zeros;        /* [M] bias of the GEMM */
 } matmul_state;
 
 static sb_status prepare(sb_model* m, sb_node* n) {
@@ -57,6 +59,17 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   if ((st = sb_check_output(m, n, rank, out_dims)) != SB_OK) return st;
   n->macs = n->dense_macs = sb_mul_sat(sb_mul_sat((int64_t)s->batches, (int64_t)(s->m * s->n)), (int64_t)s->k);
   n->kernel_name = "ref_matmul";
+  /* A [M][K] @ B [K][N] is f32-gemm's weights [out][in] times input [in][plane] with plane = N: no packing. Scalar
+   * builds keep the row axpy below (the scalar GEMM's strided dot is slower; kernels_arm/README.md). */
+  const sb_kernel_shape ks = {0, 0, (int64_t)s->n, (int32_t)s->k, (int32_t)s->m, (int32_t)s->n, 0};
+  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_GEMM, ks, n);
+  if (!k) return SB_ERR_UNSUPPORTED;
+  if (strcmp(k->arch, "scalar") != 0) {
+    if (!(s->zeros = n->owned[0] = calloc(s->m, sizeof(float))))
+      return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
+    s->gemm = (sb_f32_gemm_ukernel*)k->fn;
+    n->kernel_name = k->name;
+  }
   return SB_OK;
 }
 
@@ -94,9 +107,38 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
   }
 }
 
+/* f32-gemm: blocks [begin, end) of GEMM_ROWS output rows (block b: rows of batch b / blocks_per_batch), so the
+ * kernel's 4-row tiles fall on the same rows for any thread count. */
+#define GEMM_ROWS 4
+static void run_gemm_blocks(void* ctx, size_t begin, size_t end) {
+  const matmul_job* j = ctx;
+  const matmul_state* s = j->s;
+  const size_t per_batch = (s->m + GEMM_ROWS - 1) / GEMM_ROWS;
+  for (size_t blk = begin; blk < end;) {
+    size_t batch = blk / per_batch, ao = 0, bo = 0;
+    const size_t first = blk % per_batch, last = end - blk < per_batch - first ? first + (end - blk) : per_batch;
+    const size_t y_off = batch * s->m * s->n;
+    for (int d = s->batch_rank - 1; d >= 0; d--) {
+      const size_t idx = batch % s->batch_dims[d];
+      batch /= s->batch_dims[d];
+      ao += idx * s->a_strides[d];
+      bo += idx * s->b_strides[d];
+    }
+    const size_t r0 = first * GEMM_ROWS, r1 = last * GEMM_ROWS < s->m ? last * GEMM_ROWS : s->m;
+    s->gemm(s->n, s->n, r1 - r0, s->k, j->a + ao + r0 * s->k, s->zeros + r0, j->b + bo, j->y + y_off + r0 * s->n,
+            j->act);
+    blk += last - first;
+  }
+}
+
 static void run(sb_model* m, sb_node* n) {
   const matmul_state* s = n->state;
   matmul_job job = {s, sb_f32(sb_input(m, n, 0)), sb_f32(sb_input(m, n, 1)), sb_output(m, n)->data, &n->act};
+  if (s->gemm) {
+    const size_t blocks = s->batches * ((s->m + GEMM_ROWS - 1) / GEMM_ROWS), cost = GEMM_ROWS * s->k * s->n + 1;
+    sb_parallel_for(m->pool, blocks, cost >= 16384 ? 1 : 16384 / cost, run_gemm_blocks, &job);
+    return;
+  }
   const size_t row_cost = s->k * s->n + 1;
   sb_parallel_for(m->pool, s->batches * s->m, row_cost >= 16384 ? 1 : 16384 / row_cost, run_rows, &job);
 }
