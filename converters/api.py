@@ -24,6 +24,7 @@ from .passes.remove_identity import remove_identity
 from .passes.shape_inference import infer_graph
 from .passes.sparsify import DEFAULT_SPARSE_THRESHOLD, GROUP_SIZES, LayerReport, sparsify
 from .passes.to_sbn import to_sbn
+from .passes.transpose_sink import transpose_sink
 from .torch_import import export_torch, is_torch_module
 
 log = logging.getLogger("sparsebyte.converters")
@@ -115,9 +116,10 @@ def build_graph(source: Any, *, example_input: Any = None,
         if twice:
             raise ConversionError(f"graph {what} {twice} are listed more than once")
     remove_identity(graph)
+    fuse_patterns(graph)  # first: a LayerNorm pattern is found in its own layout, then a fixed point for the sinking
+    transpose_sink(graph)  # NHWC exports run NCHW inside (before the Pad/BN/activation folds)
     fold_pad(graph)
     fold_batchnorm(graph)
-    fuse_patterns(graph)
     fuse_activation(graph)
     fold_fc_bias(graph)
     infer_graph(graph)
