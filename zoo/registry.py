@@ -83,6 +83,7 @@ class Feed:
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     layout: Literal["nchw", "nhwc"] = "nchw"
+    crop: tuple[int, int, int, int] | None = None  # (top, left, height, width) of the photo, before resizing
 
     def make(self, shape: tuple[int, ...], seed: int = 0) -> np.ndarray:
         rng = np.random.default_rng(seed)
@@ -106,6 +107,9 @@ class Feed:
             raise ValueError(f"an image feed needs a 4-D input, got {shape}")
         n, h, w, c = shape if self.layout == "nhwc" else (shape[0], shape[2], shape[3], shape[1])
         pixels = getattr(data, self.image)()
+        if self.crop:
+            top, left, ch, cw = self.crop
+            pixels = pixels[top:top + ch, left:left + cw]
         img = Image.fromarray(pixels).convert("RGB" if c == 3 else "L").resize((w, h), Image.Resampling.BILINEAR)
         rgb = np.asarray(img, np.float32).reshape(h, w, c) / np.float32(255.0)
         norm = (rgb - np.asarray(self.mean[:c], np.float32)) / np.asarray(self.std[:c], np.float32)
@@ -188,7 +192,8 @@ RAPIDOCR = Wheel("rapidocr", "3.10.0")
 OPENWAKEWORD = Wheel("openwakeword", "0.4.0")
 
 _PADDLE_DET = Feed("image", image="text", mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
-_PADDLE_REC = Feed("image", image="text", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))
+# one handwritten line of skimage's "text" photo, 48 px high like PaddleOCR's recogniser input
+_PADDLE_REC = Feed("image", image="text", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), crop=(22, 90, 60, 400))
 
 WHEEL_MODELS: tuple[ZooModel, ...] = (
     ZooModel("nudenet-320n", "detector", WheelFile(NUDENET, "nudenet/320n.onnx"), 17,
@@ -211,10 +216,67 @@ WHEEL_MODELS: tuple[ZooModel, ...] = (
 )
 
 # ======== Z2: seeded PyTorch models (zoo/seeded.py) ========
-SEEDED_MODELS: tuple[ZooModel, ...] = ()
+# Each definition at opsets 11, 13, 18 (TorchScript exporter) and through the dynamo exporter (opset 18). Inputs are
+# real photos, ImageNet-normalised; classifiers also need the same top-1 class as onnxruntime.
+_IMAGENET = {"mean": (0.485, 0.456, 0.406), "std": (0.229, 0.224, 0.225)}
+_SEEDED = (  # factory (zoo/seeded.py MODELS), kind, input shape, photo, slow, note
+    ("mobilenet_v3_large", "classifier", (1, 3, 224, 224), "chelsea", False,
+     "MobileNetV3-Large (hardswish, hardsigmoid squeeze-excite)"),
+    ("mobilenet_v3_small", "classifier", (1, 3, 224, 224), "chelsea", False,
+     "MobileNetV3-Small (hardswish, hardsigmoid squeeze-excite)"),
+    ("efficientnet_b0", "classifier", (1, 3, 224, 224), "coffee", False, "EfficientNet-B0 (SiLU, squeeze-excite)"),
+    ("shufflenet_v2", "classifier", (1, 3, 224, 224), "astronaut", False,
+     "ShuffleNetV2 1.0x (channel split, concat, channel shuffle)"),
+    ("deeplabv3_mobilenet_v2", "segmenter", (1, 3, 224, 224), "astronaut", False,
+     "DeepLabV3 on MobileNetV2 at output stride 16 (dilated convs, ASPP, bilinear Resize), 21 classes"),
+    ("unet_small", "segmenter", (1, 3, 128, 128), "coffee", False,
+     "small UNet (3 levels, MaxPool down, 2x2 ConvTranspose up, skip Concat), 2 classes"),
+    ("mobilevit_xs", "classifier", (1, 3, 128, 128), "chelsea", False,
+     "MobileViT-XS-like (MV2 blocks, 2 MobileViT blocks: unfold/fold reshapes, LayerNorm, attention MatMul, "
+     "Softmax, GELU)"),
+)
+SEEDED_MODELS: tuple[ZooModel, ...] = tuple(
+    ZooModel(f"{factory}-{'dynamo' if dynamo else f'opset{opset}'}", kind, Seeded(factory, opset, dynamo), opset,
+             (Input("input", shape, Feed("image", image=photo, **_IMAGENET)),),
+             Tolerance(top1=kind == "classifier"), slow=slow, note=note)
+    for factory, kind, shape, photo, slow, note in _SEEDED
+    for opset, dynamo in ((11, False), (13, False), (18, False), (18, True)))
 
 # ======== L: TFLite models (MediaPipe wheel) ========
-TFLITE_MODELS: tuple[ZooModel, ...] = ()
+# MediaPipe 0.10.14's float models: fp16 weights behind DEQUANTIZE, pose_detection's 1x1 convs sparse behind DENSIFY.
+# Inputs are NHWC photos: the detectors take [-1, 1] (MediaPipe's ImageToTensor range), the others [0, 1].
+MEDIAPIPE = Wheel("mediapipe", "0.10.14")
+_MP = "mediapipe/modules/"
+_SIGNED = Feed("image", image="astronaut", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5), layout="nhwc")
+_UNIT = Feed("image", image="astronaut", layout="nhwc")
+_FACE = Feed("image", image="astronaut", layout="nhwc", crop=(20, 160, 200, 200))  # the face, as the landmarkers see it
+_EYE = Feed("image", image="astronaut", layout="nhwc", crop=(80, 220, 40, 40))
+
+TFLITE_MODELS: tuple[ZooModel, ...] = (
+    ZooModel("mediapipe-pose-detection", "detector", WheelFile(MEDIAPIPE, _MP + "pose_detection/pose_detection.tflite"),
+             None, (Input("input_1", (1, 224, 224, 3), _SIGNED),),
+             note="BlazePose detector; 38 sparse 1x1 convs (DENSIFY), fp16 weights"),
+    ZooModel("mediapipe-face-detection-short", "detector",
+             WheelFile(MEDIAPIPE, _MP + "face_detection/face_detection_short_range.tflite"), None,
+             (Input("input", (1, 128, 128, 3), _SIGNED),), note="BlazeFace short range, fp16 weights"),
+    ZooModel("mediapipe-selfie-segmentation", "segmenter",
+             WheelFile(MEDIAPIPE, _MP + "selfie_segmentation/selfie_segmentation.tflite"), None,
+             (Input("input_1", (1, 256, 256, 3), _UNIT),),
+             note="selfie segmenter (hardswish, squeeze-excite, bilinear upsampling, MediaPipe's custom "
+                  "Convolution2DTransposeBias)"),
+    ZooModel("mediapipe-palm-detection-lite", "detector",
+             WheelFile(MEDIAPIPE, _MP + "palm_detection/palm_detection_lite.tflite"), None,
+             (Input("input_1", (1, 192, 192, 3), _SIGNED),), note="BlazePalm lite (PReLU, bilinear upsampling)"),
+    ZooModel("mediapipe-hand-landmark-lite", "landmarks",
+             WheelFile(MEDIAPIPE, _MP + "hand_landmark/hand_landmark_lite.tflite"), None,
+             (Input("input_1", (1, 224, 224, 3), _UNIT),), note="hand landmarks lite (21 3-D points, FC heads)"),
+    ZooModel("mediapipe-iris-landmark", "landmarks",
+             WheelFile(MEDIAPIPE, _MP + "iris_landmark/iris_landmark.tflite"), None,
+             (Input("input_1", (1, 64, 64, 3), _EYE),), note="iris and eye contour landmarks (PReLU), float32"),
+    ZooModel("mediapipe-face-landmark", "landmarks",
+             WheelFile(MEDIAPIPE, _MP + "face_landmark/face_landmark.tflite"), None,
+             (Input("input_1", (1, 192, 192, 3), _FACE),), note="face mesh (468 3-D points, PReLU)"),
+)
 
 MODELS: tuple[ZooModel, ...] = WHEEL_MODELS + SEEDED_MODELS + TFLITE_MODELS
 BY_NAME: dict[str, ZooModel] = {m.name: m for m in MODELS}

@@ -7,10 +7,10 @@
 
 void sb_f32_gavgpool_ukernel__scalar(size_t channels, size_t pixels, const float* input, float* output) {
   for (size_t c = 0; c < channels; c++) {
-    float sum = 0.0f;
+    double sum = 0.0;  /* a float sum drifts ~5e-6 over a 12x80 plane (PP-OCR's squeeze-excite means) */
     for (size_t p = 0; p < pixels; p++) {
       sum += input[c * pixels + p];
     }
-    output[c] = pixels > 0 ? sum / (float)pixels : 0.0f;
+    output[c] = pixels > 0 ? (float)sum / (float)pixels : 0.0f;
   }
 }

@@ -32,10 +32,11 @@ static void run_outer(void* ctx, size_t begin, size_t end) {
       float* y = j->y + o * j->len * j->inner + i;
       float max = x[0];
       for (size_t k = 1; k < j->len; k++) max = x[k * j->inner] > max ? x[k * j->inner] : max;
-      float sum = 0.0f;
+      /* double: a float sum over a wide axis (a CTC head's 18710 classes) drifts by ~1e-4 of the largest term */
+      double sum = 0.0;
       if (j->log) {
         for (size_t k = 0; k < j->len; k++) sum += expf(x[k * j->inner] - max);
-        const float shift = max + logf(sum);
+        const float shift = max + (float)log(sum);
         for (size_t k = 0; k < j->len; k++) y[k * j->inner] = x[k * j->inner] - shift;
         continue;
       }
@@ -43,7 +44,7 @@ static void run_outer(void* ctx, size_t begin, size_t end) {
         y[k * j->inner] = expf(x[k * j->inner] - max);
         sum += y[k * j->inner];
       }
-      float scale = 1.0f / sum;
+      float scale = (float)(1.0 / sum);
       for (size_t k = 0; k < j->len; k++) y[k * j->inner] *= scale;
     }
   }
