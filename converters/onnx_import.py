@@ -312,6 +312,9 @@ def _conv(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"auto_pad", "dilations", "group", "kernel_shape", "pads", "strides"})
     x = imp.activation_input(node)
     w = imp.float_weight(node, 1, "weight")
+    if w.ndim == 3 and len(imp.graph.shape(x)) == 3:
+        _conv1d(imp, node, attrs, x, w)
+        return
     if w.ndim != 4:
         raise node.error(f"weight shape {list(w.shape)}: only 2-D convolutions are supported")
     kernel = (int(w.shape[2]), int(w.shape[3]))
@@ -324,6 +327,32 @@ def _conv(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
         imp.float_weight(node, 2, "bias")
         inputs.append(node.inputs[2])
     imp.emit("Conv", node, inputs, node.outputs[0], params)
+
+
+def _conv1d(imp: _Importer, node: Node, attrs: dict[str, Any], x: str, w: np.ndarray) -> None:
+    """Conv over [N, C, L] (an STFT as a strided Conv1d, audio front ends): a 1 x k Conv on [N, C, 1, L] between two
+    reshapes, so the 2-D kernels run it."""
+    def one(key: str, default: int) -> int:
+        v = list(attrs.get(key, [default]))
+        if len(v) != 1:
+            raise node.error(f"{key} {v} must have 1 entry for a 1-D convolution")
+        return int(v[0])
+
+    pads = list(attrs.get("pads", [0, 0]))
+    if len(pads) != 2:
+        raise node.error(f"pads {pads} must have 2 entries for a 1-D convolution")
+    if "kernel_shape" in attrs and list(attrs["kernel_shape"]) != [int(w.shape[2])]:
+        raise node.error(f"kernel_shape {attrs['kernel_shape']} does not match weight {list(w.shape)}")
+    attrs2 = {k: v for k, v in attrs.items() if k not in ("dilations", "kernel_shape", "pads", "strides")}
+    attrs2.update(strides=(1, one("strides", 1)), dilations=(1, one("dilations", 1)), pads=(0, pads[0], 0, pads[1]))
+    n, c, length = imp.graph.shape(x)
+    x4 = imp.graph.unique_name(f"{x}.as2d")
+    imp.emit_reshape(node, x, (n, c, 1, length), x4, name=f"{node.name}.as2d")
+    w4 = imp.add_const(f"{node.inputs[1]}.as2d", w.reshape(w.shape[0], w.shape[1], 1, w.shape[2]))
+    y4 = imp.graph.unique_name(f"{node.outputs[0]}.as2d")
+    _conv(imp, Node(node.op, node.name, [x4, w4, *node.inputs[2:]], [y4], source_op=node.source_op), attrs2)
+    yn, yc, _, yl = imp.graph.shape(y4)
+    imp.emit_reshape(node, y4, (yn, yc, yl), node.outputs[0], name=f"{node.name}.as1d")
 
 
 def _fc(imp: _Importer, node: Node, x: str, w: np.ndarray, b: np.ndarray | None, output: str) -> None:
@@ -444,6 +473,9 @@ def _activation(kind: str, params: tuple[float, float] = (0.0, 0.0),
 
 def _clip(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"min", "max"})
+    if any(i and imp.graph.const(i) is None for i in node.inputs[1:3]):
+        _clip_by_tensors(imp, node)
+        return
     lo, hi = float(attrs.get("min", -INF)), float(attrs.get("max", INF))
     for index, what in ((1, "min"), (2, "max")):
         if len(node.inputs) > index and node.inputs[index]:
@@ -457,6 +489,28 @@ def _clip(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     if math.isnan(lo) or math.isnan(hi):
         raise node.error("min/max is NaN")
     imp.emit("Activation", node, [imp.activation_input(node)], node.outputs[0], act=("CLIP", lo, hi))
+
+
+def _clip_by_tensors(imp: _Importer, node: Node) -> None:
+    """Clip(x, min, max) with a computed bound (a log-mel floor of max - 80 dB): Max(x, min) then Min(., max), each
+    a scalar tensor broadcast (Clip-11+ takes only scalars)."""
+    acc = imp.activation_input(node)
+    def no_op(index: int) -> bool:  # max = +inf (or min = -inf): torch's clamp(min=t) exports it
+        c = imp.graph.const(node.inputs[index])
+        return c is not None and c.size == 1 and float(c.reshape(())) == (INF if index == 2 else -INF)
+
+    bounds = [(i, op) for i, op in ((1, "Max"), (2, "Min"))
+              if len(node.inputs) > i and node.inputs[i] and not no_op(i)]
+    for k, (index, op) in enumerate(bounds):
+        bound = node.inputs[index]
+        if int(np.prod(imp.graph.shape(bound))) != 1:
+            raise node.error(f"{'min' if index == 1 else 'max'} {bound!r} has shape {list(imp.graph.shape(bound))}; "
+                             "it must be a scalar")
+        last = k == len(bounds) - 1
+        out = node.outputs[0] if last else imp.graph.unique_name(f"{node.outputs[0]}.min")
+        _binary(op)(imp, Node(op, node.name if last else f"{node.name}.min", [acc, bound], [out],
+                              source_op=node.source_op), {})
+        acc = out
 
 
 def _alpha_activation(kind: str, default: float) -> Callable[[_Importer, Node, dict[str, Any]], None]:

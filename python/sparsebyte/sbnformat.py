@@ -189,12 +189,13 @@ class SbnWriter:
         """A constant; float arrays are stored as f32, integer arrays as i32."""
         a = np.asarray(array)
         if np.issubdtype(a.dtype, np.floating):
-            a, dtype = np.ascontiguousarray(a, dtype="<f4"), DTYPE_F32
+            dtype, store = DTYPE_F32, "<f4"
         elif np.issubdtype(a.dtype, np.integer):
-            a, dtype = np.ascontiguousarray(a, dtype="<i4"), DTYPE_I32
+            dtype, store = DTYPE_I32, "<i4"
         else:
             raise ValueError(f"constant {name!r}: unsupported dtype {a.dtype}")
-        return self._add(_Tensor(name, tuple(a.shape), dtype, a.tobytes()))
+        # the shape of `a`, not of ascontiguousarray's result: that makes a scalar (rank 0) rank 1
+        return self._add(_Tensor(name, tuple(a.shape), dtype, np.ascontiguousarray(a, dtype=store).tobytes()))
 
     def tensor_id(self, name: str) -> int:
         return self._names[name]

@@ -1244,6 +1244,39 @@ def _expand_const():
                                                   "r": np.array([2, 1, 2], np.int64)}), rand(rng, 2, 4, 6)
 
 
+# ---------------- Conv1d and Clip with computed bounds (helper Z1: openwakeword's log-mel front end) ----------------
+
+def _conv1d_case(id, x_shape, w_shape, bias=True, **attrs):
+    @case(id, ops=["RESHAPE", "CONV", "RESHAPE"], force_dense=True)
+    def build():
+        rng = _rng(id)
+        return _conv_model(x_shape, rand(rng, *w_shape), bias, seed=id, **attrs)
+
+
+_conv1d_case("conv1d_stft_like_stride5", (1, 1, 203), (9, 1, 16), strides=[5], pads=[3, 2])
+_conv1d_case("conv1d_grouped_dilated_batch2", (2, 6, 17), (4, 3, 3), group=2, dilations=[2], pads=[2, 2])
+_conv1d_case("conv1d_same_upper_nobias", (1, 3, 10), (5, 3, 4), bias=False, strides=[3], auto_pad="SAME_UPPER")
+
+
+@case("clip_by_computed_floor_max_minus_const", ops=["REDUCE_MAX", "ADD", "MAXIMUM"])
+def _clip_floor():
+    """torch.clamp(x, min=x.max() - 2.5): the floor is a tensor, the max an infinite constant."""
+    rng = _rng("clipfloor")
+    nodes = [node("ReduceMax", ["x"], ["m"], keepdims=0), node("Sub", ["m", "k"], ["lo"]),
+             node("Clip", ["x", "lo", "inf"], ["y"])]
+    inits = {"k": np.array(2.5, np.float32), "inf": np.array(np.inf, np.float32)}
+    return model(nodes, {"x": (1, 3, 5, 4)}, ["y"], inits), rand(rng, 1, 3, 5, 4)
+
+
+@case("clip_by_computed_min_and_max", ops=["REDUCE_MIN", "ADD", "REDUCE_MAX", "ADD", "MAXIMUM", "MINIMUM"])
+def _clip_both():
+    rng = _rng("clipboth")
+    nodes = [node("ReduceMin", ["x"], ["a"], keepdims=0), node("Add", ["a", "k"], ["lo"]),
+             node("ReduceMax", ["x"], ["b"], keepdims=0), node("Sub", ["b", "k"], ["hi"]),
+             node("Clip", ["x", "lo", "hi"], ["y"])]
+    return model(nodes, {"x": (2, 7)}, ["y"], {"k": np.array(0.75, np.float32)}), rand(rng, 2, 7)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:
