@@ -14,8 +14,9 @@ IR operators (``Node.op``) and their attributes:
 - ``Transpose``: X (an activation, rank 1..6); attr ``perm`` (output dim d is input dim perm[d]).
 - ``Pad``: X (rank 1..6); attrs ``mode`` (0 constant, 1 reflect, 2 edge), ``begin``/``end`` (per axis),
   ``value_bits`` (the constant's f32 bits). Constant zero padding of Conv/AveragePool inputs folds (passes/fold_pad).
-- ``Resize``: X (rank 2..6, last two axes resized); attrs ``mode``, ``coord``, ``nearest_mode``, ``scale_h_bits``,
-  ``scale_w_bits`` (codes of docs/format.md), ``out_hw``.
+- ``Resize``: X (rank 2..6, two adjacent axes resized: the last two, or the two before ``inner_axes`` more axes);
+  attrs ``mode``, ``coord``, ``nearest_mode``, ``scale_h_bits``, ``scale_w_bits`` (codes of docs/format.md),
+  ``out_hw``, ``inner_axes``.
 - ``ConvTranspose``: X, W [Cin, Cout/groups, kh, kw], B; attrs named like the CONV_TRANSPOSE slots.
 - ``Slice``: X; attrs ``start``, ``step`` (per axis), ``count`` (the output shape). Also each output of Split.
 - ``Gather``: X, indices (i32 constant); attr ``axis``.

@@ -202,9 +202,7 @@ def _resize(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     for a in range(rank):
         if out[a] <= 0:
             raise node.error(f"output size {out[a]} on axis {a} (input {list(shape)}) must be > 0")
-        if a < rank - 2 and (out[a] != shape[a] or scales[a] != 1.0):
-            raise node.error(f"resizes axis {a} of input {list(shape)} (scale {scales[a]}, size {out[a]}); only "
-                             "the last two axes may be resized")
+    ah = _resized_pair(node, shape, out, scales)
     if coord == RESIZE_COORDS["tf_half_pixel_for_nn"] and mode != 0:
         raise node.error("coordinate_transformation_mode='tf_half_pixel_for_nn' is for mode 'nearest' only")
     if tuple(out) == shape and all(s == 1.0 for s in scales):
@@ -212,8 +210,23 @@ def _resize(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
         return
     imp.emit("Resize", node, [x], node.outputs[0],
              {"mode": mode, "coord": coord, "nearest_mode": nearest if mode == 0 else 0,
-              "scale_h_bits": f32_bits(scales[-2]), "scale_w_bits": f32_bits(scales[-1]),
-              "out_hw": (out[-2], out[-1])})
+              "scale_h_bits": f32_bits(scales[ah]), "scale_w_bits": f32_bits(scales[ah + 1]),
+              "out_hw": (out[ah], out[ah + 1]), "inner_axes": rank - 2 - ah})
+
+
+def _resized_pair(node: Node, shape: tuple[int, ...], out: list[int], scales: list[float]) -> int:
+    """The first of the two adjacent axes the engine resizes: the last two unless the resized axes lie elsewhere
+    (H, W of NHWC); one resized axis pairs with a neighbour of scale 1 (an exact identity map)."""
+    rank = len(shape)
+    moved = [a for a in range(rank) if out[a] != shape[a] or scales[a] != 1.0]
+    if not moved or moved[-1] == rank - 1 or moved == [rank - 2]:
+        first = rank - 2
+    else:
+        first = moved[0] if len(moved) == 2 else max(moved[0] - 1, 0)
+    if any(a not in (first, first + 1) for a in moved):
+        raise node.error(f"resizes axes {moved} of input {list(shape)} (scales {scales}, sizes {out}); at most two "
+                         "adjacent axes may be resized")
+    return first
 
 
 # ---------------------------------------------------------------- ConvTranspose

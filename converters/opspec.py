@@ -103,11 +103,14 @@ RESIZE = Layout("resize", (Slot("mode", doc="0 nearest, 1 linear"),
                            Slot("coord", doc="0 half_pixel, 1 pytorch_half_pixel, 2 align_corners, 3 asymmetric, "
                                              "4 tf_half_pixel_for_nn"),
                            Slot("nearest_mode", doc="0 round_prefer_floor, 1 round_prefer_ceil, 2 floor, 3 ceil"),
-                           Slot("scale_h_bits", doc="f32 bits of the scale of axis rank-2 (> 0)"),
-                           Slot("scale_w_bits", doc="f32 bits of the scale of the last axis (> 0)")),
-                "RESIZE (ONNX Resize/Upsample) resizes the last two axes of X (rank 2..6; the others keep their "
-                "size); the output shape in the tensor table gives the resized sizes, the scales the coordinate "
-                "transform (ONNX's formulas in f32); linear is bilinear with clamped edges")
+                           Slot("scale_h_bits", doc="f32 bits of the scale of the first resized axis (> 0)"),
+                           Slot("scale_w_bits", doc="f32 bits of the scale of the second resized axis (> 0)"),
+                           Slot("inner_axes", doc="axes after the two resized ones (0: the last two; 1: H, W of "
+                                                  "NHWC), 0..rank-2")),
+                "RESIZE (ONNX Resize/Upsample) resizes two adjacent axes of X (rank 2..6; the last two unless "
+                "inner_axes; the others keep their size); the output shape in the tensor table gives the resized "
+                "sizes, the scales the coordinate transform (ONNX's formulas in f32); linear is bilinear with "
+                "clamped edges")
 CONV_TRANSPOSE = Layout("conv_transpose", (*_WINDOW, Slot("dilation_h"), Slot("dilation_w"), Slot("groups"),
                                            Slot("output_pad_h"), Slot("output_pad_w")),
                         "CONV_TRANSPOSE: OH = (H - 1) * stride_h - pad_top - pad_bottom + dilation_h * (kh - 1) + "

@@ -23,9 +23,12 @@ def _pad(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
 def _resize(graph: Graph, node: Node, shapes: list[Shape]) -> Shape:
     x = shapes[0]
     oh, ow = node.attrs["out_hw"]
-    if not 2 <= len(x) <= MAX_RANK or oh <= 0 or ow <= 0:
-        raise node.error(f"cannot resize input shape {list(x)} to {oh}x{ow} (rank 2..{MAX_RANK})")
-    return (*x[:-2], oh, ow)
+    inner = node.attrs.get("inner_axes", 0)  # axes after the resized pair
+    if not 2 <= len(x) <= MAX_RANK or oh <= 0 or ow <= 0 or not 0 <= inner <= len(x) - 2:
+        raise node.error(f"cannot resize input shape {list(x)} to {oh}x{ow} with {inner} inner axes "
+                         f"(rank 2..{MAX_RANK})")
+    ah = len(x) - 2 - inner
+    return (*x[:ah], oh, ow, *x[ah + 2:])
 
 
 def conv_transpose_size(size: int, k: int, stride: int, pad_begin: int, pad_end: int, dilation: int,

@@ -237,14 +237,20 @@ def _resize_coords(a: list[int], axis: int, out_len: int, in_len: int) -> tuple[
 
 
 def _resize(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:
-    x = args[0].astype(np.float64)
-    assert a[0] in (0, 1) and not any(a[5:]), a
-    ylo, yhi, wy = _resize_coords(a, 0, out_shape[-2], x.shape[-2])
-    xlo, xhi, wx = _resize_coords(a, 1, out_shape[-1], x.shape[-1])
+    inner = a[5]  # axes after the resized pair: moved to the end and back
+    assert a[0] in (0, 1) and 0 <= inner <= args[0].ndim - 2 and not any(a[6:]), a
+    rank = args[0].ndim
+    tail, head = list(range(rank - inner, rank)), list(range(inner))
+    x = np.moveaxis(args[0].astype(np.float64), tail, head)
+    shape = (*out_shape[rank - inner:], *out_shape[:rank - inner])
+    ylo, yhi, wy = _resize_coords(a, 0, shape[-2], x.shape[-2])
+    xlo, xhi, wx = _resize_coords(a, 1, shape[-1], x.shape[-1])
     if a[0] == 0:
-        return x[..., ylo, :][..., xlo]
-    rows = x[..., ylo, :] * (1 - wy)[:, None] + x[..., yhi, :] * wy[:, None]
-    return rows[..., xlo] * (1 - wx) + rows[..., xhi] * wx
+        y = x[..., ylo, :][..., xlo]
+    else:
+        rows = x[..., ylo, :] * (1 - wy)[:, None] + x[..., yhi, :] * wy[:, None]
+        y = rows[..., xlo] * (1 - wx) + rows[..., xhi] * wx
+    return np.moveaxis(y, head, tail)
 
 
 def _conv_transpose(a: list[int], args: list[np.ndarray], out_shape: tuple[int, ...]) -> np.ndarray:

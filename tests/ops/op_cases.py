@@ -1000,6 +1000,21 @@ _resize_case("resize_axes_negative_sizes_opset18", (1, 3, 4, 5), sizes=[3], mode
 _resize_case("resize_identity_scales", (1, 3, 4, 5), [1, 1, 1, 1], ops=("RESHAPE",), mode="linear")
 _resize_case("resize_opset11_roi_input", (1, 2, 3, 4), [1, 1, 2, 2], mode="linear", opset=11,
              coordinate_transformation_mode="align_corners")
+# Resize on axes other than the last two (RESIZE's inner_axes): H, W of NHWC (tf2onnx, TFLite), rank 5, one axis.
+_resize_case("resize_nhwc_nearest_up", (1, 5, 7, 3), [1, 2, 1.5, 1], mode="nearest",
+             coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+_resize_case("resize_nhwc_nearest_half_pixel_down", (2, 9, 6, 5), [1, 0.6, 0.5, 1], mode="nearest")
+_resize_case("resize_nhwc_linear_half_pixel", (1, 4, 5, 7), [1, 2.5, 1.5, 1], mode="linear")
+_resize_case("resize_nhwc_linear_align_corners_sizes", (1, 6, 4, 9), sizes=[1, 3, 7, 9], mode="linear",
+             coordinate_transformation_mode="align_corners")
+_resize_case("resize_nhwc_linear_pytorch_one_col", (1, 4, 5, 3), sizes=[1, 7, 1, 3], mode="linear",
+             coordinate_transformation_mode="pytorch_half_pixel")
+# (linear only up to 4-D in onnxruntime)
+_resize_case("resize_rank5_inner2_nearest", (1, 3, 4, 2, 3), [1, 1.5, 2, 1, 1], mode="nearest")
+_resize_case("resize_axis0_only_nearest", (3, 4, 5), [2, 1, 1], mode="nearest")
+_resize_case("resize_middle_axis_only_linear", (2, 5, 3), [1, 1.6, 1], mode="linear",
+             coordinate_transformation_mode="asymmetric")
+_resize_case("resize_nhwc_axes_opset18", (1, 4, 6, 5), sizes=[8, 3], mode="linear", axes=[1, 2], opset=18)
 
 
 def _legacy_resize_case(id, op, opset, x_shape, scales, mode, as_attr=False):

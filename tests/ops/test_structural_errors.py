@@ -83,7 +83,8 @@ def test_resize_unsupported_attribute(tmp_path, attrs, fragment: str) -> None:
 
 def test_resize_of_the_channel_axis(tmp_path) -> None:
     _fails(_resize((1, 3, 4, 4), [1, 2, 2, 2]), tmp_path, "node 'rs' (Resize)",
-           "resizes axis 1 of input [1, 3, 4, 4] (scale 2.0, size 6); only the last two axes may be resized")
+           "resizes axes [1, 2, 3] of input [1, 3, 4, 4] (scales [1.0, 2.0, 2.0, 2.0], sizes [1, 6, 8, 8]); at most "
+           "two adjacent axes may be resized")
 
 
 def test_resize_bad_scale(tmp_path) -> None:

@@ -62,6 +62,8 @@ def _resize_attrs(**kw):
     (_resize_attrs(mode=1, nearest_mode=2), (1, 2, 3, 3), (1, 2, 3, 3), "nearest_mode 2 is not valid for mode 1"),
     (_resize_attrs(scale_h_bits=0), (1, 2, 3, 3), (1, 2, 3, 3), "scales 0 x 1 must be finite and > 0"),
     (_resize_attrs(), (3,), (3,), "input 'x' has rank 1; RESIZE needs rank 2..6"),
+    (_resize_attrs(inner_axes=3), (1, 2, 3, 3), (1, 2, 3, 3), "inner_axes 3 is outside 0..2 for input 'x' of rank 4"),
+    (_resize_attrs(inner_axes=1), (1, 2, 3, 3), (1, 2, 6, 6), "output 'y' has shape [1,2,6,6], the operator computes"),
     (_resize_attrs(), (1, 2, 3, 3), (1, 4, 6, 6), "output 'y' has shape [1,4,6,6], the operator computes [1,2,6,6]"),
 ])
 def test_resize_bad_attrs(attrs, x_shape, y_shape, message: str) -> None:

@@ -146,7 +146,7 @@ enum {
   SB_OP_CHANNEL_AFFINE_ATTRS_USED = 0x0u,
   SB_OP_TRANSPOSE_ATTRS_USED = 0x3fu,
   SB_OP_PAD_ATTRS_USED = 0x3fffu,
-  SB_OP_RESIZE_ATTRS_USED = 0x1fu,
+  SB_OP_RESIZE_ATTRS_USED = 0x3fu,
   SB_OP_CONV_TRANSPOSE_ATTRS_USED = 0x1fffu,
   SB_OP_SLICE_ATTRS_USED = 0xfffu,
   SB_OP_GATHER_ATTRS_USED = 0x1u,
@@ -321,13 +321,15 @@ enum {
   SB_ATTR_RESIZE_COORD = 1,
   SB_ATTR_RESIZE_NEAREST_MODE = 2,
   SB_ATTR_RESIZE_SCALE_H_BITS = 3,
-  SB_ATTR_RESIZE_SCALE_W_BITS = 4
+  SB_ATTR_RESIZE_SCALE_W_BITS = 4,
+  SB_ATTR_RESIZE_INNER_AXES = 5
 };
 static inline int32_t sb_attr_resize_mode(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_MODE]; }
 static inline int32_t sb_attr_resize_coord(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_COORD]; }
 static inline int32_t sb_attr_resize_nearest_mode(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_NEAREST_MODE]; }
 static inline int32_t sb_attr_resize_scale_h_bits(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_SCALE_H_BITS]; }
 static inline int32_t sb_attr_resize_scale_w_bits(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_SCALE_W_BITS]; }
+static inline int32_t sb_attr_resize_inner_axes(const sb_node* n) { return n->attrs[SB_ATTR_RESIZE_INNER_AXES]; }
 
 /* conv_transpose: CONV_TRANSPOSE */
 enum {

@@ -1,6 +1,8 @@
-/* RESIZE (ONNX Resize / Upsample) of the last two axes: nearest with every nearest_mode, or bilinear; the five
- * coordinate transforms. The portable reference: prepare turns each output row and column into source indices and
- * weights with ONNX's (and onnxruntime's) f32 formulas; run walks the output rows of every plane in parallel. */
+/* RESIZE (ONNX Resize / Upsample) of two adjacent axes (the last two, or H, W of NHWC with inner_axes = 1): nearest
+ * with every nearest_mode, or bilinear; the five coordinate transforms. The portable reference: prepare turns each
+ * output row and column into source indices and weights with ONNX's (and onnxruntime's) f32 formulas; run walks the
+ * output rows of every plane in parallel. With inner axes each (row, column) position is a vector of `inner`
+ * contiguous values (the channels of NHWC). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@ typedef struct axis_map {
 typedef struct resize_state {
   int32_t mode;
   size_t planes, in_h, in_w, out_h, out_w;
+  size_t inner; /* product of the dims after the two resized axes (1: they are the last two) */
   axis_map y, x; /* both in one allocation, n->owned[0] */
 } resize_state;
 
@@ -96,19 +99,26 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   if (y->rank != rank)
     return SB_NODE_FAIL(SB_ERR_FORMAT, n, "output '%s' has rank %d, input '%s' rank %d", y->name, y->rank, x->name,
                         rank);
+  const int32_t inner_axes = sb_attr_resize_inner_axes(n);
+  if (inner_axes < 0 || inner_axes > rank - 2)
+    return SB_NODE_FAIL(SB_ERR_FORMAT, n, "inner_axes %d is outside 0..%d for input '%s' of rank %d", inner_axes,
+                        rank - 2, x->name, rank);
+  const int ah = rank - 2 - inner_axes, aw = ah + 1; /* the resized axes */
   int32_t out_dims[SB_MAX_RANK];
-  for (int d = 0; d < rank; d++) out_dims[d] = d < rank - 2 ? x->dims[d] : y->dims[d];
+  for (int d = 0; d < rank; d++) out_dims[d] = d == ah || d == aw ? y->dims[d] : x->dims[d];
   if ((st = sb_check_output(m, n, rank, out_dims)) != SB_OK) return st;
 
   resize_state* s = calloc(1, sizeof *s);
   if (!s) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
   n->state = s;
   s->mode = mode;
-  s->planes = x->count / ((size_t)x->dims[rank - 2] * (size_t)x->dims[rank - 1]);
-  s->in_h = (size_t)x->dims[rank - 2];
-  s->in_w = (size_t)x->dims[rank - 1];
-  s->out_h = (size_t)y->dims[rank - 2];
-  s->out_w = (size_t)y->dims[rank - 1];
+  s->inner = 1;
+  for (int d = aw + 1; d < rank; d++) s->inner *= (size_t)x->dims[d];
+  s->in_h = (size_t)x->dims[ah];
+  s->in_w = (size_t)x->dims[aw];
+  s->planes = x->count / (s->in_h * s->in_w * s->inner);
+  s->out_h = (size_t)y->dims[ah];
+  s->out_w = (size_t)y->dims[aw];
   const size_t total = s->out_h + s->out_w;
   n->owned[0] = malloc(total * (2 * sizeof(int32_t) + 2 * sizeof(float)));
   if (!n->owned[0]) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
@@ -147,11 +157,41 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
   }
 }
 
+/* The same with inner axes: each source/output position is `inner` contiguous values. */
+static void run_rows_inner(void* ctx, size_t begin, size_t end) {
+  const sb_rows_job* j = ctx;
+  const resize_state* s = j->s;
+  const size_t c = s->inner;
+  for (size_t r = begin; r < end; r++) {
+    const size_t plane = r / s->out_h, oy = r % s->out_h;
+    const float* in = j->x + plane * s->in_h * s->in_w * c;
+    float* dst = j->y + r * s->out_w * c;
+    if (s->mode == RESIZE_NEAREST) {
+      const float* row = in + (size_t)s->y.lo[oy] * s->in_w * c;
+      for (size_t ox = 0; ox < s->out_w; ox++) memcpy(dst + ox * c, row + (size_t)s->x.lo[ox] * c, c * sizeof *dst);
+      continue;
+    }
+    const float* r0 = in + (size_t)s->y.lo[oy] * s->in_w * c;
+    const float* r1 = in + (size_t)s->y.hi[oy] * s->in_w * c;
+    const float wy0 = s->y.w_lo[oy], wy1 = s->y.w_hi[oy];
+    for (size_t ox = 0; ox < s->out_w; ox++) {
+      const float* a0 = r0 + (size_t)s->x.lo[ox] * c;
+      const float* a1 = r0 + (size_t)s->x.hi[ox] * c;
+      const float* b0 = r1 + (size_t)s->x.lo[ox] * c;
+      const float* b1 = r1 + (size_t)s->x.hi[ox] * c;
+      const float wx0 = s->x.w_lo[ox], wx1 = s->x.w_hi[ox];
+      float* o = dst + ox * c;
+      for (size_t k = 0; k < c; k++) o[k] = wx0 * wy0 * a0[k] + wx1 * wy0 * a1[k] + wx0 * wy1 * b0[k] + wx1 * wy1 * b1[k];
+    }
+  }
+}
+
 static void run(sb_model* m, sb_node* n) {
   const resize_state* s = n->state;
   sb_rows_job job = {s, sb_input(m, n, 0)->data, sb_output(m, n)->data};
-  size_t grain = s->out_w >= 2048 ? 1 : 2048 / s->out_w;
-  sb_parallel_for(m->pool, s->planes * s->out_h, grain, run_rows, &job);
+  const size_t row = s->out_w * s->inner;
+  size_t grain = row >= 2048 ? 1 : 2048 / row;
+  sb_parallel_for(m->pool, s->planes * s->out_h, grain, s->inner == 1 ? run_rows : run_rows_inner, &job);
 }
 
 const sb_op_def sb_op_resize = SB_OP_DEF(RESIZE, prepare, run, 0);
