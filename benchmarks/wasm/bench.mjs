@@ -4,15 +4,14 @@
 // Models come from prepare.py. Prints a table and writes results.json.
 //   node benchmarks/wasm/bench.mjs [--runs 15] [--models DIR]
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { loadModel } from '../../web/src/index.js';
+import { ortWebRunner, tfjsGraphRunner } from './peers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const webDir = join(here, '../../web');
-const require = createRequire(join(webDir, 'package.json'));
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
 const RUNS = Number(opt('--runs', 15));
@@ -50,62 +49,12 @@ function input(shape) {
 const maxAbsDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 // ---- tfjs-backend-wasm: the ONNX graph rebuilt from tfjs ops (NHWC), see prepare.py onnx_to_tfjs ----
-async function tfjsRunner(name, x, shape) {
-  const tf = require('@tensorflow/tfjs-core');
-  const wasm = require('@tensorflow/tfjs-backend-wasm');
-  if (tf.getBackend() !== 'wasm') {
-    wasm.setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm')), '..', 'wasm-out')}/`);
-    if (wasm.setThreadsCount) wasm.setThreadsCount(1);
-    await tf.setBackend('wasm');
-    await tf.ready();
-  }
-  const graph = JSON.parse(readFileSync(join(modelDir, `${name}.tfjs.json`), 'utf8'));
-  const bin = readFileSync(join(modelDir, `${name}.tfjs.bin`));
-  const blob = (ref) => {
-    const count = ref.shape.reduce((a, b) => a * b, 1);
-    return tf.tensor(new Float32Array(bin.buffer.slice(bin.byteOffset + ref.offset, bin.byteOffset + ref.offset + 4 * count)), ref.shape);
-  };
-  const weights = graph.ops.map((op) =>
-    op.op === 'conv' ? { filter: blob(op.filter), bias: blob(op.bias) } : op.op === 'dense' ? { w: blob(op.weight), b: blob(op.bias) } : null,
-  );
-  const nhwc = tf.transpose(tf.tensor(x, shape), [0, 2, 3, 1]);
-  const forward = () =>
-    tf.tidy(() => {
-      const env = new Map([[graph.input, nhwc]]);
-      graph.ops.forEach((op, i) => {
-        const w = weights[i];
-        let y;
-        if (op.op === 'conv') {
-          const common = { x: env.get(op.input), filter: w.filter, strides: op.strides, pad: op.pads, dilations: op.dilations, bias: w.bias, activation: op.activation };
-          y = op.depthwise ? tf.fused.depthwiseConv2d(common) : tf.fused.conv2d(common);
-        } else if (op.op === 'add') y = tf.add(env.get(op.inputs[0]), env.get(op.inputs[1]));
-        else if (op.op === 'gap') y = tf.mean(env.get(op.input), [1, 2]);
-        else if (op.op === 'flatten') y = tf.reshape(env.get(op.input), [1, -1]);
-        else if (op.op === 'dense') y = tf.fused.matMul({ a: env.get(op.input), b: w.w, bias: w.b });
-        env.set(op.output, y);
-      });
-      return env.get(graph.output);
-    });
-  return {
-    run: async () => {
-      const y = forward();
-      const data = await y.data();
-      y.dispose();
-      return data;
-    },
-  };
-}
+const tfjsRunner = (name, x, shape) =>
+  tfjsGraphRunner(join(modelDir, `${name}.tfjs.json`), join(modelDir, `${name}.tfjs.bin`), x, shape);
 
 async function ortRunner(name, x, shape) {
-  const ort = require('onnxruntime-web');
-  ort.env.wasm.numThreads = 1;
-  ort.env.wasm.simd = true;
-  const session = await ort.InferenceSession.create(readFileSync(join(modelDir, `${name}.onnx`)), {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
-  });
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', x, shape) };
-  return { run: async () => (await session.run(feeds))[session.outputNames[0]].data };
+  const peer = await ortWebRunner(join(modelDir, `${name}.onnx`), { input: { data: x, dims: shape } });
+  return { run: async () => Object.values(await peer.run())[0] };
 }
 
 const wasmBytes = statSync(join(webDir, 'dist/sparsebyte.wasm')).size;
