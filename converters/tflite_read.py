@@ -161,6 +161,9 @@ class _Reader:
 
     def _tensor(self, k: int, t: Any, buffers: list[Any]) -> Tensor:
         name = t.name.decode(errors="replace") if isinstance(t.name, bytes) else str(t.name or f"tensor_{k}")
+        if "\x00" in name:
+            raise self.fail(f"tensor {k} name {name!r} contains a NUL byte")
+        name = name or f"tensor_{k}"
         shape = tuple(int(d) for d in (t.shape if t.shape is not None else []))
         signature = [int(d) for d in t.shapeSignature] if t.shapeSignature is not None else list(shape)
         if any(d < 0 for d in shape) or len(signature) != len(shape):
@@ -174,6 +177,8 @@ class _Reader:
         if raw is None:
             if t.sparsity is not None:
                 raise self.fail(f"tensor {k} {name!r} is sparse but has no data")
+            if 0 in shape:
+                raise self.fail(f"tensor {k} {name!r} has shape {list(shape)}: an empty activation")
             return tensor
         dtype = _DTYPES.get(tensor.type)
         if dtype is None:

@@ -4,8 +4,10 @@ top-5 agreement, and optionally the error of every engine tensor that has an ONN
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -215,12 +217,27 @@ def litert_interpreter(path: str, kernels: str = "builtin") -> Any:
 
     resolver = OpResolverType.BUILTIN if kernels == "xnnpack" else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     try:
-        interpreter = Interpreter(model_content=litert_model_bytes(path), num_threads=1,
-                                  experimental_op_resolver_type=resolver)
-        interpreter.allocate_tensors()
+        with _quiet_stderr():  # LiteRT's C++ logs "INFO: Created TensorFlow Lite XNNPACK delegate" on fd 2
+            interpreter = Interpreter(model_content=litert_model_bytes(path), num_threads=1,
+                                      experimental_op_resolver_type=resolver)
+            interpreter.allocate_tensors()
     except Exception as e:  # noqa: BLE001 (LiteRT raises ValueError/RuntimeError; the rewrite struct/flatbuffer errors)
         raise ReferenceModelError(f"reference {path}: LiteRT cannot load it ({type(e).__name__}: {e})") from e
     return interpreter
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """File descriptor 2 to /dev/null for the block (C++ logging bypasses sys.stderr)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _nhwc_pairs(mine: Sequence[tuple[int, ...]], theirs: Sequence[tuple[int, ...]], what: str, path: str

@@ -1,5 +1,6 @@
-"""Converter fuzzing: structure-aware ONNX mutants (onnx_mutate.py) of the op cases through convert(), and mutated
-METADATA JSON of converted files through the engine, report.py and `sparsebyte info`. Every failure must be a
+"""Converter fuzzing: structure-aware ONNX mutants (onnx_mutate.py) of the op cases through convert(), corrupted and
+truncated .tflite files (the tests/tflite op cases), and mutated METADATA JSON of converted files through the engine,
+report.py and `sparsebyte info`. Every failure must be a
 ConversionError / SparsebyteError (never another exception, never a crash), a failed convert leaves no file (a
 previous output untouched, no temporary file), and what converts must load in the engine and run.
 
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-for _d in (HERE, HERE.parent / "ops"):
+for _d in (HERE, HERE.parent / "ops", HERE.parent / "tflite"):
     if str(_d) not in sys.path:
         sys.path.insert(0, str(_d))
 
@@ -72,6 +73,67 @@ def onnx_execution(seed: int, work: Path) -> str:
         raise Finding(f"{case.id} seed {seed}: converted, but the engine refuses the file: {e}") from e
     finally:
         out.unlink(missing_ok=True)
+    return "converted"
+
+
+def tflite_bases() -> list[bytes]:
+    """The small .tflite files of tests/tflite/test_tflite_ops.py (every mapped op, sparse tensors, fp16 chains)."""
+    from test_tflite_ops import CASES as TFLITE_CASES
+
+    return [build()[0] for build in TFLITE_CASES.values()]
+
+
+def _mutate_bytes(data: bytes, rng: np.random.Generator) -> bytes:
+    """Truncation, flipped bytes, a random 32-bit word (an offset, length or index gone wrong), a zeroed span."""
+    buf = bytearray(data)
+    for _ in range(int(rng.integers(1, 4))):
+        kind = int(rng.integers(0, 4))
+        if kind == 0:
+            del buf[int(rng.integers(0, len(buf))):]
+        elif kind == 1:
+            for _ in range(int(rng.integers(1, 9))):
+                if buf:
+                    buf[int(rng.integers(0, len(buf)))] ^= int(rng.integers(1, 256))
+        elif kind == 2 and len(buf) >= 4:
+            at = int(rng.integers(0, len(buf) - 3)) & ~3  # flatbuffer fields are 4-byte aligned
+            word = int(rng.choice([0, 1, 0xFFFFFFFF, 0x7FFFFFFF, int(rng.integers(0, 1 << 32)), len(buf)]))
+            buf[at:at + 4] = word.to_bytes(4, "little")
+        elif buf:
+            at = int(rng.integers(0, len(buf)))
+            n = min(int(rng.integers(1, 64)), len(buf) - at)
+            buf[at:at + n] = bytes(n)
+        if len(buf) < 8:
+            break
+    return bytes(buf)
+
+
+def tflite_execution(seed: int, bases: list[bytes], work: Path) -> str:
+    """One corrupted or truncated .tflite through convert(): converted (and the engine loads and runs it) or
+    refused with a ConversionError that leaves nothing behind."""
+    rng = np.random.default_rng(seed)
+    index = int(rng.integers(0, len(bases)))
+    src, out = work / "in.tflite", work / "out.sbn"
+    src.write_bytes(_mutate_bytes(bases[index], rng))
+    existing = bool(rng.integers(0, 2))
+    if existing:
+        out.write_bytes(PREVIOUS)
+    where = f"tflite case {index} seed {seed}"
+    try:
+        convert(src, out)
+    except ConversionError as e:
+        left = sorted(p.name for p in work.iterdir())
+        if not str(e) or left != sorted(["in.tflite"] + (["out.sbn"] if existing else [])) or \
+                (existing and out.read_bytes() != PREVIOUS):
+            raise Finding(f"{where}: refused ({e}) but left {left}") from e
+        return "refused"
+    except Exception as e:
+        raise Finding(f"{where}: {type(e).__name__}: {e}\n{traceback.format_exc()}") from e
+    try:
+        with sparsebyte.Model(out) as model:
+            if model.arena_bytes <= 4 * MAX_RUN_ELEMENTS:
+                model.run({t.name: np.ones(t.shape, np.float32) for t in model.inputs})
+    except sparsebyte.SparsebyteError as e:
+        raise Finding(f"{where}: converted, but the engine refuses the file: {e}") from e
     return "converted"
 
 
@@ -165,9 +227,11 @@ def run(first_seed: int, count: int) -> dict:
         work = Path(tmp) / "w"
         work.mkdir()
         base = metadata_base(Path(tmp))
+        tflites = tflite_bases()
         for seed in range(first_seed, first_seed + count):
             for name, execute in (("onnx", lambda s: onnx_execution(s, work)),
-                                  ("metadata", lambda s: metadata_execution(s, base, work))):
+                                  ("metadata", lambda s: metadata_execution(s, base, work)),
+                                  ("tflite", lambda s: tflite_execution(s, tflites, work))):
                 try:
                     outcomes[f"{name} {execute(seed)}"] += 1
                 except Finding as e:

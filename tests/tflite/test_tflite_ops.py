@@ -22,7 +22,8 @@ RNG = np.random.default_rng(7)
 
 
 def litert(model: bytes, feeds: list[np.ndarray]) -> list[np.ndarray]:
-    it = Interpreter(model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
+    it = Interpreter(model_content=model,
+                     experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     it.allocate_tensors()
     for d, x in zip(it.get_input_details(), feeds, strict=True):
         it.set_tensor(d["index"], x)
