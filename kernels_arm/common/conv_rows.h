@@ -52,7 +52,7 @@ static inline __attribute__((always_inline)) void conv_rows_pixel(const conv_row
   }
   for (size_t k = 0; k < a->valid; k++) {
     float* o = a->output + k * s->out_h * s->out_w + oy * s->out_w + ox;
-    *o = sb_activate(a->na->act, acc[k]);
+    *o = sb_neon_activate1(a->na->act, acc[k]);
   }
 }
 

@@ -31,14 +31,12 @@ static inline sb_neon_act sb_neon_act_init(const sb_activation* act) {
   return a;
 }
 
-/* Kinds without a vector form, lane by lane. Kept out of line: inlined, sb_activate's large switch lands in every
- * tile epilogue and gcc then compiles the hot loops worse (the dense 1x1 GEMM gained ~10% instructions per MAC). */
-static __attribute__((noinline, unused)) float32x4_t sb_neon_act_lanes(float32x4_t v, const sb_activation* act) {
-  float lanes[4];
-  vst1q_f32(lanes, v);
-  for (int i = 0; i < 4; i++) lanes[i] = sb_activate(act, lanes[i]);
-  return vld1q_f32(lanes);
-}
+/* Every kind on one vector (common/neon_act.c, engine/kernels/sb_vmath.h), and whole buffers with the kind
+ * dispatched once (x may equal y). Out of line: inlined, the transcendental kinds land in every tile epilogue and gcc
+ * then compiles the hot loops worse (the dense 1x1 GEMM gained ~10% instructions per MAC with the old lane-by-lane
+ * fallback inlined). */
+float32x4_t sb_neon_act_vec(float32x4_t v, const sb_activation* act);
+void sb_neon_act_array(const sb_activation* act, const float* x, float* y, size_t n);
 
 static inline float32x4_t sb_neon_act_general(float32x4_t v, const sb_activation* act) {
   const float32x4_t zero = vdupq_n_f32(0.0f), one = vdupq_n_f32(1.0f);
@@ -46,11 +44,11 @@ static inline float32x4_t sb_neon_act_general(float32x4_t v, const sb_activation
     case SB_ACT_HARDSIGMOID:
       return vminq_f32(vmaxq_f32(vfmaq_f32(vdupq_n_f32(act->p1), v, vdupq_n_f32(act->p0)), zero), one);
     case SB_ACT_HARDSWISH: {
-      /* x * (1/6): within an ulp of the reference's x / 6 (SIMDe 0.7.4 has no vdivq_f32). */
-      const float32x4_t y = vfmaq_f32(vdupq_n_f32(0.5f), v, vdupq_n_f32(1.0f / 6.0f));
+      /* (x + 3) * (1/6), as engine/kernels/sb_vmath.h says why */
+      const float32x4_t y = vmulq_f32(vaddq_f32(v, vdupq_n_f32(3.0f)), vdupq_n_f32(1.0f / 6.0f));
       return vmulq_f32(v, vminq_f32(vmaxq_f32(y, zero), one));
     }
-    default: return sb_neon_act_lanes(v, act);
+    default: return sb_neon_act_vec(v, act);
   }
 }
 
@@ -85,6 +83,14 @@ static inline void sb_neon_st4v(float* p, float32x4x4_t v) {
 static inline float32x4_t sb_neon_activate(float32x4_t v, const sb_neon_act* a) {
   if (a->clamp_only) return vminq_f32(vmaxq_f32(v, a->lo), a->hi);
   return sb_neon_act_general(v, a->act);
+}
+
+/* One value as the vector lanes compute it (the kernels' scalar tails): a pixel's result does not depend on whether
+ * a thread's range put it in a vector or in a tail. */
+static inline float sb_neon_activate1(const sb_activation* act, float x) {
+  if (act->kind == SB_ACT_CLIP) return x < act->p0 ? act->p0 : (x > act->p1 ? act->p1 : x);
+  if (act->kind == SB_ACT_NONE) return x;
+  return vgetq_lane_f32(sb_neon_act_general(vdupq_n_f32(x), act), 0);
 }
 
 #endif /* SB_KERNELS_ARM_NEON_H */

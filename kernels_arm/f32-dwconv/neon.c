@@ -93,11 +93,11 @@ static inline __attribute__((always_inline)) void dwconv_channels(const sb_conv_
       const int ky_hi = s->in_h - iy0 < K ? s->in_h - iy0 : K;
       float* out = out_plane + oy * s->out_w;
       int ox = 0;
-      for (; ox < ox_lo; ox++) out[ox] = sb_activate(act, dw_pixel(s, w, b, in, iy0, ox * S - s->pad_left, ky_lo, ky_hi, K));
+      for (; ox < ox_lo; ox++) out[ox] = sb_neon_activate1(act, dw_pixel(s, w, b, in, iy0, ox * S - s->pad_left, ky_lo, ky_hi, K));
       for (; ox + 12 < ox_hi; ox += 16)
         dw_block(s, wr, b, in, out + ox, &na, iy0, ox * S - s->pad_left, ky_lo, ky_hi, K, S, 4);
       for (; ox < ox_hi; ox += 4) dw_block(s, wr, b, in, out + ox, &na, iy0, ox * S - s->pad_left, ky_lo, ky_hi, K, S, 1);
-      for (; ox < s->out_w; ox++) out[ox] = sb_activate(act, dw_pixel(s, w, b, in, iy0, ox * S - s->pad_left, ky_lo, ky_hi, K));
+      for (; ox < s->out_w; ox++) out[ox] = sb_neon_activate1(act, dw_pixel(s, w, b, in, iy0, ox * S - s->pad_left, ky_lo, ky_hi, K));
     }
   }
 }

@@ -114,7 +114,7 @@ def kernel_source(ct: int, tile: int) -> str:
         "      }",
         "    }",
         "    for (size_t c = 0; c < cout; c++)",
-        "      out[c * plane_stride + q] = sb_activate(act, out[c * plane_stride + q]);",
+        "      out[c * plane_stride + q] = sb_neon_activate1(act, out[c * plane_stride + q]);",
         "  }",
         "}",
         "",

@@ -522,7 +522,7 @@ static void tail_pixels(size_t count, size_t plane_stride, size_t cout, size_t c
       }
     }
     for (size_t c = 0; c < cout; c++)
-      out[c * plane_stride + q] = sb_activate(act, out[c * plane_stride + q]);
+      out[c * plane_stride + q] = sb_neon_activate1(act, out[c * plane_stride + q]);
   }
 }
 

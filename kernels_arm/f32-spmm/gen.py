@@ -133,7 +133,7 @@ def pixel_function(g: int) -> list[str]:
         lines += [f"      acc[{k}] += wv[{k}] * x;" for k in range(g)]
         lines += ["    }"]
     lines += [
-        "    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_activate(act, acc[k]);",
+        "    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_neon_activate1(act, acc[k]);",
         "  }",
         "}",
         "",

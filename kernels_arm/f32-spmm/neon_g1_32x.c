@@ -267,7 +267,7 @@ static inline void pixel_1(const sb_sparse_weights* w, const float* in, float* o
       const float x = in[(size_t)*idx * plane_stride];
       acc[0] += wv[0] * x;
     }
-    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_activate(act, acc[k]);
+    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_neon_activate1(act, acc[k]);
   }
 }
 

@@ -208,7 +208,7 @@ static inline void pixel_1(const sb_sparse_weights* w, const float* in, float* o
       acc[0] += wv[0] * x;
       acc[1] += wv[1] * x;
     }
-    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_activate(act, acc[k]);
+    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_neon_activate1(act, acc[k]);
   }
 }
 

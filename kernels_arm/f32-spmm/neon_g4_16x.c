@@ -276,7 +276,7 @@ static inline void pixel_1(const sb_sparse_weights* w, const float* in, float* o
     }
     float acc[4];
     vst1q_f32(acc + 0, a0);
-    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_activate(act, acc[k]);
+    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_neon_activate1(act, acc[k]);
   }
 }
 

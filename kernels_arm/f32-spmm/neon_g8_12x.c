@@ -389,7 +389,7 @@ static inline void pixel_1(const sb_sparse_weights* w, const float* in, float* o
     float acc[8];
     vst1q_f32(acc + 0, a0);
     vst1q_f32(acc + 4, a1);
-    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_activate(act, acc[k]);
+    for (size_t k = 0; k < valid; k++) out[(c0 + k) * plane_stride] = sb_neon_activate1(act, acc[k]);
   }
 }
 

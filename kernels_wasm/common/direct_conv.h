@@ -99,7 +99,7 @@ SB_WASM_INLINE void direct_conv_rows(const size_t L, const size_t KH, const size
           }
         }
       }
-      for (size_t l = 0; l < L && l < a->lanes; l++) out_row[l * out_plane + ox] = sb_activate(a->act, acc[l]);
+      for (size_t l = 0; l < L && l < a->lanes; l++) out_row[l * out_plane + ox] = sb_wasm_activate1(a->act, acc[l]);
       ox++;
     }
   }

@@ -67,7 +67,7 @@ static void gemm_dot(size_t out_channels, size_t in_channels, const float* weigh
     for (size_t l = 0; l < 4; l++) {
       const float* row = r + l * in_channels;
       const float acc = dot_scalar(row + n4, input + n4, 1, in_channels - n4, bias[c + l] + hsum(sums[l]));
-      output[(c + l) * plane_stride] = sb_activate(act, acc);
+      output[(c + l) * plane_stride] = sb_wasm_activate1(act, acc);
     }
   }
   for (; c < out_channels; c++) {
@@ -75,7 +75,7 @@ static void gemm_dot(size_t out_channels, size_t in_channels, const float* weigh
     v128_t a = wasm_f32x4_splat(0.0f);
     for (size_t i = 0; i < n4; i += 4) a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load(row + i), wasm_v128_load(input + i)));
     const float acc = dot_scalar(row + n4, input + n4, 1, in_channels - n4, bias[c] + hsum(a));
-    output[c * plane_stride] = sb_activate(act, acc);
+    output[c * plane_stride] = sb_wasm_activate1(act, acc);
   }
 }
 
@@ -100,7 +100,7 @@ SB_WASM_INLINE void gemm(const size_t C, const size_t NV, size_t pixels, size_t 
       for (; p < p_end; p++) {
         for (size_t l = 0; l < C; l++) {
           const float acc = dot_scalar(weights + (c + l) * in_channels, input + p, plane_stride, in_channels, bias[c + l]);
-          output[(c + l) * plane_stride + p] = sb_activate(act, acc);
+          output[(c + l) * plane_stride + p] = sb_wasm_activate1(act, acc);
         }
       }
     }
@@ -110,7 +110,7 @@ SB_WASM_INLINE void gemm(const size_t C, const size_t NV, size_t pixels, size_t 
       for (; p + 4 <= p_end; p += 4) gemm_tile(1, 1, c, p, plane_stride, in_channels, weights, bias, input, output, act);
       for (; p < p_end; p++) {
         const float acc = dot_scalar(weights + c * in_channels, input + p, plane_stride, in_channels, bias[c]);
-        output[c * plane_stride + p] = sb_activate(act, acc);
+        output[c * plane_stride + p] = sb_wasm_activate1(act, acc);
       }
     }
   }

@@ -78,7 +78,7 @@ SB_WASM_INLINE void spmm_pixel(const size_t G, const sb_sparse_weights* w, size_
       vals += wstride;
     }
   }
-  for (size_t l = 0; l < lanes; l++) output[(g * G + l) * plane_stride + p] = sb_activate(act, lane_acc[l]);
+  for (size_t l = 0; l < lanes; l++) output[(g * G + l) * plane_stride + p] = sb_wasm_activate1(act, lane_acc[l]);
 }
 
 /* Pixels are processed in blocks whose input columns (Cin x block floats) stay in cache while every group of

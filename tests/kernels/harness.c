@@ -99,6 +99,10 @@ const char* activation_label(const sb_activation* a) {
     case SB_ACT_NEG: return "neg";
     case SB_ACT_ERF: return "erf";
     case SB_ACT_SOFTPLUS: return "softplus";
+    case SB_ACT_SQRT: return "sqrt";
+    case SB_ACT_EXP: return "exp";
+    case SB_ACT_RECIPROCAL: return "reciprocal";
+    case SB_ACT_LOG: return "log";
     default: return "unknown";
   }
 }
