@@ -15,6 +15,7 @@ from sparsebyte.sbnformat import write_atomic
 
 from .ir import ConversionError, Graph
 from .onnx_import import import_onnx, load_model
+from .passes.channel_shuffle import channel_shuffle
 from .passes.fold_batchnorm import fold_batchnorm
 from .passes.fold_fc_bias import fold_fc_bias
 from .passes.fold_pad import fold_pad
@@ -126,6 +127,7 @@ def build_graph(source: Any, *, example_input: Any = None,
             raise ConversionError(f"graph {what} {twice} are listed more than once")
     remove_identity(graph)
     fuse_patterns(graph)  # first: a LayerNorm pattern is found in its own layout, then a fixed point for the sinking
+    channel_shuffle(graph)  # before the sinking: a shuffle's rank-5 Transpose is no layout change
     transpose_sink(graph)  # NHWC exports run NCHW inside (before the Pad/BN/activation folds)
     fold_pad(graph)
     fold_batchnorm(graph)

@@ -1,0 +1,90 @@
+"""Shared by tests/zoo/test_seeded_*.py: the seeded zoo entries (zoo/registry.py SEEDED_MODELS), each converted once
+per session with the `sparsebyte convert` command line (zoo/harness.py), their feeds and onnxruntime's outputs, and
+the merging of a model's exporter variants into one .sbn so that one qemu or node process runs them all."""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import sys
+import tempfile
+from functools import cache, lru_cache
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root: the zoo package
+
+from sparsebyte import sbnformat  # noqa: E402
+from zoo import harness  # noqa: E402
+from zoo.registry import SEEDED_MODELS, ZooModel  # noqa: E402
+
+ENTRIES: dict[str, ZooModel] = {m.name: m for m in SEEDED_MODELS}
+FACTORIES: list[str] = list(dict.fromkeys(m.source.factory for m in SEEDED_MODELS))  # type: ignore[union-attr]
+
+
+def variants(factory: str) -> list[ZooModel]:
+    """The entries of one definition: opsets 11, 13, 18 and dynamo."""
+    return [m for m in SEEDED_MODELS if m.source.factory == factory]  # type: ignore[union-attr]
+
+
+@lru_cache(maxsize=1)
+def _workdir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="sparsebyte-seeded-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+@cache
+def converted(name: str) -> Path:
+    """The entry's .sbn, converted by the CLI once per session (a failure is the converter's own message)."""
+    return harness.convert(ENTRIES[name], _workdir() / f"{name}.sbn")
+
+
+@cache
+def feeds(name: str) -> dict[str, np.ndarray]:
+    return ENTRIES[name].feeds()
+
+
+@cache
+def reference(name: str) -> dict[str, np.ndarray]:
+    return harness.reference(ENTRIES[name], feeds(name))
+
+
+def merged(factory: str) -> tuple[Path, list[str]]:
+    """One .sbn holding every variant's converted graph side by side (tensors prefixed "v<i>/"), so a device runs
+    all of them in one process; returns it and the variant names in input/output order. Each part is the CLI's
+    file as converted, only renamed: what runs is exactly what each conversion wrote."""
+    names = [m.name for m in variants(factory)]
+    out = _workdir() / f"{factory}-variants.sbn"
+    if out.exists():
+        return out, names
+    w = sbnformat.SbnWriter()
+    inputs: list[int] = []
+    outputs: list[int] = []
+    for i, name in enumerate(names):
+        part = sbnformat.read_model(converted(name))
+        ids = []
+        for t in part.tensors:
+            tname = f"v{i}/{t.name}"[:sbnformat.MAX_NAME]
+            ids.append(w.add_tensor(tname, t.shape) if t.data is None else w.add_constant(tname, t.data))
+        for n in part.nodes:
+            w.add_node(n.op, f"v{i}/{n.name}"[:sbnformat.MAX_NAME], [ids[k] for k in n.inputs],
+                       [ids[k] for k in n.outputs], n.attrs, n.act)
+        inputs += [ids[k] for k in part.inputs]
+        outputs += [ids[k] for k in part.outputs]
+    w.set_graph(inputs, outputs)
+    w.write(out)
+    return out, names
+
+
+def report_line(name: str, where: str, got: dict[str, np.ndarray]) -> str:
+    """One measured line (printed by the tests; `pytest -s` shows them): errors against onnxruntime and top-1."""
+    want = reference(name)
+    err = harness.errors(got, want)
+    scale = {k: float(np.abs(v).max()) for k, v in want.items()}
+    top1 = ""
+    if ENTRIES[name].tolerance.top1:
+        top1 = f" top-1 {'same' if all(got[k].argmax() == want[k].argmax() for k in want) else 'DIFFERENT'}"
+    return f"{name} {where}: " + ", ".join(f"{k} max abs error {err[k]:.3g} (scale {scale[k]:.3g})" for k in want) \
+        + top1
