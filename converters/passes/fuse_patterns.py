@@ -311,6 +311,217 @@ def _layer_norm(graph: Graph, div: Node) -> bool:
     return True
 
 
+# ---- LayerNorm as tf2onnx writes it (Keras LayerNormalization through tf.nn.moments / tf.nn.batch_normalization):
+#   mean = ReduceMean(x); d = x - mean; var = ReduceMean(d * d or d ^ 2); r = rsqrt(var + eps), rsqrt being
+#   Reciprocal(Sqrt(.)), 1 / Sqrt(.) or Pow(., -0.5); then either
+#   (B) d * r [* gamma] [+ beta], or d * (r * gamma) [+ beta];
+#   (C) x * inv + (beta - mean * inv) with inv = r or r * gamma (tf.nn.batch_normalization), -(mean * inv) without
+#       beta.
+
+def _rsqrt_of(graph: Graph, value: str) -> tuple[str, float, list[Node]] | None:
+    """value = 1 / sqrt(v + eps): (v, eps, [the nodes])."""
+    n = graph.producer(value)
+    if n is None or n.act[0] != "NONE" and not (n.op == "Activation" and n.act[0] == "RECIPROCAL"):
+        return None
+    if n.op == "Pow" and _close(_scalar(graph, n.inputs[1]), -0.5) and _only_use(graph, n.inputs[0]):
+        add, nodes = _producer(graph, n.inputs[0], "Add"), [n]
+    else:
+        if n.op == "Activation" and n.act[0] == "RECIPROCAL":
+            s = n.inputs[0]
+        elif n.op == "Div" and _close(_scalar(graph, n.inputs[0]), 1.0):
+            s = n.inputs[1]
+        else:
+            return None
+        sqrt = _producer(graph, s, "Activation", "SQRT")
+        if sqrt is None or not _only_use(graph, s) or not _only_use(graph, sqrt.inputs[0]):
+            return None
+        add, nodes = _producer(graph, sqrt.inputs[0], "Add"), [sqrt, n]
+    if add is None:
+        return None
+    v, eps = _split_const(graph, add)
+    if not v or eps is None or eps <= 0:
+        return None
+    return v, eps, [add, *nodes]
+
+
+def _moments(graph: Graph, var_value: str) -> tuple[str, int, str, str, list[Node]] | None:
+    """var_value = mean((x - mean(x))^2) over trailing axes: (x, axis, the mean value, d = x - mean, [the nodes])."""
+    var = _trailing_mean(graph, var_value)
+    if var is None or not _only_use(graph, var_value) or not _only_use(graph, var[0]):
+        return None
+    sq = graph.producer(var[0])
+    if sq is None or sq.act[0] != "NONE":
+        return None
+    if sq.op == "Pow" and _close(_scalar(graph, sq.inputs[1]), 2.0):
+        d = sq.inputs[0]
+    elif sq.op == "Mul" and sq.inputs[0] == sq.inputs[1]:
+        d = sq.inputs[0]
+    else:
+        return None
+    sub = _producer(graph, d, "Sub")
+    if sub is None:
+        return None
+    mean = _trailing_mean(graph, sub.inputs[1])
+    if mean is None or mean[0] != sub.inputs[0] or mean[1] != var[1]:
+        return None
+    return mean[0], mean[1], sub.inputs[1], d, [graph.producer(sub.inputs[1]), sub, sq,  # type: ignore[list-item]
+                                                 graph.producer(var_value)]
+
+
+def _times_const(graph: Graph, value: str, norm: tuple[int, ...]) -> tuple[str, np.ndarray] | None:
+    """value = a * k with k a constant over the normalized dims: (a, k broadcast to them)."""
+    n = _producer(graph, value, "Mul")
+    if n is None:
+        return None
+    for i in (0, 1):
+        a = n.inputs[1 - i]
+        if graph.const(a) is None and graph.const(n.inputs[i]) is not None:
+            k = _affine_const(graph, n, "Mul", a, norm)
+            return (a, k) if k is not None else None
+    return None
+
+
+def _fuse_rsqrt_ln(graph: Graph, final: Node, x: str, axis: int, eps: float, inner: list[Node],
+                   scale: np.ndarray | None, bias: np.ndarray | None) -> None:
+    norm = graph.shape(x)[axis:]
+    scale = np.ones(norm, np.float32) if scale is None else scale
+    if bias is None:  # an Add of a constant over the normalized dims right after is the bias
+        users = graph.consumers(final.output)
+        if len(users) == 1 and _only_use(graph, final.output):
+            k = _affine_const(graph, users[0], "Add", final.output, norm)
+            if k is not None:
+                inner, final, bias = [*inner, final], users[0], k
+    for n in inner:
+        graph.nodes.remove(n)
+        del graph.values[n.output]
+    inputs = [x, graph.unique_name(f"{final.name}.scale")]
+    graph.add_const(inputs[1], scale)
+    if bias is not None:
+        inputs.append(graph.unique_name(f"{final.name}.bias"))
+        graph.add_const(inputs[2], bias)
+    bits = int(np.array([eps], np.float32).view(np.int32)[0])
+    final.op, final.inputs, final.attrs, final.act = "LayerNorm", inputs, {"axis": axis, "epsilon_bits": bits}, \
+        ("NONE", 0.0, 0.0)
+
+
+def _layer_norm_rsqrt_mul(graph: Graph, mul: Node) -> bool:
+    """Form (B): mul = d * r or d * (r * gamma), r = rsqrt(var(d) + eps); then optionally * gamma, + beta."""
+    if mul.act[0] != "NONE":
+        return False
+    for i in (0, 1):
+        d, other = mul.inputs[1 - i], mul.inputs[i]
+        if not _only_use(graph, other):
+            continue
+        gamma_of_r = None
+        r = _rsqrt_of(graph, other)
+        if r is None:
+            n = _producer(graph, other, "Mul")
+            if n is None:
+                continue
+            found = None
+            for j in (0, 1):
+                if graph.const(n.inputs[j]) is not None and _only_use(graph, n.inputs[1 - j]):
+                    found = _rsqrt_of(graph, n.inputs[1 - j])
+                    if found is not None:
+                        gamma_of_r = n
+                        break
+            r = found
+        if r is None:
+            continue
+        v, eps, r_nodes = r
+        m = _moments(graph, v)
+        if m is None or m[3] != d or graph.use_count(d) != m[4][2].inputs.count(d) + 1:  # the square and mul
+            continue
+        x, axis, mean, _, m_nodes = m
+        if not _only_use(graph, mean):
+            continue
+        norm = graph.shape(x)[axis:]
+        inner = [*m_nodes, *r_nodes]
+        scale = None
+        if gamma_of_r is not None:
+            scale = _affine_const(graph, gamma_of_r, "Mul", gamma_of_r.inputs[0]
+                                  if graph.const(gamma_of_r.inputs[1]) is not None else gamma_of_r.inputs[1], norm)
+            if scale is None:
+                continue
+            inner.append(gamma_of_r)
+        final = mul
+        if scale is None:
+            users = graph.consumers(mul.output)
+            if len(users) == 1 and _only_use(graph, mul.output):
+                k = _affine_const(graph, users[0], "Mul", mul.output, norm)
+                if k is not None:
+                    inner, final, scale = [*inner, mul], users[0], k
+        _fuse_rsqrt_ln(graph, final, x, axis, eps, inner, scale, None)
+        return True
+    return False
+
+
+def _layer_norm_batchnorm_form(graph: Graph, add: Node) -> bool:
+    """Form (C): add = x * inv + (beta - mean * inv) (or + -(mean * inv)), inv = r or r * gamma."""
+    if add.op != "Add" or add.act[0] != "NONE":
+        return False
+    for i in (0, 1):
+        xm, b = _producer(graph, add.inputs[i], "Mul"), graph.producer(add.inputs[1 - i])
+        if xm is None or b is None or b.act[0] not in ("NONE", "NEG") or not _only_use(graph, xm.output) \
+                or not _only_use(graph, b.output):
+            continue
+        if b.op == "Sub" and graph.const(b.inputs[0]) is not None:  # beta - mean * inv
+            mi_value, beta_value = b.inputs[1], b.inputs[0]
+        elif b.op == "Activation" and b.act[0] == "NEG":
+            mi_value, beta_value = b.inputs[0], None
+        else:
+            continue
+        mi = _producer(graph, mi_value, "Mul")
+        if mi is None or not _only_use(graph, mi_value):
+            continue
+        for j in (0, 1):
+            x, inv = xm.inputs[j], xm.inputs[1 - j]
+            if mi.inputs.count(inv) != 1 or xm.inputs.count(inv) != 1 or graph.use_count(inv) != 2:
+                continue
+            mean = mi.inputs[1 - mi.inputs.index(inv)]
+            r = _rsqrt_of(graph, inv)
+            gamma_node = None
+            if r is None:
+                n = _producer(graph, inv, "Mul")
+                if n is None:
+                    continue
+                for k in (0, 1):
+                    if graph.const(n.inputs[k]) is not None and _only_use(graph, n.inputs[1 - k]):
+                        r = _rsqrt_of(graph, n.inputs[1 - k])
+                        if r is not None:
+                            gamma_node = n
+                            break
+            if r is None:
+                continue
+            v, eps, r_nodes = r
+            m = _moments(graph, v)
+            if m is None or m[0] != x or m[2] != mean or graph.use_count(mean) != 2:
+                continue
+            if graph.use_count(m[3]) != m[4][2].inputs.count(m[3]):  # d = x - mean feeds the square only
+                continue
+            axis, m_nodes = m[1], m[4]
+            norm = graph.shape(x)[axis:]
+            inner = [*m_nodes, *r_nodes, xm, mi, b]
+            scale = bias = None
+            if gamma_node is not None:
+                a = gamma_node.inputs[0] if graph.const(gamma_node.inputs[1]) is not None else gamma_node.inputs[1]
+                scale = _affine_const(graph, gamma_node, "Mul", a, norm)
+                if scale is None:
+                    continue
+                inner.append(gamma_node)
+            if beta_value is not None:
+                c = graph.const(beta_value)
+                try:
+                    c2 = c.reshape(c.shape[next((q for q, s in enumerate(c.shape) if s != 1), c.ndim):])  # type: ignore[union-attr]
+                    bias = np.ascontiguousarray(np.broadcast_to(c2.astype(np.float32), norm))
+                except ValueError:
+                    continue
+            _fuse_rsqrt_ln(graph, add, x, axis, eps, inner, scale, bias if bias is not None else np.zeros(
+                norm, np.float32))
+            return True
+    return False
+
+
 def fuse_patterns(graph: Graph) -> None:
     changed = True
     while changed:
@@ -321,4 +532,8 @@ def fuse_patterns(graph: Graph) -> None:
             if node.op == "Mul" and (_silu(graph, node) or _hardswish(graph, node) or _gelu(graph, node)):
                 changed = True
             elif node.op == "Div" and _layer_norm(graph, node):
+                changed = True
+            elif node.op == "Mul" and _layer_norm_rsqrt_mul(graph, node):
+                changed = True
+            elif node.op == "Add" and _layer_norm_batchnorm_form(graph, node):
                 changed = True

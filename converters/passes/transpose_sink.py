@@ -100,6 +100,8 @@ class _Sinker:
         """A constant operand of a broadcasting op, rank-aligned then permuted (so it broadcasts the same way)."""
         c = self.g.const(name)
         assert c is not None
+        if all(d == 1 for d in c.shape):
+            return name  # a scalar broadcasts the same in either layout
         aligned = c.reshape((1,) * (rank - c.ndim) + c.shape)
         out = self.g.unique_name(f"{name}.perm")
         self.g.add_const(out, np.ascontiguousarray(np.transpose(aligned, perm_inv)))
