@@ -197,9 +197,11 @@ class _Importer:
         if dims and dims[0] is None:
             dims[0] = 1  # batch
         if any(d is None for d in dims):
-            sym = [d.dim_param or "?" for d in t.shape.dim]
+            sym = [d.dim_param or (d.dim_value if d.HasField("dim_value") and d.dim_value > 0 else "?")
+                   for d in t.shape.dim]
             raise ConversionError(f"graph input {vi.name!r} has dynamic shape {sym}; only the batch dim is resolved "
-                                  f"automatically, pass input_shapes={{{vi.name!r}: (...)}}")
+                                  f"automatically, pass input_shapes={{{vi.name!r}: (...)}} (sparsebyte convert: "
+                                  f"--input-shape {vi.name}=d0,d1,...)")
         return tuple(int(d) for d in dims)  # type: ignore[arg-type]
 
     # ---- per node ----
