@@ -29,7 +29,7 @@ def variants(factory: str) -> list[ZooModel]:
 
 
 @lru_cache(maxsize=1)
-def _workdir() -> Path:
+def workdir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="sparsebyte-seeded-"))
     atexit.register(shutil.rmtree, path, True)
     return path
@@ -38,7 +38,7 @@ def _workdir() -> Path:
 @cache
 def converted(name: str) -> Path:
     """The entry's .sbn, converted by the CLI once per session (a failure is the converter's own message)."""
-    return harness.convert(ENTRIES[name], _workdir() / f"{name}.sbn")
+    return harness.convert(ENTRIES[name], workdir() / f"{name}.sbn")
 
 
 @cache
@@ -51,19 +51,15 @@ def reference(name: str) -> dict[str, np.ndarray]:
     return harness.reference(ENTRIES[name], feeds(name))
 
 
-def merged(factory: str) -> tuple[Path, list[str]]:
-    """One .sbn holding every variant's converted graph side by side (tensors prefixed "v<i>/"), so a device runs
-    all of them in one process; returns it and the variant names in input/output order. Each part is the CLI's
-    file as converted, only renamed: what runs is exactly what each conversion wrote."""
-    names = [m.name for m in variants(factory)]
-    out = _workdir() / f"{factory}-variants.sbn"
-    if out.exists():
-        return out, names
+def merge(parts: list[Path], out: Path) -> Path:
+    """One .sbn holding the graphs of `parts` side by side (tensors and nodes prefixed "v<i>/"; inputs and outputs
+    in part order), so that a device runs all of them in one process. Each part is the converter's file as written,
+    only renamed: what runs is exactly what each conversion produced."""
     w = sbnformat.SbnWriter()
     inputs: list[int] = []
     outputs: list[int] = []
-    for i, name in enumerate(names):
-        part = sbnformat.read_model(converted(name))
+    for i, part_path in enumerate(parts):
+        part = sbnformat.read_model(part_path)
         ids = []
         for t in part.tensors:
             tname = f"v{i}/{t.name}"[:sbnformat.MAX_NAME]
@@ -75,7 +71,15 @@ def merged(factory: str) -> tuple[Path, list[str]]:
         outputs += [ids[k] for k in part.outputs]
     w.set_graph(inputs, outputs)
     w.write(out)
-    return out, names
+    return out
+
+
+@cache
+def merged(factory: str) -> tuple[Path, list[str]]:
+    """The converted variants of one definition (opsets 11, 13, 18, dynamo) merged into one .sbn, and their entry
+    names in input/output order."""
+    names = [m.name for m in variants(factory)]
+    return merge([converted(n) for n in names], workdir() / f"{factory}-variants.sbn"), names
 
 
 def report_line(name: str, where: str, got: dict[str, np.ndarray]) -> str:
