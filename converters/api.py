@@ -156,7 +156,9 @@ def convert(source: Any, output_path: str | os.PathLike, *, example_input: Any =
 
     group: "auto" or 1/2/4/8 (forces G for every sparse layer). A layer is packed sparse when the fraction of
     (group, input channel) pairs it keeps is <= sparse_threshold (see passes/sparsify.py); force_dense keeps all
-    layers dense. The file is written atomically: on any error no output file is left behind.
+    layers dense. layout (.tflite sources): "tflite" keeps the model's NHWC inputs and outputs, "nchw" declares the
+    4-D ones NCHW (no transposes at the boundary). The file is written atomically: on any error no output file is
+    left behind.
     """
     if group != "auto" and group not in GROUP_SIZES:
         raise ConversionError(f"group must be 'auto' or one of {list(GROUP_SIZES)}, got {group!r}")
