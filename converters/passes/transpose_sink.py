@@ -451,6 +451,48 @@ def _merge_duplicates(s: _Sinker) -> None:
             seen.setdefault(key, n.output)
 
 
+def _non_unit(shape: Sequence[int]) -> list[int]:
+    return [d for d in range(len(shape)) if shape[d] != 1]
+
+
+def _pad_after_reshape(s: _Sinker) -> None:
+    """Pad then a Reshape that only moves size-1 axes (what tf2onnx writes instead of the NHWC->NCHW Transpose of a
+    one-channel input): Reshape first, then the Pad on the same axes, so the Pad meets the Conv and folds into it."""
+    g = s.g
+    s.refresh()
+    for r in [n for n in g.nodes if n.op == "Reshape"]:
+        p = s.producers.get(r.inputs[0])
+        if p is None or p.op != "Pad" or g.use_count(p.output) != 1 or p.output in g.outputs:
+            continue
+        x, padded, out = g.shape(p.inputs[0]), g.shape(p.output), g.shape(r.output)
+        src, dst = _non_unit(padded), _non_unit(out)
+        if [padded[a] for a in src] != [out[k] for k in dst]:
+            continue
+        where = dict(zip(src, dst, strict=True))  # axis of the padded tensor -> axis of the reshaped one
+        begin, end = p.attrs["begin"], p.attrs["end"]
+        moved = [a for a in range(len(padded)) if begin[a] or end[a]]
+        if any(a not in where for a in moved):
+            continue
+        target = list(out)
+        for a in moved:
+            target[where[a]] = x[a]
+        if [x[a] for a in _non_unit(x)] != [target[k] for k in _non_unit(target)]:
+            continue
+        new_begin, new_end = [0] * len(out), [0] * len(out)
+        for a in moved:
+            new_begin[where[a]], new_end[where[a]] = begin[a], end[a]
+        final = r.output
+        mid = g.unique_name(f"{final}.unpadded")
+        g.add_value(mid, tuple(target))
+        del g.values[p.output]
+        r.inputs, r.outputs, r.attrs = [p.inputs[0]], [mid], {"shape": tuple(target)}
+        p.inputs, p.outputs = [mid], [final]
+        p.attrs = {**p.attrs, "begin": tuple(new_begin), "end": tuple(new_end)}
+        g.nodes.remove(p)
+        g.nodes.insert(g.nodes.index(r) + 1, p)
+        s.refresh()
+
+
 def _finish(s: _Sinker) -> None:
     g = s.g
     for n in g.nodes:
@@ -481,14 +523,16 @@ def _finish(s: _Sinker) -> None:
 def transpose_sink(graph: Graph) -> dict[str, int]:
     """Rewrite `graph` in place; returns the Transpose counts before and after (for the report and the tests)."""
     before = count_transposes(graph)
-    if before == 0:
-        return {"before": 0, "after": 0}
     s = _Sinker(graph)
+    if before == 0:
+        _pad_after_reshape(s)
+        return {"before": 0, "after": 0}
     s.sink()
     _hoist_to_inputs(s)  # last: sinking again would move these back down
     _merge_duplicates(s)
     s.remove_dead()
     _finish(s)
+    _pad_after_reshape(s)
     graph.remove_unused_values()
     after = count_transposes(graph)
     log.info("transpose_sink: %d Transposes -> %d (%d nodes moved)", before, after, s.pushed)

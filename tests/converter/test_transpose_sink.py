@@ -162,3 +162,18 @@ DEVICE_CASES.append(Case("flatten_head", G.flatten_head))
 def test_nhwc_graphs_on_device(device_name: str, tmp_path: Path) -> None:
     """One bundle of the NHWC graphs, one run per device (qemu-aarch64's NEON build, the wasm build in node)."""
     check_on_device(DEVICE_CASES, device_name, tmp_path)
+
+
+def test_one_channel_nhwc_input_pad_folds(tmp_path: Path) -> None:
+    """tf2onnx writes the NHWC -> NCHW change of a one-channel input as a Reshape (openwakeword's embedding model):
+    an NHWC Pad before it moves after it, meets the Conv and folds into its pads."""
+    rng = np.random.default_rng(5)
+    nodes = [node("Pad", ["x", "pads"], ["p"], mode="constant"), node("Reshape", ["p", "shape"], ["r"]),
+             node("Conv", ["r", "W", "B"], ["c"], kernel_shape=[3, 3]), node("Relu", ["c"], ["y"])]
+    m = model(nodes, {"x": [1, 9, 8, 1]}, ["y"],
+              {"pads": np.array([0, 1, 2, 0, 0, 0, 1, 0], np.int64), "shape": np.array([1, 1, 10, 11], np.int64),
+               "W": rand(rng, 4, 1, 3, 3), "B": rand(rng, 4)})
+    graph = build_graph(m)
+    assert [n.op for n in graph.nodes] == ["Reshape", "Conv"]
+    assert graph.nodes[1].attrs["pads"] == (1, 2, 0, 1)
+    _check_outputs(m, {"x": rand(rng, 1, 9, 8, 1)}, tmp_path / "m.sbn")
