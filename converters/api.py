@@ -128,6 +128,7 @@ def build_graph(source: Any, *, example_input: Any = None,
     remove_identity(graph)
     fuse_patterns(graph)  # first: a LayerNorm pattern is found in its own layout, then a fixed point for the sinking
     channel_shuffle(graph)  # before the sinking: a shuffle's rank-5 Transpose is no layout change
+    fold_pad(graph)  # a Pad already in front of its Conv (TFLite's PAD + VALID conv): before the sinking moves it
     transpose_sink(graph)  # NHWC exports run NCHW inside (before the Pad/BN/activation folds)
     fold_pad(graph)
     fold_batchnorm(graph)

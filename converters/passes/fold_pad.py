@@ -1,6 +1,7 @@
 """Fold a Pad into the Conv / AveragePool / MaxPool that consumes it, so padding never costs a separate copy.
 
-Foldable: constant mode on the two spatial axes of an NCHW tensor only, the Pad's output used once, and
+Foldable: constant mode on the two spatial axes of an NCHW tensor only, every use of the Pad's output one that
+can absorb it:
 - Conv: value 0 (added to the conv's own pads);
 - AveragePool without ceil_mode: value 0 and either no pads of its own or count_include_pad=1 (the padded zeros
   count in the average, so the result is count_include_pad=1 with the summed pads);
@@ -40,16 +41,17 @@ def fold_pad(graph: Graph) -> None:
     for pad in [n for n in graph.nodes if n.op == "Pad"]:
         extra = _spatial_pads(pad)
         consumers = graph.consumers(pad.output)
-        if extra is None or len(consumers) != 1 or pad.output in graph.outputs:
+        if extra is None or not consumers or pad.output in graph.outputs:
             continue
-        (consumer,) = consumers
-        if consumer.inputs[0] != pad.output or consumer.inputs.count(pad.output) != 1:
+        # every consumer takes it as its data input, once, and can absorb it (TFLite's BlazeBlocks pad once for two
+        # stride-2 depthwise convs)
+        if any(c.inputs[0] != pad.output or c.inputs.count(pad.output) != 1 or not _foldable(pad, c, extra)
+               for c in consumers):
             continue
-        if not _foldable(pad, consumer, extra):
-            continue
-        consumer.attrs["pads"] = tuple(a + b for a, b in zip(consumer.attrs["pads"], extra, strict=True))
-        if consumer.op == "AveragePool":
-            consumer.attrs["count_include_pad"] = 1
-        consumer.inputs[0] = pad.inputs[0]
+        for consumer in consumers:
+            consumer.attrs["pads"] = tuple(a + b for a, b in zip(consumer.attrs["pads"], extra, strict=True))
+            if consumer.op == "AveragePool":
+                consumer.attrs["count_include_pad"] = 1
+            consumer.inputs[0] = pad.inputs[0]
         graph.nodes.remove(pad)
     graph.remove_unused_values()

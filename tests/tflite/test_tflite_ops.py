@@ -211,7 +211,21 @@ def pad_and_padv2() -> tuple[bytes, list[np.ndarray]]:
     return b.build([x], [p1, p2]), [w(1, 4, 5, 3)]
 
 
+def pad_shared_by_two_convs() -> tuple[bytes, list[np.ndarray]]:
+    """BlazeBlock's stride-2 pattern: one PAD feeding two depthwise convs (folds into both)."""
+    b = Builder()
+    x = b.tensor("x", (1, 8, 9, 4))
+    padded = b.tensor("padded", (1, 10, 11, 4))
+    y1, y2 = b.tensor("dw1", (1, 4, 5, 4)), b.tensor("dw2", (1, 4, 5, 4))
+    b.op(OP.PAD, [x, b.const("p", np.asarray([[0, 0], [1, 1], [1, 1], [0, 0]], np.int32))], [padded])
+    for k, y in enumerate((y1, y2)):
+        b.op(OP.DEPTHWISE_CONV_2D, [padded, b.const(f"w{k}", w(1, 3, 3, 4)), b.const(f"b{k}", w(4))], [y],
+             options("DepthwiseConv2DOptions", padding=s.Padding.VALID, strideW=2, strideH=2, depthMultiplier=1))
+    return b.build([x], [y1, y2]), [w(1, 8, 9, 4)]
+
+
 CASES: dict[str, Callable[[], tuple]] = {f.__name__: f for f in (
+    pad_shared_by_two_convs,
     conv_same_stride2_relu6, depthwise_valid_dilated_multiplier, block_sparse_conv, csr_conv_cin_first,
     transpose_conv_same_and_valid, mediapipe_transpose_conv_bias, slices_and_splits, resizes, space_depth_pools,
     mean_fc_softmax, elementwise_and_activations, pad_and_padv2)}
@@ -290,3 +304,10 @@ def test_unsupported_operator_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConversionError, match=r"COS #0 \(y\): unsupported TFLite operator COS"):
         convert(src, tmp_path / "cos.sbn")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cos.tflite"]
+
+
+def test_a_pad_shared_by_two_convs_folds_into_both(tmp_path: Path) -> None:
+    raw, feeds = pad_shared_by_two_convs()
+    _convert_and_run(tmp_path, raw, feeds)
+    with sparsebyte.Model(tmp_path / "m.sbn") as m:
+        assert "PAD" not in [n.op for n in m.nodes], [n.op for n in m.nodes]
