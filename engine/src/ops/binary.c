@@ -165,6 +165,13 @@ static void run_channels(void* ctx, size_t begin, size_t end) {
 
 static void generic_row(sb_binary_kind kind, size_t len, const float* a, size_t sa, const float* b, size_t sb,
                         float* y, const sb_activation* act) {
+  if (kind == SB_BIN_PRELU && sa == 1 && sb == 0 && act->kind == SB_ACT_NONE) {
+    /* one slope over a contiguous row (per-channel PReLU on NCHW: TFLite's BlazeBlocks): a plain loop the compiler
+     * unrolls, no activation switch per element */
+    const float z = b[0];
+    for (size_t k = 0; k < len; k++) y[k] = a[k] < 0.0f ? z * a[k] : a[k];
+    return;
+  }
   switch (kind) {
     case SB_BIN_ADD: BIN_ROW(x + z) break;
     case SB_BIN_MUL: BIN_ROW(x * z) break;
