@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 import numpy as np
 
-from ..ir import Graph, Node
+from ..ir import Graph, Node, Value
 from .shape_inference import infer_node
 
 log = logging.getLogger(__name__)
@@ -64,8 +65,9 @@ def count_transposes(graph: Graph) -> int:
 
 
 class _Sinker:
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, strict: bool) -> None:
         self.g = graph
+        self.strict = strict  # move a node only past a Transpose that then dies (read by nothing else)
         self.producers: dict[str, Node] = {}
         self.pushed = 0
 
@@ -107,6 +109,11 @@ class _Sinker:
         self.g.add_const(out, np.ascontiguousarray(np.transpose(aligned, perm_inv)))
         return out
 
+    def shared(self, t: Node) -> bool:
+        """t's output is also read by another node (or is a graph output)."""
+        readers = {n.name for n in self.g.nodes if t.output in n.inputs}
+        return len(readers) > 1 or t.output in self.g.outputs
+
     def input_cost(self, value: str, perm: Perm, rank: int) -> int | None:
         """Transposes this input adds (+1) or removes (-1) when the node moves to the other layout; None: it
         cannot (an activation of another rank)."""
@@ -114,7 +121,7 @@ class _Sinker:
             return 0
         t = self.transpose_of(value)
         if t is not None and tuple(t.attrs["perm"]) == perm:
-            return -1
+            return 0 if self.strict and self.shared(t) else -1
         if len(self.g.shape(value)) != rank:
             return None
         return 0 if self.existing_transpose(value, inverse(perm)) is not None else 1
@@ -220,6 +227,8 @@ def _first_transposed(s: _Sinker, node: Node, positions: Sequence[int]) -> Perm 
     for i in positions:
         t = s.transpose_of(node.inputs[i])
         if t is not None:
+            if s.strict and len(positions) == 1 and s.shared(t):
+                return None  # the Transpose stays for its other readers: moving adds one
             return tuple(t.attrs["perm"])
     return None
 
@@ -523,17 +532,33 @@ def _finish(s: _Sinker) -> None:
 def transpose_sink(graph: Graph) -> dict[str, int]:
     """Rewrite `graph` in place; returns the Transpose counts before and after (for the report and the tests)."""
     before = count_transposes(graph)
-    s = _Sinker(graph)
-    if before == 0:
+    # Moving a node past a Transpose that other nodes also read leaves it for them: a bet that they move too and the
+    # copies cancel further on (NHWC exports: split, swish, residual branches), lost where they do not (attention's
+    # q/k/v split). So the walk runs strict (only past dying Transposes) and permissive on copies, and the graph keeps
+    # the result with fewer Transposes (on a tie the permissive one: its Transposes sit nearer the boundaries);
+    # without a gain, only the final clean-up applies.
+    results = []
+    for mode, strict in (("permissive", False), ("strict", True), ("none", None)):
+        trial = _copy(graph)
+        s = _Sinker(trial, bool(strict))
+        if strict is not None and before:
+            s.sink()
+            _hoist_to_inputs(s)  # last: sinking again would move these back down
+            _merge_duplicates(s)
+            s.remove_dead()
+            _finish(s)
         _pad_after_reshape(s)
-        return {"before": 0, "after": 0}
-    s.sink()
-    _hoist_to_inputs(s)  # last: sinking again would move these back down
-    _merge_duplicates(s)
-    s.remove_dead()
-    _finish(s)
-    _pad_after_reshape(s)
-    graph.remove_unused_values()
-    after = count_transposes(graph)
-    log.info("transpose_sink: %d Transposes -> %d (%d nodes moved)", before, after, s.pushed)
+        trial.remove_unused_values()
+        results.append((count_transposes(trial), len(results), mode, trial, s.pushed))
+    after, _, mode, best, pushed = min(results, key=lambda r: r[:2])
+    graph.nodes, graph.values, graph.inputs, graph.outputs = best.nodes, best.values, best.inputs, best.outputs
+    if before:
+        log.info("transpose_sink: %d Transposes -> %d (%s walk, %d nodes moved)", before, after, mode, pushed)
     return {"before": before, "after": after}
+
+
+def _copy(graph: Graph) -> Graph:
+    """Nodes and values copied (the pass edits both), constants shared (it never writes into them)."""
+    return Graph([replace(n, inputs=list(n.inputs), outputs=list(n.outputs), attrs=dict(n.attrs)) for n in graph.nodes],
+                 {k: Value(v.name, v.shape, v.const) for k, v in graph.values.items()}, list(graph.inputs),
+                 list(graph.outputs))

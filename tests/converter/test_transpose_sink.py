@@ -177,3 +177,22 @@ def test_one_channel_nhwc_input_pad_folds(tmp_path: Path) -> None:
     assert [n.op for n in graph.nodes] == ["Reshape", "Conv"]
     assert graph.nodes[1].attrs["pads"] == (1, 2, 0, 1)
     _check_outputs(m, {"x": rand(rng, 1, 9, 8, 1)}, tmp_path / "m.sbn")
+
+
+def test_attention_split_does_not_gain_transposes(tmp_path: Path) -> None:
+    """A q/k/v split as torch writes it (Reshape, Transpose(2,0,3,1,4), Gather 0/1/2): moving the Transpose past
+    the three picks would make three (the strict walk keeps one); the pass never ends with more than it started."""
+    rng = np.random.default_rng(9)
+    nodes = [node("Reshape", ["x", "split_shape"], ["s"]), node("Transpose", ["s"], ["t"], perm=[2, 0, 3, 1, 4])]
+    for k, name in enumerate("qkv"):
+        nodes.append(node("Gather", ["t", f"i{k}"], [name], axis=0))
+    nodes += [node("Transpose", ["k"], ["kt"], perm=[0, 1, 3, 2]), node("MatMul", ["q", "kt"], ["a"]),
+              node("Softmax", ["a"], ["p"], axis=-1), node("MatMul", ["p", "v"], ["o"]),
+              node("Transpose", ["o"], ["ot"], perm=[0, 2, 1, 3]), node("Reshape", ["ot", "out_shape"], ["y"])]
+    inits = {"split_shape": np.array([1, 6, 3, 2, 2], np.int64), "out_shape": np.array([1, 6, 4], np.int64),
+             **{f"i{k}": np.array(k, np.int64) for k in range(3)}}
+    m = model(nodes, {"x": [1, 6, 12]}, ["y"], inits)
+    before = count_transposes(import_onnx(m))
+    graph = build_graph(m)
+    assert before == 3 and count_transposes(graph) <= before
+    _check_outputs(m, {"x": rand(rng, 1, 6, 12)}, tmp_path / "m.sbn")
