@@ -14,7 +14,8 @@ for >= --min-round-ms; the table shows the median ms of each and the median of t
 sparsebyte / peer (< 1: sparsebyte is faster), so load from the other processes on this shared machine hits both
 sides of every ratio alike.
 
-    python3 benchmarks/zoo/bench.py [--models a,b,...] [--rounds 9] [--parts host,host-neon,node,qemu]
+    python3 benchmarks/zoo/bench.py [--models a,b,...] [--rounds 7] [--host-rounds N]
+                                    [--parts host,host-neon,node,qemu]
                                     [--json benchmarks/zoo/results.json] [--markdown [docs/models.md]]
 
 --models takes zoo names, the project's mobilenet_v1 / mobilenet_v2, or paths of .onnx files (random inputs of the
@@ -56,7 +57,7 @@ BEGIN, END = "<!-- zoo-table:begin (benchmarks/zoo/bench.py --markdown) -->", "<
 PROJECT_MODELS = ("mobilenet_v1", "mobilenet_v2")
 PARTS = ("host", "host-neon", "node", "qemu")  # host-neon: the SIMDe runner beside the host contenders
 # the speed target's peers (issue 12): every CNN vs onnxruntime-web, these also vs tfjs-wasm
-TFJS_TARGETS = ("mobilenetv3-large", "mobilenetv3-small", "efficientnet-b0")
+TFJS_TARGETS = ("mobilenet_v3_large", "mobilenet_v3_small", "efficientnet_b0")
 CNN_KINDS = ("classifier", "detector", "segmenter", "ocr", "audio", "landmarks")
 
 
@@ -227,11 +228,75 @@ def op_shares(profile: Sequence[dict[str, Any]], key: str) -> list[dict[str, Any
     return [{**r, "share": r[key] / total, "kernels": sorted(r["kernels"])} for r in rows]
 
 
+def kernel_shares(profile: Sequence[dict[str, Any]], key: str, top: int = 6) -> list[dict[str, Any]]:
+    """Per kernel (op and kernel name): its share of the total `key`, its MACs, biggest first, the first `top`."""
+    total = sum(float(p.get(key) or 0) for p in profile) or 1.0
+    by: dict[tuple[str, str], list[float]] = {}
+    for p in profile:
+        row = by.setdefault((p["op"], p.get("kernel") or ""), [0.0, 0.0])
+        row[0] += float(p.get(key) or 0)
+        row[1] += float(p.get("macs") or 0)
+    rows = sorted(by.items(), key=lambda kv: -kv[1][0])[:top]
+    return [{"op": op, "kernel": kernel, key: v, "macs": macs, "share": v / total}
+            for (op, kernel), (v, macs) in rows]
+
+
 def _sha(*paths: Path, extra: bytes = b"") -> str:
     h = hashlib.sha256(extra)
     for p in paths:
         h.update(p.read_bytes())
     return h.hexdigest()[:20]
+
+
+# ---------------------------------------------------------------- the programs measured
+def _built(build: Callable[[], Path], fallback: Path, what: str, notes: list[str]) -> Path:
+    """build() (make, incremental), retried: the tree is shared with helpers whose edits may not compile for a
+    minute; after the last failure the existing build product, if any, with a note."""
+    from sparsebyte.devices import DeviceError
+
+    for attempt in range(3):
+        try:
+            return build()
+        except DeviceError as e:
+            err = e
+            log(f"building the {what} failed (attempt {attempt + 1}/3): {_short(err, last=True)}")
+            time.sleep(20)
+    if fallback.is_file():
+        notes.append(f"{what}: the build failed ({_short(err, last=True)}); measured the existing {fallback}")
+        return fallback
+    raise err
+
+
+def snapshot_programs(parts: set[str], work: Path) -> dict[str, Any]:
+    """Copies of the aarch64 runner, the SIMDe host runner and web/ (src + dist), built once at the start, so the
+    whole run measures one build even while other processes rebuild the tree."""
+    import shutil
+
+    from sparsebyte import resources
+    from sparsebyte.devices.tools import RUNNER_NAME, runner, web_runner
+
+    work.mkdir(parents=True, exist_ok=True)
+    log(f"building (make, incremental) and copying the programs of {', '.join(sorted(parts))}")
+    notes: list[str] = []
+    out: dict[str, Any] = {"notes": notes}
+    build = resources.build_root()
+    for config, part in (("aarch64", "qemu"), ("host-neon", "host-neon")):
+        if part not in parts:
+            continue
+        src = _built(lambda c=config: runner(c), build / config / RUNNER_NAME, f"{config} runner", notes)
+        dest = work / f"sparsebyte-run-{config}"
+        shutil.copy2(src, dest)
+        out[config] = dest
+    if "node" in parts:
+        _built(lambda: web_runner(), resources.wasm_dist() / "sparsebyte.wasm", "wasm build (web/build.sh)", notes)
+        web = work / "web"
+        shutil.rmtree(web, ignore_errors=True)
+        shutil.copytree(resources.web_root() / "src", web / "src")
+        shutil.copytree(resources.wasm_dist(), web / "dist")
+        out["web"] = web / "src" / "index.js"
+    for note in notes:
+        log(note)
+    return out
 
 
 # ---------------------------------------------------------------- one model
@@ -240,6 +305,12 @@ class Bench:
         self.args = args
         self.parts = set(args.parts)
         self.work = Path(args.work)
+        self.programs = snapshot_programs(self.parts, self.work)
+        from concurrent.futures import ThreadPoolExecutor
+
+        # qemu counts (deterministic, so unaffected by load) run beside the timing: one at a time
+        self.qemu_pool = ThreadPoolExecutor(1)
+        self.pending: list[Any] = []
 
     def run_case(self, case: Case) -> dict[str, Any]:
         r: dict[str, Any] = {"name": case.name, "kind": case.kind, "source": case.source, "opset": case.opset,
@@ -283,8 +354,14 @@ class Bench:
             r["errors"]["host"] = _short(e)
         if "host" in self.parts and "host" not in r["errors"]:
             self._host(case, path, model, feeds, r)
-        if "qemu" in self.parts:
-            self._qemu(case, sbn, model, feeds, want, names, r)
+        if "qemu" in self.parts and "aarch64" in self.programs:
+            from sparsebyte.devices import write_inputs
+
+            qdir = work / "qemu-inputs"
+            qdir.mkdir(exist_ok=True)
+            files = write_inputs(model, feeds, qdir)
+            self.pending.append(self.qemu_pool.submit(self._qemu, case, sbn, files, len(model.outputs), want,
+                                                      names, r))
         if "node" in self.parts:
             self._node(case, path, sbn, work, feeds, want, names, r)
         model.close()
@@ -336,18 +413,18 @@ class Bench:
         import onnxruntime
 
         from sparsebyte.devices import DeviceError, LocalDevice, RunOptions, write_inputs
-        from sparsebyte.devices.tools import runner
         from sparsebyte.runtime import backend
 
-        log(f"{case.name}: host, {self.args.rounds} rounds")
+        rounds = self.args.host_rounds or self.args.rounds
+        log(f"{case.name}: host, {rounds} rounds")
         session = self._ort
         contenders = {"sparsebyte": wall(lambda: model.run(feeds)),
                       "onnxruntime": wall(lambda: session.run(None, feeds))}
         with tempfile.TemporaryDirectory(prefix="zoo-bench-") as tmp:
             try:
-                if "host-neon" not in self.parts:
+                if "host-neon" not in self.programs:
                     raise _Skip
-                simde = LocalDevice(runner("host-neon"), "host-neon")
+                simde = LocalDevice(self.programs["host-neon"], "host-neon")
                 files = write_inputs(model, feeds, Path(tmp))
                 sbn = Path(r["sbn"])
 
@@ -360,7 +437,7 @@ class Bench:
                 pass
             except DeviceError as e:
                 r["errors"]["host-neon"] = _short(e)
-            t = interleaved(contenders, self.args.rounds, self.args.warmup, self.args.min_round_ms)
+            t = interleaved(contenders, rounds, min(self.args.warmup, 1), self.args.min_round_ms)
         ours, ort = t["sparsebyte"]["times"], t["onnxruntime"]["times"]
         r["host"] = {"backend": backend(), "onnxruntime": onnxruntime.__version__, "threads": 1,
                      **paired(ours, ort), "runs_per_round": {k: v["runs_per_round"] for k, v in t.items()}}
@@ -373,53 +450,45 @@ class Bench:
             + (f"; NEON via SIMDe {r['host']['neon_simde']['ms']:.2f} ms (ratio {r['host']['neon_simde']['ratio']:.2f})"
                if "neon_simde" in r["host"] else ""))
 
-    def _qemu(self, case: Case, sbn: Path, model: Any, feeds: dict[str, np.ndarray], want: list[np.ndarray],
+    def _qemu(self, case: Case, sbn: Path, files: list[Path], num_outputs: int, want: list[np.ndarray],
               names: list[str], r: dict[str, Any]) -> None:
-        from sparsebyte.devices import DeviceError, QemuDevice, write_inputs
-        from sparsebyte.devices.tools import aarch64_runner
+        from sparsebyte.devices import DeviceError, QemuDevice
 
+        runner = self.programs["aarch64"]
+        key = _sha(sbn, runner, *files)
+        cache = self.work / case.name / f"qemu-{key}.json"
         try:
-            runner = aarch64_runner()
-            with tempfile.TemporaryDirectory(prefix="zoo-bench-") as tmp:
-                files = write_inputs(model, feeds, Path(tmp))
-                key = _sha(sbn, runner, *files)
-                cache = self.work / case.name / f"qemu-{key}.json"
-                if cache.is_file():
-                    cached = json.loads(cache.read_text())
-                    outputs = [np.load(self.work / case.name / f) for f in cached.pop("output_files")]
-                    log(f"{case.name}: qemu counts from the cache ({cache.name})")
-                else:
-                    log(f"{case.name}: qemu-aarch64, counting instructions")
-                    t0 = time.perf_counter()
-                    run = QemuDevice(count_insns=True).run(sbn, files, len(model.outputs))
-                    cached = {"run_insns": run.report["run_insns"], "process_insns": run.report["process_insns"],
-                              "ops": [{k: op.get(k) for k in ("name", "op", "kernel", "insns")}
-                                      for op in run.report["ops"]], "qemu_s": time.perf_counter() - t0}
-                    outputs = run.outputs
-                    out_files = []
-                    for k, a in enumerate(outputs):
-                        out_files.append(f"qemu-{key}.out{k}.npy")
-                        np.save(self.work / case.name / out_files[-1], a)
-                    cache.write_text(json.dumps({**cached, "output_files": out_files}))
+            if cache.is_file():
+                cached = json.loads(cache.read_text())
+                outputs = [np.load(self.work / case.name / f) for f in cached.pop("output_files")]
+                log(f"{case.name}: qemu counts from the cache ({cache.name})")
+            else:
+                log(f"{case.name}: qemu-aarch64, counting instructions (in the background)")
+                t0 = time.perf_counter()
+                run = QemuDevice(count_insns=True, runner=runner, timeout=self.args.qemu_timeout).run(
+                    sbn, files, num_outputs)
+                cached = {"run_insns": run.report["run_insns"], "process_insns": run.report["process_insns"],
+                          "ops": [{k: op.get(k) for k in ("name", "op", "kernel", "insns", "macs")}
+                                  for op in run.report["ops"]], "qemu_s": time.perf_counter() - t0}
+                outputs = run.outputs
+                out_files = []
+                for k, a in enumerate(outputs):
+                    out_files.append(f"qemu-{key}.out{k}.npy")
+                    np.save(self.work / case.name / out_files[-1], a)
+                cache.write_text(json.dumps({**cached, "output_files": out_files}))
         except DeviceError as e:
             r["errors"]["qemu"] = _short(e)
             log(f"{case.name}: qemu: {r['errors']['qemu']}")
             return
-        r["aarch64"] = {"run_insns": cached["run_insns"], "process_insns": cached["process_insns"]}
+        r["aarch64"] = {"run_insns": cached["run_insns"], "process_insns": cached["process_insns"],
+                        "qemu_s": cached.get("qemu_s")}
         r["profile_aarch64"] = op_shares(cached["ops"], "insns")
+        r["profile_aarch64_kernels"] = kernel_shares(cached["ops"], "insns")
         r["accuracy"]["qemu"] = accuracy(outputs, want, names, case.tolerance)
         log(f"{case.name}: aarch64 {cached['run_insns'] / 1e6:.1f} M instructions per inference")
 
     def _node(self, case: Case, path: Path, sbn: Path, work: Path, feeds: dict[str, np.ndarray],
               want: list[np.ndarray], names: list[str], r: dict[str, Any]) -> None:
-        from sparsebyte.devices import DeviceError
-        from sparsebyte.devices.tools import web_runner
-
-        try:
-            web_runner()  # brings web/dist up to date (web/build.sh) in a checkout with emscripten
-        except DeviceError as e:
-            r["errors"]["node"] = _short(e)
-            return
         tfjs = self._tfjs_port(case, path, work, r)
         inputs = []
         for k, (name, value) in enumerate(feeds.items()):
@@ -428,7 +497,8 @@ class Bench:
             inputs.append({"name": name, "dims": list(value.shape), "file": str(file)})
         outdir = work / "node-out"
         outdir.mkdir(exist_ok=True)
-        job = {"name": case.name, "sbn": str(sbn), "onnx": str(path), "tfjs": tfjs, "inputs": inputs,
+        job = {"name": case.name, "web": str(self.programs["web"]), "sbn": str(sbn), "onnx": str(path), "tfjs": tfjs,
+               "inputs": inputs,
                "outdir": str(outdir), "rounds": self.args.rounds, "warmup": self.args.warmup,
                "minRoundMs": self.args.min_round_ms}
         (work / "node-job.json").write_text(json.dumps(job))
@@ -467,6 +537,7 @@ class Bench:
         r["node"] = node
         if res.get("profile"):
             r["profile_wasm"] = op_shares(res["profile"], "ms")
+            r["profile_wasm_kernels"] = kernel_shares(res["profile"], "ms")
         msg = ", ".join(f"{k} {v['ms']:.2f} ms (ratio {v['ratio']:.2f})" for k, v in node.items()
                         if isinstance(v, dict))
         log(f"{case.name}: node sparsebyte {node.get('sparsebyte_ms', float('nan')):.2f} ms, {msg}")
@@ -502,9 +573,11 @@ def onnx_operator_counts(path: Path) -> dict[str, int]:
 def _short(e: BaseException, last: bool = False) -> str:
     """One line: the first of the message, or (last=True: a command's output, the error comes at the end) the
     last non-empty one."""
-    text = [t for t in str(e).strip().splitlines() if t.strip()]
-    line = (text[-1] if last else text[0]) if text else ""
-    return f"{type(e).__name__}: {line.strip()[:400]}"
+    text = [t.strip() for t in str(e).strip().splitlines() if t.strip()]
+    if not text:
+        return type(e).__name__
+    line = text[-1] if last else text[0] if len(text) == 1 or not text[0].endswith(":") else f"{text[0]} {text[-1]}"
+    return f"{type(e).__name__}: {line[:400]}"
 
 
 # ---------------------------------------------------------------- the table
@@ -549,11 +622,12 @@ def misses(results: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
             p = node.get(peer)
             if p and p["ratio"] is not None and p["ratio"] > 1.0:
-                top = r.get("profile_wasm", [])[:3]
                 out.append({"model": r["name"], "peer": peer, "sparsebyte_ms": node["sparsebyte_ms"],
                             "peer_ms": p["ms"], "ratio": p["ratio"],
-                            "top_ops": [{"op": t["op"], "share": t["share"], "kernels": t["kernels"][:3]}
-                                        for t in top]})
+                            "top_ops": [{"op": t["op"], "share": t["share"]} for t in r.get("profile_wasm", [])[:3]],
+                            "top_kernels": [{"kernel": f"{t['op']}/{t['kernel']}", "share": t["share"],
+                                             "gmacs_per_s": t["macs"] / t["ms"] / 1e6 if t["ms"] else None}
+                                            for t in r.get("profile_wasm_kernels", [])[:3]]})
     return out
 
 
@@ -583,7 +657,8 @@ def markdown_table(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
             tfjs.replace("|", "/"), f"{insns / 1e6:.1f}" if insns else "-"]) + " |")
     miss = misses(results)
     lines = [head + "\n".join(rows), "",
-             f"Measured {meta['date']} on {meta['machine']}; {meta['rounds']} interleaved rounds, medians, ratio ="
+             f"Measured {meta['date']} on {meta['machine']} at {meta['git']}; {meta['rounds']} interleaved rounds "
+             f"in node ({meta['host_rounds']} on the host), medians, ratio ="
              " median over rounds of sparsebyte ms / peer ms (< 1: sparsebyte faster); host: sparsebyte "
              f"{meta['host_backend']} backend, onnxruntime {meta['onnxruntime']}; node {meta['node']}. "
              "✗: outside the zoo tolerance.", ""]
@@ -592,8 +667,10 @@ def markdown_table(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
                      "profile:")
         lines.append("")
         for m in miss:
-            ops = ", ".join(f"{t['op']} {t['share']:.0%}" + (f" ({', '.join(t['kernels'])})" if t["kernels"] else "")
-                            for t in m["top_ops"])
+            ops = ", ".join(f"{t['op']} {t['share']:.0%}" for t in m["top_ops"])
+            ops += "; kernels " + ", ".join(
+                f"{t['kernel']} {t['share']:.0%}" + (f" at {t['gmacs_per_s']:.1f} GMAC/s" if t["gmacs_per_s"] else "")
+                for t in m["top_kernels"])
             lines.append(f"- {m['model']} vs {m['peer']}: {m['sparsebyte_ms']:.2f} ms vs {m['peer_ms']:.2f} ms "
                          f"(ratio {m['ratio']:.2f}); {ops}")
     else:
@@ -610,6 +687,15 @@ def write_markdown(doc: Path, table: str) -> None:
     doc.write_text(f"{pre}{BEGIN}\n{table}{END}{post}")
 
 
+def git_state() -> str:
+    """HEAD and whether engine/kernel sources differ from it (the tree is shared: the figures are of the build)."""
+    def git(*a: str) -> str:
+        return subprocess.run(["git", "-C", str(ROOT), *a], capture_output=True, text=True).stdout.strip()
+    dirty = git("status", "--porcelain", "--", "engine", "kernels_arm", "kernels_wasm", "converters", "web/src")
+    n = len(dirty.splitlines())
+    return git("rev-parse", "--short", "HEAD") + (f" + {n} uncommitted engine/converter files" if n else "")
+
+
 def node_version() -> str:
     try:
         return subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
@@ -620,7 +706,9 @@ def node_version() -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", help="comma-separated names or .onnx paths (default: all)")
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--host-rounds", type=int, default=0,
+                        help="rounds on the host (default: --rounds); the scalar x86 build takes seconds per run")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--min-round-ms", type=float, default=20.0,
                         help="each round runs a contender at least this long (several runs of a fast model)")
@@ -631,6 +719,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=MODELS_DIR,
                         help="converted models, tfjs ports, node outputs, cached instruction counts")
     parser.add_argument("--node-timeout", type=float, default=1800)
+    parser.add_argument("--qemu-timeout", type=float, default=1800)
     parser.add_argument("--verbose", action="store_true", help="pass the node script's progress through")
     args = parser.parse_args(argv)
     args.parts = [p for p in args.parts.split(",") if p]
@@ -647,15 +736,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
             results.append({"name": case.name, "kind": case.kind, "source": case.source, "opset": case.opset,
                             "errors": {"bench": _short(e)}})
+    for future in bench.pending:
+        future.result()  # errors are recorded in the rows; this only waits
+    bench.qemu_pool.shutdown()
     import onnxruntime
 
     from sparsebyte.runtime import backend
 
     meta = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
             "machine": f"{platform.machine()} {os.cpu_count()} cores (shared)", "rounds": args.rounds,
+            "host_rounds": args.host_rounds or args.rounds,
             "warmup": args.warmup, "min_round_ms": args.min_round_ms, "parts": args.parts, "threads": 1,
             "host_backend": backend(), "onnxruntime": onnxruntime.__version__, "node": node_version(),
-            "command": "python3 benchmarks/zoo/bench.py " + " ".join(argv if argv is not None else sys.argv[1:])}
+            "command": "python3 benchmarks/zoo/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+            "git": git_state(), "build_notes": bench.programs["notes"]}
     out = {"meta": meta, "models": results, "misses": misses(results)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=1, default=_jsonable) + "\n")

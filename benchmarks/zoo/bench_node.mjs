@@ -3,14 +3,14 @@
 // the JS API) vs onnxruntime-web (wasm backend) and, when bench.py wrote a tfjs port of the graph, tfjs-backend-wasm
 // (XNNPACK), interleaved round by round in this one process.
 //   node benchmarks/zoo/bench_node.mjs JOB.json RESULT.json
-// JOB: {name, sbn, onnx, tfjs: {json, bin} | null, inputs: [{name, dims, file}], outdir, rounds, warmup, minRoundMs}
+// JOB: {name, web (a copy of web/src/index.js beside its dist/), sbn, onnx, tfjs: {json, bin} | null, inputs: [{name, dims, file}], outdir, rounds, warmup, minRoundMs}
 // (input files: raw little-endian float32). Each contender's first outputs go to OUTDIR/<contender>.<k>.f32 for
 // bench.py to compare with onnxruntime on the host. RESULT: {contenders: {label: {times, outputs, error}}, profile}.
 // A contender that fails to load or run gets an "error" and the others go on. Progress on stderr.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
-import { loadModel } from '../../web/src/index.js';
 import { ortWebRunner, tfjsGraphRunner } from '../wasm/peers.mjs';
 
 const [jobPath, resultPath] = process.argv.slice(2);
@@ -19,6 +19,8 @@ if (!jobPath || !resultPath) {
   process.exit(2);
 }
 const job = JSON.parse(readFileSync(jobPath, 'utf8'));
+// bench.py's copy of web/src + web/dist (one build for the whole run)
+const { loadModel } = await import(pathToFileURL(job.web).href);
 const log = (msg) => process.stderr.write(`[node ${job.name}] ${msg}\n`);
 
 const readF32 = (file) => {
