@@ -311,3 +311,24 @@ def test_a_pad_shared_by_two_convs_folds_into_both(tmp_path: Path) -> None:
     _convert_and_run(tmp_path, raw, feeds)
     with sparsebyte.Model(tmp_path / "m.sbn") as m:
         assert "PAD" not in [n.op for n in m.nodes], [n.op for n in m.nodes]
+
+
+@pytest.mark.parametrize("command", ["convert", "check"])
+def test_without_ai_edge_litert_the_cli_says_what_to_install(tmp_path: Path, command: str) -> None:
+    import subprocess
+    import sys
+
+    raw, feeds = conv_same_stride2_relu6()
+    src = tmp_path / "m.tflite"
+    src.write_bytes(raw)
+    convert(src, tmp_path / "m.sbn")
+    args = ["convert", str(src), "-o", str(tmp_path / "new.sbn")] if command == "convert" else \
+        ["check", str(tmp_path / "m.sbn"), "--reference", str(src), "-n", "1"]
+    code = ("import sys\nsys.modules['ai_edge_litert'] = None\nfrom sparsebyte.cli import main\n"
+            "sys.exit(main(sys.argv[1:]))")
+    result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=300,
+                            check=False)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1, result.stderr
+    assert lines[0].endswith("needs the Python package 'ai_edge_litert': pip install ai-edge-litert"), lines[0]
+    assert not (tmp_path / "new.sbn").exists()
