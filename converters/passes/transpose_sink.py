@@ -39,6 +39,7 @@ UNARY = ("Activation",)
 BINARY = ("Add", "Mul", "Sub", "Div", "Max", "Min", "Pow", "PRelu")
 AXIS_OPS = ("Softmax", "LogSoftmax")
 REDUCE = ("ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin")
+HOISTABLE = (*UNARY, *BINARY, "Pad")  # what a Transpose moves up through, toward a graph input
 
 
 def inverse(perm: Sequence[int]) -> Perm:
@@ -403,8 +404,9 @@ _HANDLERS: dict[str, Callable[[_Sinker, Node], bool]] = {
 # ================= after the walk =================
 
 def _hoist_to_inputs(s: _Sinker) -> None:
-    """A Transpose after a chain of single-use pointwise ops on a graph input (x * k + b, then Transpose) moves
-    up to the input, so the one layout change sits at the boundary."""
+    """A Transpose after a chain of single-use pointwise ops or Pads on a graph input (x * k + b, then Transpose;
+    TFLite's explicit Pad of the NHWC input) moves up to the input, so the one layout change sits at the boundary
+    (and the Pad meets the Conv and folds into it)."""
     g = s.g
     changed = True
     while changed:
@@ -412,10 +414,11 @@ def _hoist_to_inputs(s: _Sinker) -> None:
         s.refresh()
         for t in [n for n in g.nodes if n.op == "Transpose"]:
             p = s.producers.get(t.inputs[0])
-            if p is None or p.op not in UNARY + BINARY or g.use_count(p.output) != 1 or p.output in g.outputs:
+            if p is None or p.op not in HOISTABLE or g.use_count(p.output) != 1 or p.output in g.outputs:
                 continue
             acts = [i for i in p.inputs if g.const(i) is None]
-            if len(acts) != 1 or not _reaches_input(s, acts[0]) or g.shape(acts[0]) != g.shape(p.output):
+            if len(acts) != 1 or not _reaches_input(s, acts[0]) or \
+                    (p.op != "Pad" and g.shape(acts[0]) != g.shape(p.output)):
                 continue
             perm = tuple(t.attrs["perm"])
             rank = len(perm)
@@ -425,6 +428,9 @@ def _hoist_to_inputs(s: _Sinker) -> None:
             g.add_value(moved, infer_node(g, t_new))
             g.nodes.insert(g.nodes.index(p), t_new)
             p.inputs = [moved if i == acts[0] else s.permuted_const(i, rank, perm) for i in p.inputs]
+            if p.op == "Pad":  # output axis d is input axis perm[d]
+                p.attrs = {**p.attrs, "begin": tuple(p.attrs["begin"][a] for a in perm),
+                           "end": tuple(p.attrs["end"][a] for a in perm)}
             # p now computes t's output: take its name, drop t
             old = p.output
             g.nodes.remove(t)
@@ -437,7 +443,7 @@ def _hoist_to_inputs(s: _Sinker) -> None:
 def _reaches_input(s: _Sinker, value: str) -> bool:
     while value not in s.g.inputs:
         p = s.producers.get(value)
-        if p is None or p.op not in UNARY + BINARY or s.g.use_count(value) != 1:
+        if p is None or p.op not in HOISTABLE or s.g.use_count(value) != 1:
             return False
         acts = [i for i in p.inputs if s.g.const(i) is None]
         if len(acts) != 1:

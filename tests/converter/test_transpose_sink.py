@@ -196,3 +196,18 @@ def test_attention_split_does_not_gain_transposes(tmp_path: Path) -> None:
     graph = build_graph(m)
     assert before == 3 and count_transposes(graph) <= before
     _check_outputs(m, {"x": rand(rng, 1, 6, 12)}, tmp_path / "m.sbn")
+
+
+def test_pad_of_the_nhwc_input_moves_below_its_transpose(tmp_path: Path) -> None:
+    """An explicit NHWC Pad of the input before the Transpose to NCHW (TFLite's and tf2onnx's "SAME" stride-2 stem):
+    the Transpose moves up to the input, the Pad (its pads permuted) then meets the Conv and folds into it."""
+    rng = np.random.default_rng(13)
+    nodes = [node("Pad", ["x", "pads"], ["p"], mode="constant"), node("Transpose", ["p"], ["t"], perm=[0, 3, 1, 2]),
+             node("Conv", ["t", "W"], ["c"], kernel_shape=[3, 3], strides=[2, 2]),
+             node("Transpose", ["c"], ["y"], perm=[0, 2, 3, 1])]
+    m = model(nodes, {"x": [1, 8, 10, 3]}, ["y"],
+              {"pads": np.array([0, 0, 0, 0, 0, 1, 1, 0], np.int64), "W": rand(rng, 4, 3, 3, 3)})
+    graph = build_graph(m)
+    assert [n.op for n in graph.nodes] == ["Transpose", "Conv", "Transpose"]
+    assert graph.nodes[1].attrs["pads"] == (0, 0, 1, 1)
+    _check_outputs(m, {"x": rand(rng, 1, 8, 10, 3)}, tmp_path / "m.sbn")
