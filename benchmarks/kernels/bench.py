@@ -1,4 +1,5 @@
-"""Microkernel benchmark: every registry kernel on the MobileNet-v1/v2 layer shapes (benchmarks/kernels/kernel_bench.c).
+"""Microkernel benchmark: every registry kernel on the MobileNet-v1/v2 layer shapes, MobileViT-XS-like transformer
+and decoder ConvTranspose shapes (benchmarks/kernels/kernel_bench.c).
 
 Builds the driver three times and runs it:
   aarch64  static -no-pie NEON build under qemu-aarch64 with tools/qemu-insn-count: executed instructions per call,

@@ -232,6 +232,10 @@ static void run_elt(const call* c) {
     case SB_FAMILY_F32_AFFINE:
       ((sb_f32_affine_ukernel*)c->entry->fn)(e->channels, e->pixels, e->a, e->scale, e->b, e->y, &e->act);
       break;
+    case SB_FAMILY_F32_SOFTMAX: ((sb_f32_softmax_ukernel*)c->entry->fn)(e->channels, e->pixels, e->a, e->y); break;
+    case SB_FAMILY_F32_LAYERNORM:
+      ((sb_f32_layernorm_ukernel*)c->entry->fn)(e->channels, e->pixels, e->a, e->scale, e->b, 1e-5f, e->y);
+      break;
     case SB_FAMILY_F32_GAVGPOOL: ((sb_f32_gavgpool_ukernel*)c->entry->fn)(e->channels, e->pixels, e->a, e->y); break;
     default: ((sb_f32_pool_ukernel*)c->entry->fn)(&e->pool, e->a, e->y, 0, e->channels); break;
   }
@@ -396,6 +400,55 @@ static void bench_elementwise(const layer* l) {
   free(a), free(b), free(y), free(scale);
 }
 
+/* MobileViT-XS-like transformer blocks at 256x256 (d = 96/120/144 over 256/64/16 tokens, 4 patch pixels, 4 heads)
+ * and the decoders' ConvTranspose: MatMul between activations and ConvTranspose run f32-gemm (engine/src/ops/
+ * matmul.c, conv_transpose.c), LayerNorm f32-layernorm. */
+static void rows_case(sb_kernel_family family, const char* kind, size_t rows, size_t len) {
+  float* x = farray(rows * len);
+  float* y = farray(rows * len);
+  float* scale = farray(len);
+  float* bias = farray(len);
+  elt_ctx e = {rows, len, x, bias, scale, y, {SB_ACT_NONE, 0.0f, 0.0f}, {0}};
+  char label[160];
+  snprintf(label, sizeof label, "vit:%s:%zux%zu", kind, rows, len);
+  const sb_kernel_shape shape = sb_kernel_shape_params(0, 0);
+  bench_case(family, &shape, label, (int64_t)(rows * len), run_elt, &e);
+  free(x), free(y), free(scale), free(bias);
+}
+
+static void gemm_case(const char* label, size_t cout, size_t cin, size_t pixels) {
+  float* in = farray(cin * pixels);
+  float* out = farray(cout * pixels);
+  float* w = farray(cin * cout);
+  float* bias = farray(cout);
+  gemm_ctx g = {pixels, cout, cin, w, bias, in, out, {SB_ACT_NONE, 0.0f, 0.0f}};
+  const sb_kernel_shape shape = {0, 0, (int64_t)pixels, (int32_t)cin, (int32_t)cout, (int32_t)pixels, 0};
+  bench_case(SB_FAMILY_F32_GEMM, &shape, label, (int64_t)(pixels * cin * cout), run_gemm, &g);
+  free(in), free(out), free(w), free(bias);
+}
+
+static void transformers_and_decoders(void) {
+  static const size_t vit[][3] = {{256, 96, 24}, {64, 120, 30}, {16, 144, 36}}; /* tokens, d, head dim */
+  char label[160];
+  for (size_t i = 0; i < 3; i++) {
+    const size_t n = vit[i][0], hd = vit[i][2];
+    rows_case(SB_FAMILY_F32_LAYERNORM, "layernorm", 4 * n, vit[i][1]);
+    snprintf(label, sizeof label, "vit:matmul:qk:%zux%zux%zu", n, hd, n); /* [N, hd] @ [hd, N] */
+    gemm_case(label, n, hd, n);
+    snprintf(label, sizeof label, "vit:matmul:pv:%zux%zux%zu", n, n, hd); /* [N, N] @ [N, hd] */
+    gemm_case(label, n, n, hd);
+    rows_case(SB_FAMILY_F32_SOFTMAX, "softmax", 16 * n, n); /* 4 patch pixels x 4 heads of [N, N] scores */
+  }
+  rows_case(SB_FAMILY_F32_SOFTMAX, "ctc-softmax", 40, 18710); /* PP-OCRv6 rec: 40 steps x 18710 classes */
+  /* ConvTranspose GEMM: Cout*k*k rows, Cin inputs, H*W input pixels (UNet k2s2, FCN/DeepLab k4s2, k3s2) */
+  static const size_t convt[][4] = {{64, 32, 28, 2}, {128, 64, 14, 2}, {32, 16, 32, 4}, {32, 16, 16, 3}};
+  for (size_t i = 0; i < 4; i++) {
+    const size_t cin = convt[i][0], cout = convt[i][1], h = convt[i][2], k = convt[i][3];
+    snprintf(label, sizeof label, "decoder:convt:%zux%zu:%zu->%zu:%zux%zus2", h, h, cin, cout, k, k);
+    gemm_case(label, cout * k * k, cin, h * h);
+  }
+}
+
 int main(int argc, char** argv) {
   if (argc < 2 || (strcmp(argv[1], "count") != 0 && strcmp(argv[1], "time") != 0)) {
     fprintf(stderr, "usage: kernel_bench count|time [ROUNDS] [--family NAME] [--kernel SUBSTRING]\n");
@@ -425,5 +478,6 @@ int main(int argc, char** argv) {
     else if (l->kind == K_DW || l->kind == K_STEM) bench_conv(l);
     else bench_elementwise(l);
   }
+  transformers_and_decoders();
   return 0;
 }

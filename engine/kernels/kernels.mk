@@ -10,5 +10,7 @@ SCALAR_KERNEL_SRCS = \
 	engine/kernels/f32-gavgpool/scalar.c \
 	engine/kernels/f32-vbinary/scalar.c \
 	engine/kernels/f32-vunary/scalar.c \
+	engine/kernels/f32-layernorm/scalar.c \
+	engine/kernels/f32-softmax/scalar.c \
 	engine/kernels/config/scalar.c \
 	engine/kernels/registry.c

@@ -157,6 +157,16 @@ typedef void sb_f32_vunary_ukernel(size_t n, const float* x, float* y, const sb_
 typedef void sb_f32_affine_ukernel(size_t channels, size_t pixels, const float* x, const float* scale,
                                  const float* shift, float* y, const sb_activation* act);
 
+/* f32-layernorm: `rows` rows of `len` contiguous floats, each normalised over itself (LayerNormalization over the
+ * trailing axes): y[r][k] = (x[r][k] - mean_r) / sqrt(var_r + eps) * scale[k] + bias[k] (bias NULL: none), var the
+ * biased variance, mean and var in two passes. list.h params: SB_UKERNEL(f32_layernorm, fn, 0, 0) */
+typedef void sb_f32_layernorm_ukernel(size_t rows, size_t len, const float* x, const float* scale, const float* bias,
+                                      float eps, float* y);
+
+/* f32-softmax: `rows` rows of `len` contiguous floats (Softmax over the last axis), y[r][k] = exp(x[r][k] - max_r) /
+ * sum_j exp(x[r][j] - max_r). list.h params: SB_UKERNEL(f32_softmax, fn, 0, 0) */
+typedef void sb_f32_softmax_ukernel(size_t rows, size_t len, const float* x, float* y);
+
 /* Function types by registry family name (SB_UKERNEL's first argument, families.inc), so that a list line declares
  * its kernel:  #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
  * (C11 allows repeating a typedef of the same type: sb_f32_spmm_ukernel names itself.) */

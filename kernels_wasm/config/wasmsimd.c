@@ -40,6 +40,11 @@ static const sb_kernel_rule rules[] = {
     SB_RULE(F32_VMULC, sb_f32_vmulc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VACT, sb_f32_vact_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_AFFINE, sb_f32_affine_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    /* LayerNorm over the last axis, MobileViT-XS-like rows 1024x96, 256x120, 64x144: 0.66, 0.65, 0.60 ns per element
+     * vs 6.2-6.3 scalar. Softmax over the last axis, attention rows 4096x256, 1024x64, 256x16 and a CTC head's
+     * 40x18710: 2.0, 5.9, 9.3, 7.3 vs 21.0, 17.4, 16.5, 13.3 (11 rounds). */
+    SB_RULE(F32_LAYERNORM, sb_f32_layernorm_ukernel__wasmsimd, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_SOFTMAX, sb_f32_softmax_ukernel__wasmsimd, 0, 0, 0, 0, 0, 0),
 };
 
 const sb_kernel_rule* const sb_kernel_rules = rules;

@@ -1,7 +1,9 @@
 /* LAYER_NORM (over axes axis..rank-1, scale and bias of those dims) and INSTANCE_NORM (over each (n, c) plane, scale
  * and bias per channel): y = (x - mean) / sqrt(var + epsilon) * scale + bias, the biased variance. The portable
- * reference: rows (one normalized group each) run in parallel; mean and variance are two passes in double. */
+ * reference: rows (one normalized group each) run in parallel; mean and variance are two passes in double.
+ * LAYER_NORM runs the f32-layernorm kernel the build's choice table picks (its scalar kernel is that reference). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ops.h"
@@ -34,7 +36,13 @@ static sb_status prepare_layer(sb_model* m, sb_node* n) {
   if (n->num_inputs > 2 && (st = sb_check_constant(m, n, 2, "bias", SB_DTYPE_F32, rank, x->dims + axis)) != SB_OK)
     return st;
   if ((st = sb_check_output(m, n, x->rank, x->dims)) != SB_OK) return st;
-  n->kernel_name = "ref_layer_norm";
+  const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_LAYERNORM, sb_kernel_shape_params(0, 0), n);
+  if (!k) return SB_ERR_UNSUPPORTED;
+  sb_f32_layernorm_ukernel** fn = malloc(sizeof *fn);
+  if (!fn) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
+  *fn = (sb_f32_layernorm_ukernel*)k->fn;
+  n->state = fn;
+  n->kernel_name = k->name;
   return SB_OK;
 }
 
@@ -65,10 +73,15 @@ typedef struct norm_job {
   size_t len;        /* elements per row */
   size_t channels;   /* INSTANCE_NORM: rows per image (scale/bias per row); 0: LAYER_NORM (per element) */
   float eps;
+  sb_f32_layernorm_ukernel* layernorm; /* LAYER_NORM */
 } norm_job;
 
 static void run_rows(void* ctx, size_t begin, size_t end) {
   const norm_job* j = ctx;
+  if (!j->channels) {
+    j->layernorm(end - begin, j->len, j->x + begin * j->len, j->scale, j->bias, j->eps, j->y + begin * j->len);
+    return;
+  }
   for (size_t r = begin; r < end; r++) {
     const float* x = j->x + r * j->len;
     float* y = j->y + r * j->len;
@@ -77,13 +90,9 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
     const double mean = sum / (double)j->len;
     for (size_t k = 0; k < j->len; k++) sq += (x[k] - mean) * (x[k] - mean);
     const float mu = (float)mean, inv = (float)(1.0 / sqrt(sq / (double)j->len + (double)j->eps));
-    if (j->channels) {
-      const size_t c = r % j->channels;
-      const float a = inv * j->scale[c], b = j->bias[c];
-      for (size_t k = 0; k < j->len; k++) y[k] = (x[k] - mu) * a + b;
-    } else {
-      for (size_t k = 0; k < j->len; k++) y[k] = (x[k] - mu) * inv * j->scale[k] + (j->bias ? j->bias[k] : 0.0f);
-    }
+    const size_t c = r % j->channels;
+    const float a = inv * j->scale[c], b = j->bias[c];
+    for (size_t k = 0; k < j->len; k++) y[k] = (x[k] - mu) * a + b;
   }
 }
 
@@ -91,7 +100,8 @@ static void run_norm(sb_model* m, sb_node* n, size_t len, size_t channels) {
   const sb_tensor* x = sb_input(m, n, 0);
   sb_tensor* y = sb_output(m, n);
   norm_job job = {x->data, y->data, sb_f32(sb_input(m, n, 1)),
-                  n->num_inputs > 2 ? sb_f32(sb_input(m, n, 2)) : NULL, len, channels, epsilon_of(n)};
+                  n->num_inputs > 2 ? sb_f32(sb_input(m, n, 2)) : NULL, len, channels, epsilon_of(n),
+                  channels ? NULL : *(sb_f32_layernorm_ukernel* const*)n->state};
   size_t rows = y->count / len;
   sb_parallel_for(m->pool, rows, len >= 4096 ? 1 : 4096 / len, run_rows, &job);
 }
