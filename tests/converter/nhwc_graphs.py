@@ -145,3 +145,17 @@ def nhwc_segmenter(seed: str = "seg") -> tuple[onnx.ModelProto, dict[str, np.nda
                         coordinate_transformation_mode="half_pixel"))
     m = model(b.nodes, {"x": [1, 7, 8, 3]}, ["y"], b.inits, opset=13)
     return m, {"x": rand(b.rng, 1, 7, 8, 3)}
+
+
+def squeeze_excite(seed: str = "se") -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """A squeeze-excite block in NHWC (MobileNetV3 through tf2onnx): global mean kept over (1, 2), two 1x1 convs on
+    it, HardSigmoid, the channel gate multiplied back into the NHWC feature map; NHWC output."""
+    b = Builder(seed)
+    x = b.relu6(b.conv("x", 3, 16, k=3, pad=1))
+    s = b.op("ReduceMean", [x], axes=[1, 2], keepdims=1)
+    s = b.op("Relu", [b.conv(s, 16, 4)])
+    s = b.op("HardSigmoid", [b.conv(s, 4, 16)], alpha=1 / 6, beta=0.5)
+    x = b.conv(b.op("Mul", [x, s]), 16, 8)
+    b.nodes.append(node("Identity", [x], ["y"]))
+    m = model(b.nodes, {"x": [1, 6, 6, 3]}, ["y"], b.inits, opset=13)
+    return m, {"x": rand(b.rng, 1, 6, 6, 3)}

@@ -32,6 +32,7 @@ GRAPHS: dict[str, tuple[Build, int, int]] = {
     "mobilenet_like_nhwc_output": (lambda: G.mobilenet_like(nhwc_output=True), 16, 2),
     "squeeze_head": (G.squeeze_head, 4, 1),
     "nhwc_segmenter": (G.nhwc_segmenter, 4, 2),
+    "squeeze_excite": (G.squeeze_excite, 8, 2),
 }
 
 
@@ -154,7 +155,8 @@ def test_pass_reports_counts() -> None:
     assert transpose_sink(graph) == {"before": 16, "after": 1}
 
 
-DEVICE_CASES = [Case(name, GRAPHS[name][0]) for name in ("mobilenet_like_resize", "squeeze_head", "nhwc_segmenter")]
+DEVICE_CASES = [Case(name, GRAPHS[name][0])
+                for name in ("mobilenet_like_resize", "squeeze_head", "nhwc_segmenter", "squeeze_excite")]
 DEVICE_CASES.append(Case("flatten_head", G.flatten_head))
 
 
