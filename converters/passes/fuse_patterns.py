@@ -364,8 +364,8 @@ def _moments(graph: Graph, var_value: str) -> tuple[str, int, str, str, list[Nod
     mean = _trailing_mean(graph, sub.inputs[1])
     if mean is None or mean[0] != sub.inputs[0] or mean[1] != var[1]:
         return None
-    return mean[0], mean[1], sub.inputs[1], d, [graph.producer(sub.inputs[1]), sub, sq,  # type: ignore[list-item]
-                                                 graph.producer(var_value)]
+    nodes = [graph.producer(sub.inputs[1]), sub, sq, graph.producer(var_value)]
+    return mean[0], mean[1], sub.inputs[1], d, [n for n in nodes if n is not None]
 
 
 def _times_const(graph: Graph, value: str, norm: tuple[int, ...]) -> tuple[str, np.ndarray] | None:

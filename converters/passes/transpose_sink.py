@@ -543,7 +543,7 @@ def transpose_sink(graph: Graph) -> dict[str, int]:
     # q/k/v split). So the walk runs strict (only past dying Transposes) and permissive on copies, and the graph keeps
     # the result with fewer Transposes (on a tie the permissive one: its Transposes sit nearer the boundaries);
     # without a gain, only the final clean-up applies.
-    results = []
+    results: list[tuple[int, int, str, Graph, int]] = []
     for mode, strict in (("permissive", False), ("strict", True), ("none", None)):
         trial = _copy(graph)
         s = _Sinker(trial, bool(strict))
