@@ -5,7 +5,8 @@
  * all), so the work is exactly the MACs even for large strides. The node's activation is fused.
  * SIMD builds run GEMM + col2im instead: per group, col[co][ky][kx][H*W] = W^T x through the f32-gemm kernel (the
  * weights packed [co][ky][kx][ci] at load), then each output plane is the bias plus the strided sum of its kh*kw
- * col rows (kernels_arm/README.md, "ConvTranspose"). */
+ * col rows (kernels_arm/README.md, "ConvTranspose"). With one input channel per group (depthwise) the col rows are
+ * weight times input plane: col2im reads the input directly, no GEMM. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,7 +117,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_GEMM, ks, n);
   if (!k) return SB_ERR_UNSUPPORTED;
   const int use_gemm = strcmp(k->arch, "scalar") != 0; /* the scalar GEMM is no faster than the gather */
-  const size_t floats = use_gemm ? (size_t)cout * k_size * (cin_g + 1 + plane) : 0;
+  const size_t floats = use_gemm ? (size_t)cout * k_size * (cin_g + 1 + (cin_g > 1 ? plane : 0)) : 0;
   float* block_f = malloc(floats * sizeof(float) +
                           ((size_t)oh + 1 + (size_t)ow + 1 + 2 * (row_taps + col_taps)) * sizeof(int32_t));
   if (!block_f) return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
@@ -189,13 +190,18 @@ static size_t unit_channels(const conv_transpose_state* s) {
   return k % 4 == 0 ? 1 : k % 2 == 0 ? 2 : 4;
 }
 
-/* col2im of output channel co of one image: bias, plus each (ky, kx) col row added at its strided positions. */
-static void col2im_plane(const conv_transpose_state* s, size_t co, float* y, const sb_activation* act) {
+/* col2im of output channel co of one image: bias, plus each (ky, kx) col row added at its strided positions; with
+ * one input channel per group the row is w[co][ky][kx] times the group's input plane x. */
+static void col2im_plane(const conv_transpose_state* s, size_t co, const float* x, float* y,
+                         const sb_activation* act) {
   const size_t plane = (size_t)s->h * s->w, out_plane = (size_t)s->oh * s->ow;
+  const int direct = s->cin == s->groups;
   for (size_t i = 0; i < out_plane; i++) y[i] = s->bias[co];
   for (int32_t ky = 0; ky < s->kh; ky++) {
     for (int32_t kx = 0; kx < s->kw; kx++) {
-      const float* c = s->col + ((co * (size_t)s->kh + (size_t)ky) * s->kw + (size_t)kx) * plane;
+      const size_t row = (co * (size_t)s->kh + (size_t)ky) * s->kw + (size_t)kx;
+      const float* c = direct ? x + co / (size_t)(s->cout / s->groups) * plane : s->col + row * plane;
+      const float wv = direct ? s->packed[row] : 1.0f;
       const int32_t ox0 = kx * s->dw - s->pl; /* ox = ix * sw + ox0 */
       const int32_t ix_lo = ox0 >= 0 ? 0 : (-ox0 + s->sw - 1) / s->sw;
       const int64_t last = (int64_t)s->ow - 1 - ox0;
@@ -207,7 +213,9 @@ static void col2im_plane(const conv_transpose_state* s, size_t co, float* y, con
         const float* crow = c + (size_t)iy * s->w + ix_lo;
         float* yrow = y + (size_t)oy * s->ow + (size_t)(ix_lo * s->sw + ox0);
         const size_t count = (size_t)(ix_hi - ix_lo + 1);
-        if (s->sw == 1) {
+        if (direct) {
+          for (size_t i = 0; i < count; i++) yrow[i * (size_t)s->sw] += wv * crow[i];
+        } else if (s->sw == 1) {
           for (size_t i = 0; i < count; i++) yrow[i] += crow[i];
         } else {
           for (size_t i = 0; i < count; i++) yrow[i * (size_t)s->sw] += crow[i];
@@ -237,9 +245,10 @@ static void run_units(void* ctx, size_t begin, size_t end) {
     const size_t last = (end - u < per_group - first) ? first + (end - u) : per_group; /* units of this group */
     const size_t c0 = first * uc, c1 = last * uc < cout_g ? last * uc : cout_g;
     const size_t co = g * cout_g + c0; /* global output channel of c0 */
-    s->gemm(plane, plane, (c1 - c0) * k_size, cin_g, s->packed + co * k_size * cin_g, s->zeros,
-            j->x + g * cin_g * plane, s->col + co * k_size * plane, &(sb_activation){SB_ACT_NONE, 0.0f, 0.0f});
-    for (size_t c = co; c < co + (c1 - c0); c++) col2im_plane(s, c, j->y + c * (size_t)s->oh * s->ow, j->act);
+    if (cin_g > 1)
+      s->gemm(plane, plane, (c1 - c0) * k_size, cin_g, s->packed + co * k_size * cin_g, s->zeros,
+              j->x + g * cin_g * plane, s->col + co * k_size * plane, &(sb_activation){SB_ACT_NONE, 0.0f, 0.0f});
+    for (size_t c = co; c < co + (c1 - c0); c++) col2im_plane(s, c, j->x, j->y + c * (size_t)s->oh * s->ow, j->act);
     u += last - first;
   }
 }
