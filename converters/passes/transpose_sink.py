@@ -2,7 +2,8 @@
 Transpose(0,2,3,1) after it, everything else in NHWC) runs NCHW inside, with the layout changes left at the model's
 boundaries (the graph inputs and outputs keep their names and NHWC shapes).
 
-It runs on the IR, right after import (before fold_pad, fold_batchnorm and the fusions), because there
+It runs on the IR, right after import and fuse_patterns (a LayerNorm pattern is folded in its own layout first),
+before the activation/BatchNorm folds and the second fold_pad, because there
 - the importer has already resolved the shapes, folded the constant subgraphs (a Transpose of a constant is a
   constant) and lowered Squeeze/Unsqueeze/Flatten to Reshape, Split to Slices, Sub/Div by a constant to Add/Mul,
   so far fewer ops need a rule than on the ONNX graph;
@@ -13,11 +14,19 @@ It runs on the IR, right after import (before fold_pad, fold_batchnorm and the f
 Method (the idea of onnxruntime's transpose optimizer, written for this IR): walk the nodes in order; when a
 layout-agnostic node reads the output of a Transpose(perm), rewrite the node to work on the Transpose's input
 (its axes attributes remapped, constant operands permuted, other activations given the inverse Transpose) and
-put one Transpose(perm) after it, which the walk then meets again at the next node. A node is rewritten only
-when that removes more Transposes on its inputs than it adds (constants cost nothing, an inverse Transpose that
-already exists on that value costs nothing). Transpose after Transpose composes; the identity disappears; inverse
-pairs therefore cancel. At the end, Transposes that only move size-1 axes become Reshapes (aliases), duplicates
-are merged, and a Transpose left after a chain of pointwise ops that starts at a graph input is moved up to it.
+put one Transpose(perm) after it, which the walk then meets again at the next node. A node with several inputs is
+rewritten only when that removes more Transposes on its inputs than it adds (constants cost nothing, an inverse
+Transpose that already exists on that value costs nothing). Transpose after Transpose composes; the identity
+disappears; inverse pairs therefore cancel. The walk runs twice on copies, strict (only past Transposes that then die)
+and permissive (also past shared ones), and the graph keeps the result with fewer Transposes, so the pass never adds
+any. At the end, Transposes that only move size-1 axes become Reshapes (aliases), duplicates are merged, a Transpose
+left after a chain of pointwise ops or Pads that starts at a graph input is moved up to it, and a Pad before a
+Reshape of size-1 axes moves after it (both so the Pad meets its Conv and folds).
+
+Ops it moves Transposes through: Activation, the broadcasting binaries (Add, Mul, Sub, Div, Max, Min, Pow, PRelu),
+Concat, Softmax, LogSoftmax, ArgMax, Reduce*, Slice (so Split), Pad, Gather (1-D indices), Expand, Resize (the engine
+resizes any two adjacent axes) and Reshapes that only add, drop or move size-1 axes (Squeeze, Unsqueeze). Anything else
+(Conv, MatMul, LayerNorm, a Reshape that mixes axes, ...) keeps the Transpose in front of it.
 """
 
 from __future__ import annotations
