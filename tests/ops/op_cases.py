@@ -1292,6 +1292,33 @@ def _clip_both():
     return model(nodes, {"x": (2, 7)}, ["y"], {"k": np.array(0.75, np.float32)}), rand(rng, 2, 7)
 
 
+def _conv_bias_add_case(id, ops, bias_shape, conv_bias=False, relu=False, second_use=False):
+    """Paddle2ONNX's conv bias: a bias-free Conv, then Add of a [1, C, 1, 1] constant (fold_fc_bias.fold_conv_bias)."""
+    @case(id, ops=ops, force_dense=True)
+    def build():
+        rng = _rng(id)
+        inits = {"W": rand(rng, 6, 4, 3, 3), "b": rand(rng, *bias_shape)}
+        ins = ["x", "W"]
+        if conv_bias:
+            inits["B"] = rand(rng, 6)
+            ins.append("B")
+        nodes = [node("Conv", ins, ["c"], name="conv", pads=[1, 1, 1, 1]),
+                 node("Add", ["c", "b"], ["a" if relu or second_use else "y"], name="bias")]
+        if relu:
+            nodes.append(node("Relu", ["a"], ["y"]))
+        if second_use:
+            nodes.append(node("Mul", ["a", "c"], ["y"]))
+        return model(nodes, {"x": (1, 4, 7, 5)}, ["y"], inits), rand(rng, 1, 4, 7, 5)
+
+
+_conv_bias_add_case("conv_bias_add_paddle_style_relu", ["CONV"], (1, 6, 1, 1), relu=True)
+_conv_bias_add_case("conv_bias_add_rank3_bias_summed_with_conv_bias", ["CONV"], (6, 1, 1), conv_bias=True)
+_conv_bias_add_case("conv_bias_add_scalar", ["CONV"], (1,))
+_conv_bias_add_case("conv_bias_add_not_per_channel_stays", ["CONV", "ADD"], (1, 6, 7, 1))
+_conv_bias_add_case("conv_bias_add_conv_output_used_twice_stays", ["CONV", "ADD", "MUL"], (1, 6, 1, 1),
+                    second_use=True)
+
+
 def convert_kwargs(c: Case) -> dict[str, Any]:
     kw = dict(c.kwargs)
     if "group_arg" in kw:

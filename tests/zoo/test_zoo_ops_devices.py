@@ -1,5 +1,6 @@
 """The op cases of the lowerings the wheel models needed (tests/ops/op_cases.py: Conv over [N, C, L], Clip with
-computed bounds) on qemu-aarch64 and in node against onnxruntime, bundled (tests/ops/device_bundles.py)."""
+computed bounds, a conv bias Add folded) on qemu-aarch64 and in node against onnxruntime, bundled
+(tests/ops/device_bundles.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 from device_bundles import DEVICES, bundle_ids, bundles, check_on_device
 from op_cases import CASES, Case
 
-BUNDLES = bundles([c for c in CASES if c.id.startswith(("conv1d_", "clip_by_"))])
+BUNDLES = bundles([c for c in CASES if c.id.startswith(("conv1d_", "clip_by_", "conv_bias_add_"))])
 
 
 def test_the_cases_exist() -> None:
