@@ -34,9 +34,16 @@ def convert(model: ZooModel, output: Path, timeout: float = 900) -> Path:
 
 
 def reference(model: ZooModel, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """The reference runtime's outputs by name: onnxruntime (CPU, 1 thread) for .onnx."""
-    if model.suffix != "onnx":
-        raise NotImplementedError(f"{model.name}: no reference runtime for .{model.suffix} here")
+    """The reference runtime's outputs by name: onnxruntime (CPU, 1 thread) for .onnx, LiteRT (builtin kernels,
+    1 thread; sparsebyte.check's interpreter) for .tflite."""
+    if model.suffix == "tflite":
+        from sparsebyte.check import litert_interpreter
+
+        interpreter = litert_interpreter(str(model_file(model)))
+        for d in interpreter.get_input_details():
+            interpreter.set_tensor(d["index"], np.ascontiguousarray(feeds[d["name"]], np.float32))
+        interpreter.invoke()
+        return {d["name"]: np.array(interpreter.get_tensor(d["index"])) for d in interpreter.get_output_details()}
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -47,9 +54,13 @@ def reference(model: ZooModel, feeds: Mapping[str, np.ndarray]) -> dict[str, np.
 
 
 def operators(model: ZooModel) -> dict[str, int]:
-    """The source model's operator types with their counts (ONNX op_type, most frequent first)."""
-    if model.suffix != "onnx":
-        raise NotImplementedError(f"{model.name}: operators of .{model.suffix} files are listed by their importer")
+    """The source model's operator types with their counts (ONNX op_type or TFLite builtin, most frequent first)."""
+    if model.suffix == "tflite":
+        from sparsebyte.converters.tflite_read import read_tflite
+
+        tfl = read_tflite(model_file(model))
+        ops = collections.Counter(o.op for o in tfl.operators) + collections.Counter(tfl.folded)
+        return dict(ops.most_common())
     import onnx
 
     graph = onnx.load(str(model_file(model)), load_external_data=False).graph
