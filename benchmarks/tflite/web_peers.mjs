@@ -111,6 +111,13 @@ async function measure(lrt, entry) {
       times[key].push(performance.now() - t0);
     }
   }
+  // where sparsebyte's time goes (after the timed rounds: profiling adds a clock read per op): median ms per family
+  const fam = {};
+  for (let r = 0; r < 5; r++) {
+    ours.run(xs.length === 1 ? xs[0] : xs, { profile: true });
+    for (const p of ours.profile()) (fam[p.kernelFamily || p.op] ??= [0, 0, 0, 0, 0])[r] += p.timeMs;
+  }
+  const families = Object.fromEntries(Object.entries(fam).map(([k, v]) => [k, median(v)]).sort((a, b) => b[1] - a[1]));
   ours.free();
   peer.dispose();
   const ratios = times.sparsebyte.map((t, i) => t / times.litertjs[i]);
@@ -122,6 +129,7 @@ async function measure(lrt, entry) {
     faster_rounds: ratios.filter((q) => q < 1).length,
     rounds: ROUNDS,
     max_rel_error: err,
+    sparsebyte_families_ms: families,
   };
 }
 
@@ -134,6 +142,8 @@ for (const entry of manifest) {
   console.error(`${row.model.padEnd(34)} sparsebyte ${row.sparsebyte_ms.toFixed(2).padStart(7)} ms  LiteRT.js `
     + `${row.litertjs_ms.toFixed(2).padStart(7)} ms  ratio ${row.ratio.toFixed(3)} (faster in ${row.faster_rounds}/`
     + `${row.rounds})  err ${row.max_rel_error.toExponential(1)}`);
+  console.error(`  sparsebyte ${Object.entries(row.sparsebyte_families_ms).slice(0, 5).map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join('  ')}`);
 }
 const result = { litertjs: version, litertjs_build: build, node: process.version, threads: 1, rows };
 if (opt('--json', null)) writeFileSync(opt('--json'), `${JSON.stringify(result, null, 1)}\n`);
