@@ -197,10 +197,10 @@ _PADDLE_REC = Feed("image", image="text", mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0
 
 WHEEL_MODELS: tuple[ZooModel, ...] = (
     ZooModel("nudenet-320n", "detector", WheelFile(NUDENET, "nudenet/320n.onnx"), 17,
-             (Input("images", (1, 3, 320, 320), Feed("image", image="astronaut"), dynamic=True),),
+             (Input("images", (1, 3, 256, 256), Feed("image", image="astronaut"), dynamic=True),),
              note="YOLOv8n detector (18 classes), PyTorch export"),
     ZooModel("ppocrv6-det-small", "ocr", WheelFile(RAPIDOCR, "rapidocr/models/PP-OCRv6_det_small.onnx"), 11,
-             (Input("x", (1, 3, 160, 448), _PADDLE_DET, dynamic=True),),
+             (Input("x", (1, 3, 128, 352), _PADDLE_DET, dynamic=True),),
              note="PP-OCRv6 text detector (DB head), Paddle2ONNX export"),
     ZooModel("ppocrv6-rec-small", "ocr", WheelFile(RAPIDOCR, "rapidocr/models/PP-OCRv6_rec_small.onnx"), 11,
              (Input("x", (1, 3, 48, 320), _PADDLE_REC, dynamic=True),),

@@ -37,7 +37,7 @@ def _nudenet(tmp_path: Path, edit) -> Path:
     return path
 
 
-SHAPE = ("--input-shape", "images=1,3,320,320")
+SHAPE = ("--input-shape", "images=1,3,256,256")
 
 
 def test_real_detector_with_an_operator_outside_the_set(tmp_path: Path) -> None:
