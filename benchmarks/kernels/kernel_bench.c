@@ -449,6 +449,122 @@ static void transformers_and_decoders(void) {
   }
 }
 
+/* Activation kinds (f32-vact over a v2 block's 56x56x24 tensor, the f32-gemm epilogue of a 28x28 32->192 1x1 layer),
+ * and the data-movement families on the shapes of the zoo's decoders and layout changes: 2x nearest (YOLO/UNet
+ * necks: x_scale 2) and 2x bilinear half-pixel upsamples, DeepLabV3's 8x bilinear to the input size, a 3x nearest
+ * (generic table); NCHW<->NHWC transposes (64 and 3 channels), DepthToSpace's inner block (W x 2). */
+typedef struct resize_ctx {
+  sb_resize_plan plan;
+  size_t planes;
+  const float* in;
+  float* out;
+} resize_ctx;
+typedef struct transpose_ctx {
+  size_t outer, a, b, in_stride;
+  const float* in;
+  float* out;
+} transpose_ctx;
+
+static void run_resize(const call* c) {
+  const resize_ctx* r = c->ctx;
+  const size_t in_plane = (size_t)r->plan.in_h * r->plan.in_w, out_plane = (size_t)r->plan.out_h * r->plan.out_w;
+  for (size_t p = 0; p < r->planes; p++)
+    ((sb_f32_resize_ukernel*)c->entry->fn)(&r->plan, r->in + p * in_plane, r->out + p * out_plane, 0,
+                                           (size_t)r->plan.out_h);
+}
+static void run_transpose(const call* c) {
+  const transpose_ctx* t = c->ctx;
+  for (size_t o = 0; o < t->outer; o++)
+    ((sb_f32_transpose_ukernel*)c->entry->fn)(t->a, t->b, t->in + o * t->a * t->b, t->in_stride,
+                                              t->out + o * t->a * t->b, t->b);
+}
+
+/* half-pixel (align 0) or align-corners (align 1) map of one axis, the formulas of ONNX Resize */
+static void resize_axis(int nearest, int align, int32_t in, int32_t out, int32_t* lo, int32_t* hi, float* wlo,
+                        float* whi) {
+  for (int32_t i = 0; i < out; i++) {
+    float x = align ? (out == 1 ? 0.0f : (float)i * (float)(in - 1) / (float)(out - 1))
+                    : ((float)i + 0.5f) * (float)in / (float)out - 0.5f;
+    if (nearest) x = floorf(x + 0.5f);
+    x = x < 0.0f ? 0.0f : (x > (float)(in - 1) ? (float)(in - 1) : x);
+    lo[i] = (int32_t)x;
+    hi[i] = lo[i] + 1 < in ? lo[i] + 1 : in - 1;
+    whi[i] = x - (float)lo[i];
+    wlo[i] = 1.0f - whi[i];
+  }
+}
+
+static void resize_case(int nearest, int align, size_t planes, int32_t in_h, int32_t in_w, int32_t out_h,
+                        int32_t out_w, const char* where) {
+  int32_t* ints = malloc(sizeof(int32_t) * 2 * (size_t)(out_h + out_w));
+  float* ws = malloc(sizeof(float) * 2 * (size_t)(out_h + out_w));
+  resize_axis(nearest, align, in_h, out_h, ints, ints + out_h, ws, ws + out_h);
+  int32_t* xi = ints + 2 * out_h;
+  float* xw = ws + 2 * out_h;
+  resize_axis(nearest, align, in_w, out_w, xi, xi + out_w, xw, xw + out_w);
+  resize_ctx r = {{in_h, in_w, out_h, out_w, ints, ints + out_h, xi, xi + out_w, ws, ws + out_h, xw, xw + out_w},
+                  planes, farray(planes * (size_t)in_h * (size_t)in_w), farray(planes * (size_t)out_h * (size_t)out_w)};
+  int32_t x_scale = nearest && out_w == 2 * in_w ? 2 : 0;
+  for (int32_t i = 0; i < out_w && x_scale; i++) x_scale = xi[i] == i / 2 ? 2 : 0;
+  char label[160];
+  snprintf(label, sizeof label, "%s:%s:%zux%dx%d->%dx%d", where, nearest ? "nearest" : (align ? "bilinear-ac" : "bilinear"),
+           planes, in_h, in_w, out_h, out_w);
+  const sb_kernel_shape shape = sb_kernel_shape_params(x_scale, 0);
+  bench_case(nearest ? SB_FAMILY_F32_RESIZE_NEAREST : SB_FAMILY_F32_RESIZE_BILINEAR, &shape, label,
+             (int64_t)planes * out_h * out_w, run_resize, &r);
+  free(ints), free(ws), free((void*)r.in), free(r.out);
+}
+
+static void transpose_case(const char* label, size_t outer, size_t a, size_t b) {
+  transpose_ctx t = {outer, a, b, a, farray(outer * a * b), farray(outer * a * b)};
+  const sb_kernel_shape shape = sb_kernel_shape_params(0, 0);
+  bench_case(SB_FAMILY_F32_TRANSPOSE, &shape, label, (int64_t)(outer * a * b), run_transpose, &t);
+  free((void*)t.in), free(t.out);
+}
+
+static void movement_and_activations(void) {
+  static const sb_activation kinds[] = {
+      {SB_ACT_HARDSWISH, 0, 0}, {SB_ACT_SIGMOID, 0, 0}, {SB_ACT_SILU, 0, 0},  {SB_ACT_GELU, 0, 0},
+      {SB_ACT_GELU_TANH, 0, 0}, {SB_ACT_TANH, 0, 0},    {SB_ACT_EXP, 0, 0},   {SB_ACT_ELU, 1.0f, 0},
+      {SB_ACT_LEAKYRELU, 0.1f, 0}, {SB_ACT_ERF, 0, 0},  {SB_ACT_SOFTPLUS, 0, 0}, {SB_ACT_LOG, 0, 0}};
+  static const char* names[] = {"hardswish", "sigmoid", "silu", "gelu", "gelu_tanh", "tanh",
+                                "exp", "elu", "leakyrelu", "erf", "softplus", "log"};
+  char label[160];
+  const size_t n = 24 * 56 * 56;
+  float* a = farray(n);
+  float* y = farray(n);
+  for (size_t i = 0; i < n; i++) a[i] = 4.0f * a[i] + 4.5f; /* (0.5, 8.5): in LOG's domain too */
+  const sb_kernel_shape params = sb_kernel_shape_params(0, 0);
+  for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+    elt_ctx e = {24, 56 * 56, a, a, a, y, kinds[k], {0}};
+    snprintf(label, sizeof label, "act:%s:24x56x56", names[k]);
+    bench_case(SB_FAMILY_F32_VACT, &params, label, (int64_t)n, run_elt, &e);
+  }
+  free(a), free(y);
+  const size_t pixels = 28 * 28, cin = 32, cout = 192;
+  float* in = farray(cin * pixels);
+  float* out = farray(cout * pixels);
+  float* w = farray(cin * cout);
+  float* bias = farray(cout);
+  const sb_kernel_shape shape = {0, 0, (int64_t)pixels, (int32_t)cin, (int32_t)cout, 28, 0};
+  for (size_t k = 0; k < 4; k++) { /* the kinds EfficientNet / MobileNetV3 / MobileViT fuse into 1x1 convs */
+    gemm_ctx g = {pixels, cout, cin, w, bias, in, out, kinds[k]};
+    snprintf(label, sizeof label, "v2:1x1:28x28:32->192:%s", names[k]);
+    bench_case(SB_FAMILY_F32_GEMM, &shape, label, (int64_t)(pixels * cin * cout), run_gemm, &g);
+  }
+  free(in), free(out), free(w), free(bias);
+  resize_case(1, 0, 64, 40, 40, 80, 80, "yolo");
+  resize_case(1, 0, 32, 20, 20, 60, 60, "x3");
+  resize_case(0, 0, 64, 28, 28, 56, 56, "unet");
+  resize_case(0, 1, 64, 28, 28, 56, 56, "unet");
+  resize_case(0, 0, 21, 28, 28, 224, 224, "deeplab");
+  transpose_case("nchw->nhwc:64x56x56", 1, 56 * 56, 64);
+  transpose_case("nhwc->nchw:56x56x64", 1, 64, 56 * 56);
+  transpose_case("nchw->nhwc:3x224x224", 1, 224 * 224, 3);
+  transpose_case("nhwc->nchw:224x224x3", 1, 3, 224 * 224);
+  transpose_case("depth2space:16x28x(28x2)", 16 * 2 * 28, 28, 2);
+}
+
 int main(int argc, char** argv) {
   if (argc < 2 || (strcmp(argv[1], "count") != 0 && strcmp(argv[1], "time") != 0)) {
     fprintf(stderr, "usage: kernel_bench count|time [ROUNDS] [--family NAME] [--kernel SUBSTRING]\n");
@@ -479,5 +595,6 @@ int main(int argc, char** argv) {
     else bench_elementwise(l);
   }
   transformers_and_decoders();
+  movement_and_activations();
   return 0;
 }

@@ -12,5 +12,7 @@ SCALAR_KERNEL_SRCS = \
 	engine/kernels/f32-vunary/scalar.c \
 	engine/kernels/f32-layernorm/scalar.c \
 	engine/kernels/f32-softmax/scalar.c \
+	engine/kernels/f32-resize/scalar.c \
+	engine/kernels/f32-transpose/scalar.c \
 	engine/kernels/config/scalar.c \
 	engine/kernels/registry.c

@@ -167,6 +167,32 @@ typedef void sb_f32_layernorm_ukernel(size_t rows, size_t len, const float* x, c
  * sum_j exp(x[r][j] - max_r). list.h params: SB_UKERNEL(f32_softmax, fn, 0, 0) */
 typedef void sb_f32_softmax_ukernel(size_t rows, size_t len, const float* x, float* y);
 
+/* f32-resize-nearest, f32-resize-bilinear: RESIZE of the last two axes, output rows [oy_begin, oy_end) of one plane
+ * (input [in_h][in_w], output [out_h][out_w]) from index/weight tables built at prepare (engine/src/ops/resize.c).
+ * Nearest reads y_lo/x_lo only: output[oy][ox] = input[y_lo[oy]][x_lo[ox]]. Bilinear:
+ *   output[oy][ox] = sum over (a, b) in {lo, hi}^2 of wy_a[oy] * wx_b[ox] * input[y_a[oy]][x_b[ox]]
+ * where x_hi[ox] is x_lo[ox] + 1, or x_lo[ox] when that is the last column (in_w - 1), and likewise for y.
+ * list.h params: SB_UKERNEL(f32_resize_nearest, fn, x_scale, 0): x_scale k > 0 only for a kernel that requires
+ *   x_lo[ox] == ox / k and out_w == k * in_w (the node offers k when its table is that, else 0; 0 = any table);
+ *   SB_UKERNEL(f32_resize_bilinear, fn, 0, 0). */
+typedef struct sb_resize_plan {
+  int32_t in_h, in_w, out_h, out_w;
+  const int32_t *y_lo, *y_hi, *x_lo, *x_hi;
+  const float *wy_lo, *wy_hi, *wx_lo, *wx_hi;
+} sb_resize_plan;
+typedef void sb_f32_resize_ukernel(const sb_resize_plan* p, const float* input, float* output, size_t oy_begin,
+                                   size_t oy_end);
+
+/* f32-transpose: the inner 2-D block of a TRANSPOSE whose last two (merged) output axes are swapped input axes:
+ *   output[a * out_stride + b] = input[b * in_stride + a]   for a < a_count, b < b_count
+ * (input: b_count rows of a_count floats, row stride in_stride >= a_count; output: a_count rows of b_count floats,
+ * row stride out_stride >= b_count; positions between rows are not written). NCHW -> NHWC is a_count = H*W,
+ * b_count = C; NHWC -> NCHW a_count = C, b_count = H*W; DepthToSpace's inner block a_count = W, b_count = block size.
+ * engine/src/ops/transpose.c calls it per outer index; other permutations keep the reference row loop.
+ * list.h params: SB_UKERNEL(f32_transpose, fn, 0, 0) */
+typedef void sb_f32_transpose_ukernel(size_t a_count, size_t b_count, const float* input, size_t in_stride,
+                                      float* output, size_t out_stride);
+
 /* Function types by registry family name (SB_UKERNEL's first argument, families.inc), so that a list line declares
  * its kernel:  #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
  * (C11 allows repeating a typedef of the same type: sb_f32_spmm_ukernel names itself.) */

@@ -57,8 +57,10 @@ float32x4_t sb_neon_act_vec(float32x4_t v, const sb_activation* act) {
 
 /* y[i] = act(x[i]) for a compile-time kind; the last n % 4 through a padded vector, so that every element gets
  * the vector result wherever a thread's range starts or ends. */
-static inline __attribute__((always_inline)) void act_rows(const int kind, const sb_activation* act, const float* x,
+static inline __attribute__((always_inline)) void act_rows(const int kind, const sb_activation* a, const float* x,
                                                            float* y, size_t n) {
+  const sb_activation local = *a; /* the stores to y could alias *a: a copy keeps the parameters in registers */
+  const sb_activation* act = &local;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const float32x4_t a = vld1q_f32(x + i), b = vld1q_f32(x + i + 4);

@@ -44,6 +44,15 @@ static const sb_kernel_rule rules[] = {
      * and a CTC head's 40x18710: 13.1, 14.9, 22.5, 12.6 vs 46.0-47.2. */
     SB_RULE(F32_LAYERNORM, sb_f32_layernorm_ukernel__neon, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_SOFTMAX, sb_f32_softmax_ukernel__neon, 0, 0, 0, 0, 0, 0),
+    /* Resize and transpose copies (benchmarks/kernels, insn per output element): 2x nearest with the x_scale 2 table
+     * (x_lo = ox / 2) zip1/zip2, 0.96 vs 2.35 for the lane-gather kernel and 7.13 scalar (YOLO neck 64x40x40 ->
+     * 80x80); any other nearest table (3x: 2.00 vs 7.18); bilinear 8.12 vs 23.26 (2x, half-pixel and
+     * align-corners, 64x28x28), 6.56 vs 23.06 (DeepLab 8x to 224x224); transpose 1.50-1.56 vs 5.0-5.1 (NCHW<->NHWC,
+     * 64 channels at 56x56), 0.58-0.67 vs 5.0-8.0 (3 channels: ld3/st3), 1.54 vs 9.97 (DepthToSpace block 2). */
+    SB_RULE(F32_RESIZE_NEAREST, sb_f32_resize_nearest_ukernel__neon_x2, 2, 0, 0, 0, 0, 0),
+    SB_RULE(F32_RESIZE_NEAREST, sb_f32_resize_nearest_ukernel__neon, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_RESIZE_BILINEAR, sb_f32_resize_bilinear_ukernel__neon, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_TRANSPOSE, sb_f32_transpose_ukernel__neon, 0, 0, 0, 0, 0, 0),
 };
 
 const sb_kernel_rule* const sb_kernel_rules = rules;

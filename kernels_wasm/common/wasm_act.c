@@ -11,7 +11,9 @@ v128_t sb_wasm_act_vec(const sb_activation* a, v128_t x) {
 
 /* y[i] = act(x[i]) for a compile-time kind; the last n % 4 through a padded vector, so that every element gets the
  * vector result wherever a thread's range starts or ends. */
-SB_WASM_INLINE void act_rows(const int kind, const sb_activation* a, const float* x, float* y, size_t n) {
+SB_WASM_INLINE void act_rows(const int kind, const sb_activation* act, const float* x, float* y, size_t n) {
+  const sb_activation local = *act; /* the stores to y could alias *act: a copy keeps the parameters in registers */
+  const sb_activation* a = &local;
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     const v128_t u = wasm_v128_load(x + i), v = wasm_v128_load(x + i + 4);

@@ -117,6 +117,9 @@ MUTANTS = [
         "f32_vact",
     ),
     ("f32-vunary/scalar.c", "* scale[c] + shift[c]", "* scale[c] + shift[0]", "f32_affine"),
+    ("f32-resize/scalar.c", "dst[ox] = row[p->x_lo[ox]];", "dst[ox] = row[p->x_lo[ox] / 2];", "f32_resize_nearest"),
+    ("f32-resize/scalar.c", "wx1 * wy1 * r1[x1]", "wx1 * wy1 * r1[x0]", "f32_resize_bilinear"),
+    ("f32-transpose/scalar.c", "input[b * in_stride + a]", "input[b * in_stride + (a ^ 1) % a_count]", "f32_transpose"),
 ]
 
 

@@ -14,7 +14,7 @@ from op_cases import CASES, Case
 
 # Case-id prefixes of the structural ops (codes 16..39).
 STRUCTURAL = ("pad_", "resize", "upsample", "convt_", "depth_to_space", "space_to_depth", "slice_", "split_",
-              "gather_", "expand_", "tile_")
+              "gather_", "expand_", "tile_", "transpose_")
 BUNDLES = bundles([c for c in CASES if c.id.startswith(STRUCTURAL)])
 
 

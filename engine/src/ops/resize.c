@@ -26,6 +26,8 @@ typedef struct resize_state {
   size_t planes, in_h, in_w, out_h, out_w;
   size_t inner; /* product of the dims after the two resized axes (1: they are the last two) */
   axis_map y, x; /* both in one allocation, n->owned[0] */
+  sb_resize_plan plan;            /* inner == 1: the tables as the f32-resize kernels read them */
+  sb_f32_resize_ukernel* kernel;  /* inner == 1: the chosen f32-resize kernel */
 } resize_state;
 
 static float f32_of(int32_t bits) {
@@ -130,6 +132,21 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   build_map(n, &s->y, s->out_h, s->in_h, sh);
   build_map(n, &s->x, s->out_w, s->in_w, sw);
   n->kernel_name = mode == RESIZE_NEAREST ? "ref_resize_nearest" : "ref_resize_bilinear";
+  if (s->inner == 1) { /* the last two axes: a registry kernel runs the rows of each plane */
+    s->plan = (sb_resize_plan){(int32_t)s->in_h, (int32_t)s->in_w, (int32_t)s->out_h, (int32_t)s->out_w, s->y.lo,
+                               s->y.hi, s->x.lo, s->x.hi, s->y.w_lo, s->y.w_hi, s->x.w_lo, s->x.w_hi};
+    int32_t x_scale = 0; /* 2 when every output column ox reads input column ox / 2 (a 2x nearest upsample) */
+    if (mode == RESIZE_NEAREST && s->out_w == 2 * s->in_w) {
+      x_scale = 2;
+      for (size_t ox = 0; ox < s->out_w; ox++) x_scale = s->x.lo[ox] == (int32_t)(ox / 2) ? x_scale : 0;
+    }
+    const sb_kernel_entry* k = sb_pick_kernel(mode == RESIZE_NEAREST ? SB_FAMILY_F32_RESIZE_NEAREST
+                                                                     : SB_FAMILY_F32_RESIZE_BILINEAR,
+                                              sb_kernel_shape_params(x_scale, 0), n);
+    if (!k) return SB_ERR_UNSUPPORTED;
+    s->kernel = (sb_f32_resize_ukernel*)k->fn;
+    n->kernel_name = k->name;
+  }
   return SB_OK;
 }
 
@@ -137,23 +154,11 @@ static sb_status prepare(sb_model* m, sb_node* n) {
 static void run_rows(void* ctx, size_t begin, size_t end) {
   const sb_rows_job* j = ctx;
   const resize_state* s = j->s;
-  for (size_t r = begin; r < end; r++) {
-    const size_t plane = r / s->out_h, oy = r % s->out_h;
-    const float* in = j->x + plane * s->in_h * s->in_w;
-    float* dst = j->y + r * s->out_w;
-    if (s->mode == RESIZE_NEAREST) {
-      const float* row = in + (size_t)s->y.lo[oy] * s->in_w;
-      for (size_t ox = 0; ox < s->out_w; ox++) dst[ox] = row[s->x.lo[ox]];
-      continue;
-    }
-    const float* r0 = in + (size_t)s->y.lo[oy] * s->in_w;
-    const float* r1 = in + (size_t)s->y.hi[oy] * s->in_w;
-    const float wy0 = s->y.w_lo[oy], wy1 = s->y.w_hi[oy];
-    for (size_t ox = 0; ox < s->out_w; ox++) {
-      const int32_t x0 = s->x.lo[ox], x1 = s->x.hi[ox];
-      const float wx0 = s->x.w_lo[ox], wx1 = s->x.w_hi[ox];
-      dst[ox] = wx0 * wy0 * r0[x0] + wx1 * wy0 * r0[x1] + wx0 * wy1 * r1[x0] + wx1 * wy1 * r1[x1];
-    }
+  while (begin < end) { /* one kernel call per plane the range touches */
+    const size_t plane = begin / s->out_h, oy = begin % s->out_h;
+    const size_t oy_end = oy + (end - begin) < s->out_h ? oy + (end - begin) : s->out_h;
+    s->kernel(&s->plan, j->x + plane * s->in_h * s->in_w, j->y + plane * s->out_h * s->out_w, oy, oy_end);
+    begin += oy_end - oy;
   }
 }
 

@@ -13,6 +13,8 @@ typedef struct transpose_state {
   size_t dims[SB_MAX_RANK];     /* merged output dims */
   size_t strides[SB_MAX_RANK];  /* input element stride of each merged output axis */
   size_t row;                   /* dims[rank-1] */
+  sb_f32_transpose_ukernel* kernel; /* the last two merged axes swapped (input stride 1 before the last): f32-transpose
+                                     * per index of the outer axes; else NULL and the reference row loop */
 } transpose_state;
 
 static const char* perm_str(const sb_node* n, int count, char* buf, size_t size) {
@@ -74,6 +76,12 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   }
   s->row = s->rank ? s->dims[s->rank - 1] : 1;
   n->kernel_name = s->rank == 0 || (s->rank == 1 && s->strides[0] == 1) ? "ref_copy" : "ref_transpose";
+  if (s->rank >= 2 && s->strides[s->rank - 2] == 1) {
+    const sb_kernel_entry* k = sb_pick_kernel(SB_FAMILY_F32_TRANSPOSE, sb_kernel_shape_params(0, 0), n);
+    if (!k) return SB_ERR_UNSUPPORTED;
+    s->kernel = (sb_f32_transpose_ukernel*)k->fn;
+    n->kernel_name = k->name;
+  }
   return SB_OK;
 }
 
@@ -98,6 +106,25 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
   }
 }
 
+/* f32-transpose: work items [begin, end) are (outer index, chunk of TILE output rows) pairs. */
+enum { TILE = 64 };
+static void run_tiles(void* ctx, size_t begin, size_t end) {
+  const sb_rows_job* j = ctx;
+  const transpose_state* s = j->s;
+  const size_t a_count = s->dims[s->rank - 2], b_count = s->row, chunks = (a_count + TILE - 1) / TILE;
+  for (size_t t = begin; t < end; t++) {
+    size_t offset = 0, rest = t / chunks;
+    const size_t outer = rest, a0 = (t % chunks) * TILE;
+    for (int d = s->rank - 3; d >= 0; d--) {
+      offset += (rest % s->dims[d]) * s->strides[d];
+      rest /= s->dims[d];
+    }
+    const size_t a = a_count - a0 < TILE ? a_count - a0 : TILE;
+    s->kernel(a, b_count, j->x + offset + a0, s->strides[s->rank - 1], j->y + (outer * a_count + a0) * b_count,
+              b_count);
+  }
+}
+
 static void run(sb_model* m, sb_node* n) {
   const transpose_state* s = n->state;
   const sb_tensor* x = sb_input(m, n, 0);
@@ -107,6 +134,12 @@ static void run(sb_model* m, sb_node* n) {
     return;
   }
   sb_rows_job job = {s, x->data, y->data};
+  if (s->kernel) {
+    const size_t a_count = s->dims[s->rank - 2], tile = TILE * s->row; /* elements per work item (at most) */
+    const size_t items = y->count / (a_count * s->row) * ((a_count + TILE - 1) / TILE);
+    sb_parallel_for(m->pool, items, tile >= 16384 ? 1 : 16384 / tile, run_tiles, &job);
+    return;
+  }
   /* Chunks of at least ~16K elements: waking a thread costs about as much as copying that many. */
   size_t grain = s->row >= 16384 ? 1 : 16384 / s->row;
   sb_parallel_for(m->pool, y->count / s->row, grain, run_rows, &job);
