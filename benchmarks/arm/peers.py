@@ -8,7 +8,11 @@ instructions, so each model is counted at N=1 and N=3 invocations and the differ
 counted by QemuDevice on the same .tflite converted (sparse, and --dense).
 
     python3 benchmarks/arm/peers.py                                   # pose_detection, face_detection_short_range
-    python3 benchmarks/arm/peers.py --only mediapipe-pose-detection
+    python3 benchmarks/arm/peers.py --models mediapipe-pose-detection --markdown
+
+sparsebyte-run gets the same -cpu. Per kernel family: XNNPACK's from nm -S ranges of libpywrap_litert_common.so (the
+microkernels' names up to "_ukernel"), sparsebyte's from the runner's per-node report (kernel names, same cut).
+Progress on stderr; the table on stdout; --json (default peers_results.json beside this file).
 
 Everything downloaded is cached under ~/.cache/sparsebyte-test/arm64-litert (debs, sysroot, site)."""
 
@@ -41,6 +45,8 @@ DEBS = ("python3.11-minimal libpython3.11-minimal libpython3.11-stdlib python3.1
         "libcrypt1").split()
 WHEELS = ("ai-edge-litert==2.3.0", "numpy", "flatbuffers", "protobuf", "ml_dtypes", "tqdm", "typing-extensions",
           "backports.strenum")
+# explicit manylinux_2_xx tags up to Debian 12's glibc 2.36: with manylinux2014_aarch64 alone pip silently takes
+# ai-edge-litert 1.4.0 (2.3.0 is tagged manylinux_2_27)
 PLATFORMS = [f"manylinux_2_{v}_aarch64" for v in (17, 27, 28, 31, 34, 35, 36)] + ["manylinux2014_aarch64"]
 # what XNNPACK's cpuinfo reads: a Cortex-A76-like core (qemu-user passes the x86 host's file through otherwise)
 CPUINFO = ("processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp "
@@ -61,10 +67,30 @@ print(float(np.abs(it.get_tensor(it.get_output_details()[0]["index"])).max()))
 """
 
 
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def pip_args() -> list[str]:
+    """The `pip download`/`pip install --dry-run` arguments that select aarch64 CPython 3.11 binary wheels."""
+    return ["--only-binary=:all:", "--no-deps", "--python-version", "3.11", "--implementation", "cp",
+            *(a for p in PLATFORMS for a in ("--platform", p))]
+
+
+def write_cpuinfo(root: Path) -> Path:
+    """SYSROOT/proc/cpuinfo: qemu -L serves it for the guest's /proc/cpuinfo (XNNPACK's cpuinfo reads it)."""
+    (root / "proc").mkdir(parents=True, exist_ok=True)
+    path = root / "proc" / "cpuinfo"
+    path.write_text(CPUINFO)
+    return path
+
+
 def sysroot() -> Path:
     root = CACHE / "sysroot"
     if (root / "usr" / "bin" / "python3.11").is_file():
+        write_cpuinfo(root)
         return root
+    log(f"building the arm64 CPython sysroot in {root}")
     debs = CACHE / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     missing = [p for p in DEBS if not list(debs.glob(f"{p}_*_arm64.deb"))]
@@ -76,8 +102,7 @@ def sysroot() -> Path:
     tmp.mkdir(parents=True, exist_ok=True)
     for deb in sorted(debs.glob("*.deb")):
         subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp)], check=True)
-    (tmp / "proc").mkdir(exist_ok=True)
-    (tmp / "proc" / "cpuinfo").write_text(CPUINFO)
+    write_cpuinfo(tmp)
     tmp.rename(root)
     return root
 
@@ -86,12 +111,12 @@ def site() -> Path:
     out = CACHE / "site"
     if (out / "ai_edge_litert").is_dir():
         return out
+    log(f"fetching the aarch64 wheels into {out}")
     wheels = CACHE / "wheels"
     wheels.mkdir(parents=True, exist_ok=True)
-    plat = [a for p in PLATFORMS for a in ("--platform", p)]
     for req in WHEELS:
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:", "--no-deps",
-                        "--python-version", "3.11", *plat, "-d", str(wheels), req], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", *pip_args(), "-d", str(wheels), req],
+                       check=True)
     tmp = out.with_name("site.partial")
     tmp.mkdir(parents=True, exist_ok=True)
     for whl in wheels.glob("*.whl"):
@@ -151,12 +176,33 @@ def litert_insns(source: Path, x: Path, work: Path) -> tuple[int, dict[str, int]
                                                     -kv[1]))
 
 
-def sparsebyte_families(report: dict) -> dict[str, int]:
+def sparsebyte_kernels(report: dict) -> dict[str, int]:
+    """Instructions per kernel (the runner's per-node report: "kernel" is the microkernel or ref_<op>)."""
     fam: dict[str, int] = {}
     for op in report["ops"]:
-        key = op.get("kernel_family") or op.get("kernel") or op.get("op", "?")
+        key = op.get("kernel") or op.get("op", "?")
         fam[key] = fam.get(key, 0) + int(op.get("insns", 0))
     return dict(sorted(fam.items(), key=lambda kv: -kv[1]))
+
+
+def kernel_family(kernel: str) -> str:
+    """sb_f32_spmm_ukernel__neon_g1_32x -> f32_spmm; ref_pad_constant stays (no SIMD kernel: the reference op)."""
+    return kernel.removeprefix("sb_").split("_ukernel")[0]
+
+
+def by_family(kernels: dict[str, int]) -> dict[str, int]:
+    fam: dict[str, int] = {}
+    for k, v in kernels.items():
+        fam[kernel_family(k)] = fam.get(kernel_family(k), 0) + v
+    return dict(sorted(fam.items(), key=lambda kv: -kv[1]))
+
+
+class SameCpuQemu(QemuDevice):
+    """QemuDevice with qemu's -cpu set as for the LiteRT guest (qemu's default, max, differs from cortex-a76)."""
+
+    def command(self, work: Path) -> list[str]:
+        cmd = super().command(work)
+        return [cmd[0], "-cpu", CPU, *cmd[1:]]
 
 
 def measure(name: str, work: Path) -> dict:
@@ -164,22 +210,46 @@ def measure(name: str, work: Path) -> dict:
     source = model_file(m)
     x = work / f"{name}.npy"
     np.save(x, next(iter(m.feeds().values())))
-    row: dict = {"model": name}
+    row: dict = {"model": name, "cpu": CPU}
+    log(f"{name}: LiteRT XNNPACK under qemu (N=1 and N=3 invocations)")
     row["xnnpack"], row["xnnpack_families"] = litert_insns(source, x, work)
     for key, dense in (("sparsebyte", False), ("sparsebyte_dense", True)):
+        log(f"{name}: sparsebyte-run{' --dense' if dense else ''} under qemu")
         sbn = work / f"{name}{'.dense' if dense else ''}.sbn"
         convert(source, sbn, force_dense=dense)
-        run = QemuDevice(count_insns=True).run(sbn, [x], options=RunOptions(warmup=0, repeat=1))
+        run = SameCpuQemu(count_insns=True).run(sbn, [x], options=RunOptions(warmup=0, repeat=1))
         row[key] = int(run.report["run_insns"])
-        row[f"{key}_families"] = sparsebyte_families(run.report)
+        row[f"{key}_kernels"] = sparsebyte_kernels(run.report)
+        row[f"{key}_families"] = by_family(row[f"{key}_kernels"])
     return row
+
+
+def markdown(rows: list[dict]) -> str:
+    """The table for kernels_arm/README.md: both engines per model, then the families that make up each count."""
+    out = [f"qemu-aarch64 -cpu {CPU}, 1 thread, instructions per inference (LiteRT {WHEELS[0].split('==')[1]} "
+           "XNNPACK delegate: N=3 minus N=1 invocations, halved)", "",
+           "| model | XNNPACK | sparsebyte | sparsebyte / XNNPACK | sparsebyte --dense |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        out.append(f"| {r['model']} | {r['xnnpack'] / 1e6:.1f}M | {r['sparsebyte'] / 1e6:.1f}M | "
+                   f"{r['sparsebyte'] / r['xnnpack']:.3f} | {r['sparsebyte_dense'] / 1e6:.1f}M |")
+    for r in rows:
+        out += ["", f"{r['model']}, per kernel family (M instructions):", "",
+                "| XNNPACK family | M | sparsebyte family | M |", "|---|---:|---|---:|"]
+        xs, ss = list(r["xnnpack_families"].items()), list(r["sparsebyte_families"].items())
+        for i in range(min(8, max(len(xs), len(ss)))):
+            a = f"{xs[i][0]} | {xs[i][1] / 1e6:.2f}" if i < len(xs) else " | "
+            b = f"{ss[i][0]} | {ss[i][1] / 1e6:.2f}" if i < len(ss) else " | "
+            out.append(f"| {a} | {b} |")
+    return "\n".join(out)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", action="append", help="a zoo model name (repeatable)")
+    parser.add_argument("--models", "--only", nargs="+", action="extend", help="zoo model names")
+    parser.add_argument("--json", type=Path, default=Path(__file__).with_name("peers_results.json"))
+    parser.add_argument("--markdown", action="store_true", help="print the kernels_arm/README.md table")
     ns = parser.parse_args()
-    names = ns.only or ["mediapipe-pose-detection", "mediapipe-face-detection-short"]
+    names = ns.models or ["mediapipe-pose-detection", "mediapipe-face-detection-short"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="sb-peers-") as tmp:
         for name in names:
@@ -190,7 +260,9 @@ def main() -> int:
             for engine in ("xnnpack", "sparsebyte"):
                 top = list(r[f"{engine}_families"].items())[:6]
                 print(f"  {engine:<11}" + "  ".join(f"{k} {v / 1e6:.1f}M" for k, v in top), flush=True)
-    Path(__file__).with_name("peers_results.json").write_text(json.dumps(rows, indent=1) + "\n")
+    ns.json.write_text(json.dumps(rows, indent=1) + "\n")
+    if ns.markdown:
+        print(markdown(rows))
     return 0
 
 
