@@ -1,6 +1,7 @@
 // The demo page: loads the wasm engine and the dense and sparse MobileNetV2 (.sbn), preprocesses an image like
 // sparsebyte.images.preprocess (short side 256, centre crop 224, ImageNet mean/std, NCHW) and shows top-5 and latency.
 import { engineInfo, loadModel } from '/web/src/index.js';
+import { setupPoseTab } from './pose.js';
 
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
@@ -68,8 +69,33 @@ function show(section, result, labels) {
   el.dataset.top1 = rows[0].label;
 }
 
+function setupTabs() {
+  const buttons = [...document.querySelectorAll('[role=tab]')];
+  for (const button of buttons) {
+    button.onclick = () => {
+      for (const b of buttons) {
+        b.setAttribute('aria-selected', String(b === button));
+        $(b.dataset.tab).hidden = b !== button;
+      }
+    };
+  }
+}
+
 async function main() {
+  setupTabs();
   const manifest = await (await fetch('/assets/manifest.json')).json();
+  if (manifest.pose) {
+    setupPoseTab(manifest).catch((e) => {
+      $('pose-status').textContent = `error: ${e.message}`;
+      document.body.dataset.poseState = 'error';
+    });
+  }
+  if (!manifest.dense) {
+    status('this build has only the pose detector (see the second tab)');
+    document.body.dataset.state = 'ready';
+    $('tab-pose-button').click();
+    return;
+  }
   const [labels, dense, sparse, info] = await Promise.all([
     fetch(`/assets/${manifest.labels}`).then((r) => r.json()),
     loadModel(`/assets/${manifest.dense}`),

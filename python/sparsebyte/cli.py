@@ -433,6 +433,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.pose:
+        from .pose_demo import run_pose_demo
+
+        return run_pose_demo(Path(args.out), tflite=Path(args.tflite) if args.tflite else None, qemu=not args.no_qemu,
+                             wasm=not args.no_wasm, xnnpack=not args.no_xnnpack)
     from .demo import run_demo
 
     return run_demo(Path(args.out), qemu=not args.no_qemu, wasm=not args.no_wasm)
@@ -553,6 +558,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-qemu", action="store_true", help="skip the qemu-aarch64 runs")
     p.add_argument("--no-wasm", action="store_true",
                    help="skip the WebAssembly runs in node (web/dist, built with web/build.sh when missing)")
+    p.add_argument("--pose", action="store_true",
+                   help="MediaPipe's sparse pose detector instead: convert sparse and --dense, detect people in real "
+                        "photos (SSD anchors, weighted NMS), compare with LiteRT, draw PNGs, time host/qemu/node")
+    p.add_argument("--tflite", help="--pose: pose_detection.tflite (default: the mediapipe 0.10.14 wheel's, fetched "
+                                    "with pip download --no-deps in a checkout)")
+    p.add_argument("--no-xnnpack", action="store_true",
+                   help="--pose: skip LiteRT's XNNPACK under qemu (run when benchmarks/arm/peers.py's sysroot exists)")
     p.set_defaults(func=cmd_demo)
     for command in sub.choices.values():
         command.epilog, command.formatter_class = EXIT_STATUS, _HelpFormatter

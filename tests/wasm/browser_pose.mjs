@@ -1,0 +1,36 @@
+// Drives Debian's headless Chromium (playwright-core from web/node_modules) through the demo page's pose tab: detect
+// in the bundled photo and print what the page decoded as JSON. Usage: node tests/wasm/browser_pose.mjs URL [SHOT.png]
+import { createRequire } from 'node:module';
+
+const require = createRequire(new URL('../../web/package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const [url, screenshot] = process.argv.slice(2);
+const browser = await chromium.launch({
+  executablePath: process.env.SB_CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+try {
+  const page = await browser.newPage();
+  const consoleErrors = [];
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  await page.goto(url);
+  await page.click('#tab-pose-button');
+  await page.waitForSelector('body[data-pose-state=ready], body[data-pose-state=error]', { timeout: 120000 });
+  await page.click('#pose-bundled');
+  await page.waitForSelector('body[data-pose-state=done], body[data-pose-state=error]', { timeout: 120000 });
+  const result = await page.evaluate(() => ({
+    state: document.body.dataset.poseState,
+    status: document.getElementById('pose-status').textContent,
+    detections: JSON.parse(document.getElementById('pose-detections').textContent || 'null'),
+    dense: document.getElementById('pose-dense-ms').textContent,
+    sparse: document.getElementById('pose-sparse-ms').textContent,
+    tabHidden: document.getElementById('tab-pose').hidden,
+  }));
+  if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+  console.log(JSON.stringify({ ...result, consoleErrors }));
+} finally {
+  await browser.close();
+}
