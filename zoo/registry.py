@@ -119,7 +119,8 @@ class Feed:
 
 @dataclass(frozen=True)
 class Input:
-    """``shape``: the shape the zoo runs at. ``dynamic``: the model leaves some dim free, so conversion fixes it with
+    """``shape``: the shape the zoo runs at. ``dynamic``: the model leaves a dim free that the converter does not
+    resolve by itself (any but a leading batch dim, which becomes 1), so conversion fixes it with
     ``--input-shape name=shape``."""
 
     name: str
@@ -211,7 +212,7 @@ WHEEL_MODELS: tuple[ZooModel, ...] = (
              note="log-mel front end (STFT as Conv1d), PyTorch export; 16 kHz int16-range samples in"),
     ZooModel("openwakeword-embedding", "audio",
              WheelFile(OPENWAKEWORD, "openwakeword/resources/models/embedding_model.onnx"), 13,
-             (Input("input_1", (1, 76, 32, 1), Feed("uniform", low=-2.0, high=4.0), dynamic=True),),
+             (Input("input_1", (1, 76, 32, 1), Feed("uniform", low=-2.0, high=4.0)),),  # only the batch is free
              note="speech embedding CNN (NHWC), tf2onnx export"),
 )
 
