@@ -1,5 +1,8 @@
-/* FC: y[N,Cout] = x[N,Cin] W^T + b, through f32_gemm with one pixel per batch row. */
+/* FC: y[N,Cout] = x[N,Cin] W^T + b, through f32_gemm with one pixel per batch row. SIMD builds with N > 1 (a
+ * transformer's Linear over tokens) run one GEMM over the rows instead: weights x [N][Cin], input W^T [Cin][Cout]
+ * (packed at load), a plane of Cout pixels, then f32-vadd adds the bias row and applies the activation. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "ops.h"
 
@@ -8,6 +11,10 @@ typedef struct fc_state {
   const float* weights;
   const float* bias;
   sb_f32_gemm_ukernel* fn;
+  sb_f32_gemm_ukernel* rows_gemm; /* N > 1 in SIMD builds, else NULL */
+  sb_f32_vbinary_ukernel* vadd;
+  float* wt;          /* [Cin][Cout], then [N] zeros: n->owned[1] */
+  int32_t n;
 } fc_state;
 
 static sb_status prepare(sb_model* m, sb_node* n) {
@@ -33,6 +40,21 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   s->fn = (sb_f32_gemm_ukernel*)k->fn;
   n->kernel_name = k->name;
   n->macs = n->dense_macs = (int64_t)x->dims[0] * s->cin * s->cout;
+  s->n = x->dims[0];
+  if (s->n > 1 && strcmp(k->arch, "scalar") != 0) {
+    const sb_kernel_shape rs = {0, 0, s->cout, s->cin, s->n, s->cout, 0};
+    const sb_kernel_entry* g = sb_pick_kernel(SB_FAMILY_F32_GEMM, rs, n);
+    const sb_kernel_entry* v = sb_pick_kernel(SB_FAMILY_F32_VADD, sb_kernel_shape_params(0, 0), n);
+    if (!g || !v) return SB_ERR_UNSUPPORTED;
+    const size_t cin = (size_t)s->cin, cout = (size_t)s->cout;
+    if (!(s->wt = n->owned[1] = calloc(cin * cout + (size_t)s->n, sizeof(float))))
+      return sb_fail(SB_ERR_NOMEM, "out of memory for node '%s'", n->name);
+    for (size_t o = 0; o < cout; o++)
+      for (size_t i = 0; i < cin; i++) s->wt[i * cout + o] = s->weights[o * cin + i];
+    s->rows_gemm = (sb_f32_gemm_ukernel*)g->fn;
+    s->vadd = (sb_f32_vbinary_ukernel*)v->fn;
+    n->kernel_name = g->name;
+  }
   return SB_OK;
 }
 
@@ -51,10 +73,27 @@ static void run_channels(void* ctx, size_t begin, size_t end) {
         j->act);
 }
 
+/* Row blocks [begin, end) of 4 batch rows (aligned, so the GEMM's 4-row tiles do not depend on the thread count). */
+static void run_row_blocks(void* ctx, size_t begin, size_t end) {
+  const fc_job* j = ctx;
+  const fc_state* s = j->s;
+  const size_t cin = (size_t)s->cin, cout = (size_t)s->cout, r0 = 4 * begin;
+  const size_t r1 = 4 * end < (size_t)s->n ? 4 * end : (size_t)s->n;
+  const sb_activation none = {SB_ACT_NONE, 0.0f, 0.0f};
+  s->rows_gemm(cout, cout, r1 - r0, cin, j->x + r0 * cin, s->wt + cin * cout, s->wt, j->y + r0 * cout, &none);
+  for (size_t r = r0; r < r1; r++) s->vadd(cout, j->y + r * cout, s->bias, j->y + r * cout, j->act);
+}
+
 static void run(sb_model* m, sb_node* n) {
   const fc_state* s = n->state;
   const sb_tensor* x = sb_input(m, n, 0);
   float* y = sb_output(m, n)->data;
+  if (s->rows_gemm) {
+    fc_job job = {s, x->data, y, &n->act};
+    const size_t cost = 4 * (size_t)s->cin * (size_t)s->cout;
+    sb_parallel_for(m->pool, ((size_t)s->n + 3) / 4, cost >= 16384 ? 1 : 16384 / cost, run_row_blocks, &job);
+    return;
+  }
   for (int32_t b = 0; b < x->dims[0]; b++) {
     fc_job job = {s, x->data + (size_t)b * (size_t)s->cin, y + (size_t)b * (size_t)s->cout, &n->act};
     sb_parallel_for(m->pool, (size_t)s->cout, 16, run_channels, &job);
