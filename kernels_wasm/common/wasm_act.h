@@ -31,7 +31,10 @@
 #define SB_V_AND wasm_v128_and
 #define SB_V_OR wasm_v128_or
 #define SB_V_ANDNOT wasm_v128_andnot
-#define SB_V_POW2I(n) wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23)
+/* 2^n: n + 1.5 * 2^23 holds n in its low mantissa bits (|n| < 2^22), one float add instead of trunc_sat, which V8
+ * lowers to a long sequence on x86; the shift drops the magic's own bits */
+#define SB_V_POW2I(n) \
+  wasm_i32x4_shl(wasm_i32x4_add(wasm_f32x4_add(n, wasm_f32x4_splat(12582912.0f)), wasm_i32x4_splat(127)), 23)
 #define SB_V_ILOGB(x) wasm_f32x4_convert_i32x4(wasm_v128_and(wasm_u32x4_shr(x, 23), wasm_i32x4_splat(0xff)))
 #define SB_V_SETEXP(x) wasm_v128_or(wasm_v128_and(x, wasm_i32x4_splat(0x807fffff)), wasm_i32x4_splat(0x3f000000))
 #include "sb_vmath.h"
