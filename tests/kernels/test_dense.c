@@ -129,6 +129,13 @@ static const conv_case conv_listed[] = {
     {8, 6, 7, 16, 5, 3, 1, 1, 2, 1, 2, 1, 1, 4},   {3, 4, 4, 2, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},
     {2, 1, 13, 3, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},   {4, 10, 10, 4, 5, 5, 2, 2, 2, 2, 2, 2, 1, 2},
     {6, 8, 8, 6, 3, 3, 1, 1, 2, 2, 2, 2, 2, 1},    {2, 3, 3, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    /* Few input channels (the NEON stem path): BlazeFace's 5x5/2 3->24 with TFLite SAME padding (1 before, 2 after),
+     * odd widths, 7x7 and 3x3 at stride 1 and 2, non-square kernels, out_c not a multiple of 8, wide pads. */
+    {3, 32, 64, 24, 5, 5, 2, 2, 1, 1, 2, 2, 1, 1}, {3, 17, 31, 10, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},
+    {4, 9, 13, 9, 7, 7, 1, 1, 3, 3, 3, 3, 1, 1},   {1, 11, 37, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+    {2, 15, 41, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1}, {3, 12, 12, 8, 3, 5, 2, 2, 0, 4, 1, 4, 1, 1},
+    {3, 7, 5, 3, 1, 3, 1, 1, 0, 1, 0, 1, 1, 1},    {3, 19, 19, 32, 3, 3, 2, 2, 0, 0, 0, 0, 1, 1},
+    {3, 6, 70, 5, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},   {2, 2, 2, 7, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},
 };
 
 void test_f32_conv(const sb_kernel_entry* e, checker* c, const test_options* opt) {
@@ -146,6 +153,7 @@ static const conv_case dwconv_listed[] = {
     /* Rows wider than the padded-row stack buffers of the SIMD kernels (their in-place fallback path). */
     {2, 4, 1501, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},     {2, 5, 1203, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
     {1, 6, 1100, 1, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},     {1, 7, 999, 1, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},
+    {2, 9, 1001, 2, 7, 7, 1, 1, 3, 3, 3, 3, 1, 2},     {3, 12, 23, 3, 7, 7, 1, 1, 2, 3, 4, 1, 1, 3},
 };
 
 void test_f32_dwconv(const sb_kernel_entry* e, checker* c, const test_options* opt) {
