@@ -135,7 +135,9 @@ def _guest(source: Path, x: Path, n: int, work: Path, plugin: str | None) -> str
     root, lib = sysroot(), site()
     script = work / "guest.py"
     script.write_text(GUEST)
+    # one OpenBLAS thread (a spinning one makes counts drift), fixed str hashes (same dict layouts run to run)
     cmd = [qemu_binary(), "-cpu", CPU, "-L", str(root), "-E", f"PYTHONPATH={lib}", "-E", "OPENBLAS_NUM_THREADS=1",
+           "-E", "PYTHONHASHSEED=0",
            *(["-plugin", plugin] if plugin else []), str(root / "usr" / "bin" / "python3.11"), str(script),
            str(source), str(x), str(n)]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=3600, check=False)
@@ -205,7 +207,7 @@ class SameCpuQemu(QemuDevice):
         return [cmd[0], "-cpu", CPU, *cmd[1:]]
 
 
-def measure(name: str, work: Path) -> dict:
+def measure(name: str, work: Path, runner: Path | None = None) -> dict:
     m = get(name)
     source = model_file(m)
     x = work / f"{name}.npy"
@@ -217,7 +219,7 @@ def measure(name: str, work: Path) -> dict:
         log(f"{name}: sparsebyte-run{' --dense' if dense else ''} under qemu")
         sbn = work / f"{name}{'.dense' if dense else ''}.sbn"
         convert(source, sbn, force_dense=dense)
-        run = SameCpuQemu(count_insns=True).run(sbn, [x], options=RunOptions(warmup=0, repeat=1))
+        run = SameCpuQemu(count_insns=True, runner=runner).run(sbn, [x], options=RunOptions(warmup=0, repeat=1))
         row[key] = int(run.report["run_insns"])
         row[f"{key}_kernels"] = sparsebyte_kernels(run.report)
         row[f"{key}_families"] = by_family(row[f"{key}_kernels"])
@@ -248,12 +250,13 @@ def main() -> int:
     parser.add_argument("--models", "--only", nargs="+", action="extend", help="zoo model names")
     parser.add_argument("--json", type=Path, default=Path(__file__).with_name("peers_results.json"))
     parser.add_argument("--markdown", action="store_true", help="print the kernels_arm/README.md table")
+    parser.add_argument("--runner", type=Path, help="another static aarch64 sparsebyte-run (default: make aarch64's)")
     ns = parser.parse_args()
     names = ns.models or ["mediapipe-pose-detection", "mediapipe-face-detection-short"]
     rows = []
     with tempfile.TemporaryDirectory(prefix="sb-peers-") as tmp:
         for name in names:
-            r = measure(name, Path(tmp))
+            r = measure(name, Path(tmp), ns.runner)
             rows.append(r)
             print(f"{name:<32} XNNPACK {r['xnnpack'] / 1e6:7.1f}M  sparsebyte {r['sparsebyte'] / 1e6:7.1f}M "
                   f"({r['xnnpack'] / r['sparsebyte']:.2f}x)  --dense {r['sparsebyte_dense'] / 1e6:7.1f}M", flush=True)
