@@ -84,7 +84,7 @@ export async function tfjsGraphRunner(jsonPath, binPath, x, shape) {
         else if (op.op in binary) {
           const [a, b] = op.inputs.map((name, k) => (name === null ? op.constants[k] : env.get(name)));
           y = binary[op.op](a, b);
-        } else if (op.op === 'gap') y = tf.mean(x0, [1, 2], true);
+        } else if (op.op === 'gap') y = tf.mean(x0, [1, 2], op.keep !== false);
         else if (op.op === 'maxpool') y = tf.maxPool(x0, op.kernel, op.strides, op.pads);
         else if (op.op === 'avgpool') y = tf.avgPool(x0, op.kernel, op.strides, op.pads);
         else if (op.op === 'concat') y = tf.concat(op.inputs.map((n) => env.get(n)), op.axis);

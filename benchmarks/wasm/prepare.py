@@ -44,7 +44,8 @@ def onnx_to_tfjs(onnx_path: Path, out_json: Path, out_bin: Path) -> None:
     tfjs_graph.mjs runs with tfjs-core ops: Conv (conv2d / depthwiseConv2d with bias and a fused
     relu/relu6/sigmoid when the conv's output has no other consumer), Relu, Clip, Sigmoid, HardSigmoid,
     HardSwish, Add/Mul/Sub/Div of two activations or an activation and a scalar constant,
-    GlobalAveragePool, MaxPool/AveragePool, Concat on channels, Flatten/Reshape of a 1x1 map, Gemm.
+    GlobalAveragePool / ReduceMean over H and W, MaxPool/AveragePool, Concat on channels, Flatten/Reshape of a
+    1x1 map, Gemm.
     The model's input is NCHW (transposed once in tfjs). TfjsPortError naming the node for anything else
     (grouped non-depthwise conv, channel shuffle, Resize, ...)."""
     model = onnx.shape_inference.infer_shapes(onnx.load(str(onnx_path)))
@@ -139,7 +140,13 @@ def onnx_to_tfjs(onnx_path: Path, out_json: Path, out_bin: Path) -> None:
             op = {"op": n.op_type.lower(), "inputs": [i if i not in consts else None for i in n.input],
                   "constants": [a, b], "output": n.output[0]}
         elif n.op_type == "GlobalAveragePool":
-            op = {"op": "gap", "input": n.input[0], "output": n.output[0]}
+            op = {"op": "gap", "input": n.input[0], "output": n.output[0], "keep": True}
+        elif n.op_type == "ReduceMean":  # the dynamo exporter's global pooling: mean over H, W
+            axes = attrs.get("axes") or (consts[n.input[1]].tolist() if len(n.input) > 1 and n.input[1] else [])
+            rank = len(ranks.get(n.input[0], []))
+            if rank != 4 or sorted(int(a) % 4 for a in axes) != [2, 3]:
+                raise TfjsPortError(f"{n.name} (ReduceMean): axes {list(axes)} of a rank-{rank} tensor")
+            op = {"op": "gap", "input": n.input[0], "output": n.output[0], "keep": bool(attrs.get("keepdims", 1))}
         elif n.op_type in ("MaxPool", "AveragePool"):
             pads = list(attrs.get("pads", [0, 0, 0, 0]))
             if pads[0] != pads[2] or pads[1] != pads[3] or attrs.get("ceil_mode", 0):

@@ -660,7 +660,8 @@ def markdown_table(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
              f"Measured {meta['date']} on {meta['machine']} at {meta['git']}; {meta['rounds']} interleaved rounds "
              f"in node ({meta['host_rounds']} on the host), medians, ratio ="
              " median over rounds of sparsebyte ms / peer ms (< 1: sparsebyte faster); host: sparsebyte "
-             f"{meta['host_backend']} backend, onnxruntime {meta['onnxruntime']}; node {meta['node']}. "
+             f"{meta['host_backend']} backend, onnxruntime {meta['onnxruntime']}; node {meta['node']}, "
+             + ", ".join(f"{k} {v}" for k, v in meta.get("npm", {}).items()) + ". "
              "✗: outside the zoo tolerance.", ""]
     if miss:
         lines.append("Speed-target misses (node, 1 thread), with the op types that dominate sparsebyte's wasm "
@@ -694,6 +695,15 @@ def git_state() -> str:
     dirty = git("status", "--porcelain", "--", "engine", "kernels_arm", "kernels_wasm", "converters", "web/src")
     n = len(dirty.splitlines())
     return git("rev-parse", "--short", "HEAD") + (f" + {n} uncommitted engine/converter files" if n else "")
+
+
+def npm_versions() -> dict[str, str]:
+    """The node peers' versions (web/node_modules, installed by .ci/install's npm ci)."""
+    out = {}
+    for pkg in ("onnxruntime-web", "@tensorflow/tfjs-core", "@tensorflow/tfjs-backend-wasm"):
+        manifest = ROOT / "web" / "node_modules" / pkg / "package.json"
+        out[pkg] = json.loads(manifest.read_text())["version"] if manifest.is_file() else "missing"
+    return out
 
 
 def node_version() -> str:
@@ -748,6 +758,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "host_rounds": args.host_rounds or args.rounds,
             "warmup": args.warmup, "min_round_ms": args.min_round_ms, "parts": args.parts, "threads": 1,
             "host_backend": backend(), "onnxruntime": onnxruntime.__version__, "node": node_version(),
+            "npm": npm_versions(),
             "command": "python3 benchmarks/zoo/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "git": git_state(), "build_notes": bench.programs["notes"]}
     out = {"meta": meta, "models": results, "misses": misses(results)}

@@ -109,6 +109,9 @@ def test_json_structure(bench_run: tuple[dict, str, str]) -> None:
         ops = {row["op"] for row in tiny[profile]}
         assert any("conv" in op.lower() for op in ops), (profile, ops)
         assert abs(sum(row["share"] for row in tiny[profile]) - 1.0) < 1e-6
+    for miss in results["misses"]:  # which peer wins on a tiny model is load, not a property: only the form
+        assert miss["model"] == "tiny_cnn" and miss["ratio"] > 1 and miss["top_kernels"], miss
+    assert results["meta"]["npm"]["onnxruntime-web"] != "missing"
     assert bad["converts"] is False and "Det" in bad["errors"]["convert"]
     assert "host" not in bad and "node" not in bad
 
