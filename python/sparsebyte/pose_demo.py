@@ -40,9 +40,8 @@ def model_file(tflite: Path | None) -> Path:
     root = str(resources.source_root())
     if root not in sys.path:
         sys.path.insert(0, root)
-    import zoo  # the checkout's model zoo (zoo/registry.py: mediapipe-pose-detection)
-
-    return zoo.model_file("mediapipe-pose-detection")
+    zoo = importlib.import_module("zoo")  # the checkout's model zoo (zoo/registry.py), not part of the package
+    return Path(zoo.model_file("mediapipe-pose-detection"))
 
 
 def photo(name: str) -> np.ndarray:
@@ -61,8 +60,10 @@ def model_input(image: np.ndarray, params: dict[str, Any] = ssd.POSE_DETECTION
     return pixels, ssd.to_tensor(pixels, opts["output_tensor_float_range"]), box
 
 
-def outputs_of(result: dict[str, np.ndarray] | list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def outputs_of(result: dict[str, np.ndarray] | list[np.ndarray] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(raw boxes [1, 2254, 12], raw scores [1, 2254, 1]) from a run's outputs, whatever their names."""
+    if isinstance(result, np.ndarray):
+        raise ValueError("the pose detector has two outputs (boxes, scores), got one array")
     arrays = list(result.values()) if isinstance(result, dict) else list(result)
     boxes = next(a for a in arrays if a.shape[-1] == ssd.POSE_DETECTION["decoder"]["num_coords"])
     scores = next(a for a in arrays if a.shape[-1] == ssd.POSE_DETECTION["decoder"]["num_classes"])
@@ -201,7 +202,8 @@ def node_step(files: dict[str, Path], x: np.ndarray, want: list[ssd.Detection], 
     if reason:
         print(f"  skipped: {reason}")
         return True
-    ok, times = True, {name: [] for name in files}
+    ok = True
+    times: dict[str, list[float]] = {name: [] for name in files}
     device = NodeDevice()
     for r in range(rounds):
         for name in list(files) if r % 2 == 0 else list(files)[::-1]:

@@ -154,7 +154,8 @@ def weighted_nms(detections: list[Detection], options: dict[str, Any]) -> list[D
     out: list[Detection] = []
     while remaining:
         best = detections[remaining[0]]
-        candidates, rest = [], []
+        candidates: list[int] = []
+        rest: list[int] = []
         for i in remaining:
             (candidates if iou(detections[i].box, best.box) > threshold else rest).append(i)
         result = Detection(best.box.copy(), best.keypoints.copy(), best.score, best.anchor, 1)
@@ -194,7 +195,7 @@ def letterbox(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, L
     rw, rh = max(1, round(iw * scale)), max(1, round(ih * scale))
     x0, y0 = (width - rw) // 2, (height - rh) // 2
     canvas = np.zeros((height, width, 3), np.uint8)
-    resized = np.asarray(Image.fromarray(image[..., :3]).resize((rw, rh), Image.BILINEAR))
+    resized = np.asarray(Image.fromarray(image[..., :3]).resize((rw, rh), Image.Resampling.BILINEAR))
     canvas[y0:y0 + rh, x0:x0 + rw] = resized
     pad = (x0 / width, y0 / height, (width - rw - x0) / width, (height - rh - y0) / height)
     return canvas, Letterbox(pad, (x0, y0, rw, rh))
