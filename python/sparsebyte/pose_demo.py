@@ -293,6 +293,8 @@ def run_pose_demo(out: Path, tflite: Path | None = None, qemu: bool = True, wasm
         ok &= qemu_step(files, source, x0, want0, out, xnnpack)
     if wasm:
         ok &= node_step(files, x0, want0, rounds=3)
+    if resources.in_checkout():
+        print("\nin the browser: python demos/browser/build.py && python demos/browser/serve.py (the pose tab)")
     print(f"\npose demo {'passed' if ok else 'FAILED'} in {time.perf_counter() - t_start:.0f} s")
     return 0 if ok else 1
 
