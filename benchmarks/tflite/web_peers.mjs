@@ -2,8 +2,9 @@
 // WebAssembly, node, 1 thread: sparsebyte (web/dist, SIMD128) on the converted .sbn vs LiteRT.js (npm @litertjs/core,
 // XNNPACK inside, accelerator 'wasm', cpuOptions.numThreads 1) on the same .tflite, same input (NHWC at both APIs).
 // Interleaved: every round runs each engine once (order alternating round to round); medians and the median of the
-// per-round ratios. LiteRT.js picks its relaxed-SIMD build when the runtime has relaxed SIMD (node 20 needs
-// --experimental-wasm-relaxed-simd) and its plain-SIMD "compat" build otherwise; the result names the one it ran.
+// per-round ratios, of wall time and of the process's CPU time (the one to read on a loaded machine). LiteRT.js picks
+// its relaxed-SIMD build when the runtime has relaxed SIMD (node 20 needs --experimental-wasm-relaxed-simd) and its
+// plain-SIMD "compat" build otherwise; the result names the one it ran.
 //   node benchmarks/tflite/web_peers.mjs --manifest m.json [--rounds 30] [--warmup 5] [--json out.json]
 // m.json: [{"name": ..., "tflite": path, "sbn": path}, ...]. Progress on stderr, the result JSON on stdout.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -102,31 +103,45 @@ async function measure(lrt, entry) {
     err = Math.max(err, maxAbsDiff(got[i], want[j]) / Math.max(maxAbs(want[j]), 1e-6));
   });
   for (let i = 0; i < WARMUP; i++) for (const fn of Object.values(engines)) await fn();
+  // wall time, and the process's CPU time (user + system): on a loaded machine the wall clock also counts the time
+  // the scheduler gave to other processes, the CPU time does not (both engines run on this one thread)
   const times = { sparsebyte: [], litertjs: [] };
+  const cpu = { sparsebyte: [], litertjs: [] };
   const order = Object.keys(engines);
   for (let r = 0; r < ROUNDS; r++) {
     for (const key of r % 2 ? [...order].reverse() : order) {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       await engines[key]();
       times[key].push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpu[key].push((c.user + c.system) / 1000);
     }
   }
-  // where sparsebyte's time goes (after the timed rounds: profiling adds a clock read per op): median ms per family
-  const fam = {};
-  for (let r = 0; r < 5; r++) {
+  // where sparsebyte's time goes (after the timed rounds: profiling adds a clock read per op): each node's median over
+  // 9 profiled runs (a preempted op shows up as one outlier), summed per kernel family
+  const perNode = [];
+  for (let r = 0; r < 9; r++) {
     ours.run(xs.length === 1 ? xs[0] : xs, { profile: true });
-    for (const p of ours.profile()) (fam[p.kernelFamily || p.op] ??= [0, 0, 0, 0, 0])[r] += p.timeMs;
+    ours.profile().forEach((p, i) => (perNode[i] ??= { family: p.kernelFamily || p.op, ms: [] }).ms.push(p.timeMs));
   }
-  const families = Object.fromEntries(Object.entries(fam).map(([k, v]) => [k, median(v)]).sort((a, b) => b[1] - a[1]));
+  const fam = {};
+  for (const { family, ms } of perNode) fam[family] = (fam[family] ?? 0) + median(ms);
+  const families = Object.fromEntries(Object.entries(fam).sort((a, b) => b[1] - a[1]));
   ours.free();
   peer.dispose();
   const ratios = times.sparsebyte.map((t, i) => t / times.litertjs[i]);
+  const cpuRatios = cpu.sparsebyte.map((t, i) => t / cpu.litertjs[i]);
   return {
     model: entry.name,
     sparsebyte_ms: median(times.sparsebyte),
     litertjs_ms: median(times.litertjs),
     ratio: median(ratios), // sparsebyte / LiteRT.js, < 1: sparsebyte faster
     faster_rounds: ratios.filter((q) => q < 1).length,
+    sparsebyte_cpu_ms: median(cpu.sparsebyte),
+    litertjs_cpu_ms: median(cpu.litertjs),
+    cpu_ratio: median(cpuRatios),
+    cpu_faster_rounds: cpuRatios.filter((q) => q < 1).length,
     rounds: ROUNDS,
     max_rel_error: err,
     sparsebyte_families_ms: families,
@@ -141,7 +156,8 @@ for (const entry of manifest) {
   rows.push(row);
   console.error(`${row.model.padEnd(34)} sparsebyte ${row.sparsebyte_ms.toFixed(2).padStart(7)} ms  LiteRT.js `
     + `${row.litertjs_ms.toFixed(2).padStart(7)} ms  ratio ${row.ratio.toFixed(3)} (faster in ${row.faster_rounds}/`
-    + `${row.rounds})  err ${row.max_rel_error.toExponential(1)}`);
+    + `${row.rounds})  CPU ${row.sparsebyte_cpu_ms.toFixed(2)} / ${row.litertjs_cpu_ms.toFixed(2)} ms, ratio `
+    + `${row.cpu_ratio.toFixed(3)} (faster in ${row.cpu_faster_rounds}/${row.rounds})  err ${row.max_rel_error.toExponential(1)}`);
   console.error(`  sparsebyte ${Object.entries(row.sparsebyte_families_ms).slice(0, 5).map(([k, v]) => `${k} ${v.toFixed(2)}`)
     .join('  ')}`);
 }
