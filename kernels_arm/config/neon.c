@@ -31,6 +31,7 @@ static const sb_kernel_rule rules[] = {
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__neon_3x3s2, 3, 2, 0, 0, 0, 0),
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__neon_5x5s1, 5, 1, 0, 0, 0, 0),
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__neon_5x5s2, 5, 2, 0, 0, 0, 0),
+    SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__neon_7x7s1, 7, 1, 0, 0, 0, 0),
     SB_RULE(F32_SPCONV, sb_f32_spconv_ukernel__neon, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_GAVGPOOL, sb_f32_gavgpool_ukernel__neon, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VADD, sb_f32_vadd_ukernel__neon, 0, 0, 0, 0, 0, 0),

@@ -1,4 +1,4 @@
-/* NEON f32-dwconv: depthwise kxk conv, specialised for 3x3 and 5x5 at stride 1 and 2, dilation 1.
+/* NEON f32-dwconv: depthwise kxk conv, specialised for 3x3 and 5x5 at stride 1 and 2 and 7x7 at stride 1, dilation 1.
  * Main path (dw_padded): each input row a channel needs is copied once into a zero-padded row of a small rolling
  * stack buffer (K rows plus one zero row for the top/bottom padding), so every output pixel, border included, is
  * computed by the same fully unrolled vector block: 16 (then 8, 4) pixels per step, taps read as shifted row vectors
@@ -32,7 +32,7 @@ static inline __attribute__((always_inline)) float dw_pixel(const sb_conv_shape*
 
 /* V vectors (4V pixels) of one output row. Weight rows sit in registers (wr, [K][2] vectors of a zero-padded copy);
  * rows fully inside the input (the common case) run with every tap unrolled. */
-static inline __attribute__((always_inline)) void dw_block(const sb_conv_shape* s, const float32x4_t wr[5][2],
+static inline __attribute__((always_inline)) void dw_block(const sb_conv_shape* s, const float32x4_t wr[7][2],
                                                            float bias, const float* in, float* out,
                                                            const sb_neon_act* na, int iy0, int ix0, int ky_lo,
                                                            int ky_hi, const int K, const int S, const int V) {
@@ -41,10 +41,10 @@ static inline __attribute__((always_inline)) void dw_block(const sb_conv_shape* 
   for (int v = 0; v < V; v++) acc[v] = vdupq_n_f32(bias);
   const float* row0 = in + (size_t)iy0 * s->in_w + ix0;
   if (ky_lo == 0 && ky_hi == K) {
-#pragma GCC unroll 5
+#pragma GCC unroll 7
     for (int ky = 0; ky < K; ky++) {
       const float* row = row0 + (size_t)ky * s->in_w;
-#pragma GCC unroll 5
+#pragma GCC unroll 7 /* fully: the lane index kx % 4 must be a constant */
       for (int kx = 0; kx < K; kx++)
 #pragma GCC unroll 4
         for (int v = 0; v < V; v++)
@@ -78,8 +78,8 @@ static inline __attribute__((always_inline)) void dwconv_channels(const sb_conv_
   for (size_t c = 0; c < (size_t)s->out_c; c++) {
     const float* w = weights + c * K * K;
     const float b = bias ? bias[c] : 0.0f;
-    float wpad[5][8] = {{0}};
-    float32x4_t wr[5][2];
+    float wpad[7][8] = {{0}};
+    float32x4_t wr[7][2];
     for (int ky = 0; ky < K; ky++) {
       for (int kx = 0; kx < K; kx++) wpad[ky][kx] = w[ky * K + kx];
       wr[ky][0] = vld1q_f32(wpad[ky]);
@@ -139,7 +139,7 @@ static inline __attribute__((always_inline)) void dw_store(float* out, const flo
 
 /* n pixels (4V - 4 < n <= 4V) of R output rows (R = 1, or 2 at stride 1 vertically) from K + R - 1 padded rows
  * (x = first input column of the block in the buffer). With R = 2 both rows share each loaded input row. */
-static inline __attribute__((always_inline)) void dw_padded_block(const float* const rows[6], const float32x4_t wt[25],
+static inline __attribute__((always_inline)) void dw_padded_block(const float* const rows[8], const float32x4_t wt[49],
                                                                   float32x4_t vb, float* out0, float* out1,
                                                                   const sb_neon_act* na, int x, int n, const int K,
                                                                   const int S, const int V, const int R,
@@ -147,10 +147,10 @@ static inline __attribute__((always_inline)) void dw_padded_block(const float* c
   float32x4_t acc[2][4];
 #pragma GCC unroll 4
   for (int v = 0; v < V; v++) acc[0][v] = acc[1][v] = vb;
-#pragma GCC unroll 6
+#pragma GCC unroll 7
   for (int i = 0; i < K + R - 1; i++) {
     const float* row = rows[i] + x;
-#pragma GCC unroll 5
+#pragma GCC unroll 7
     for (int kx = 0; kx < K; kx++) {
       float32x4_t xv[4];
       if (S == 1 && V == 4) {
@@ -204,10 +204,10 @@ static inline __attribute__((always_inline)) void dw_fill_row(float* dst, const 
 /* R output rows (out, out + out_w) from K + R - 1 padded rows: 16-pixel blocks, then one block of ceil(r / 4) vectors
  * for the r pixels left (7- and 14-wide rows: one 8- or 16-wide block); fewer than 4 left redo the last 4. */
 static inline __attribute__((always_inline)) void dw_padded_rows(const float* const* in_rows,
-                                                                 const float32x4_t wt[25], float32x4_t vb, float* out,
+                                                                 const float32x4_t wt[49], float32x4_t vb, float* out,
                                                                  int out_w, const sb_neon_act* na, const int K,
                                                                  const int S, const int R, const int CLAMP) {
-  const float* rows[6];
+  const float* rows[8];
   for (int i = 0; i < K + R - 1; i++) rows[i] = in_rows[i];
   float* out1 = out + out_w;
   int ox = 0;
@@ -249,8 +249,8 @@ static inline __attribute__((always_inline)) void dw_padded(const sb_conv_shape*
   for (size_t c = 0; c < (size_t)s->out_c; c++) {
     const float* w = weights + c * K * K;
     const float32x4_t vb = vdupq_n_f32(bias ? bias[c] : 0.0f);
-    float32x4_t wt[25]; /* taps broadcast: plain fmla, and no lane juggling across the 5-wide rows */
-#pragma GCC unroll 25
+    float32x4_t wt[49]; /* taps broadcast: plain fmla, and no lane juggling across the 5-wide rows (7x7: spilled) */
+#pragma GCC unroll 49
     for (int k = 0; k < K * K; k++) wt[k] = vld1q_dup_f32(w + k);
     const float* in = input + c * in_h * in_w;
     float* out_plane = output + c * s->out_h * out_w;
@@ -300,3 +300,4 @@ SB_DWCONV_NEON(3, 1)
 SB_DWCONV_NEON(3, 2)
 SB_DWCONV_NEON(5, 1)
 SB_DWCONV_NEON(5, 2)
+SB_DWCONV_NEON(7, 1) /* PP-OCRv6's large-kernel depthwise blocks: 47 % of its det model on the scalar kernel */
