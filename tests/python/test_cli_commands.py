@@ -72,7 +72,7 @@ def test_convert_torch_callable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (["convert", "missing.onnx"], "missing.onnx: no such file"),
-    (["convert"], "either an ONNX file or --torch"),
+    (["convert"], "either an ONNX or .tflite file or --torch"),
     (["convert", "--torch", "nocolon", "--input-shape", "x=1"], "expected module:callable"),
     (["convert", "--torch", "a:b", "--input-shape", "x=1,a", "-o", "x.sbn"], "name=d0,d1"),
     (["info", "missing.sbn"], "missing.sbn"),
