@@ -81,6 +81,23 @@ _conv_case("conv_grouped3", (1, 6, 8, 7), (9, 2, 3, 3), group=3, pads=[1, 1, 1, 
 _conv_case("conv_depthwise13_s2", (1, 13, 9, 9), (13, 1, 3, 3), group=13, strides=[2, 2], pads=[1, 1, 1, 1])
 _conv_case("conv_depthwise_mult2", (1, 5, 6, 6), (10, 1, 3, 3), group=5, pads=[1, 1, 1, 1])
 _conv_case("conv_batch2", (2, 3, 6, 5), (4, 3, 3, 3), pads=[1, 1, 1, 1])
+# Cin*kh*kw >= 64: im2col + f32-gemm in SIMD builds (engine/src/ops/conv.c); Cin not a multiple of 4, Cout not a
+# multiple of the GEMM tiles, several pixel tiles (the last one partial), stride/dilation/asymmetric pads at borders.
+_conv_case("im2col_c13_c11_pad1", (1, 13, 23, 29), (11, 13, 3, 3), pads=[1, 1, 1, 1])
+_conv_case("im2col_c70_c21_s2_asym", (1, 70, 17, 20), (21, 70, 3, 3), strides=[2, 2], pads=[0, 1, 2, 1])
+_conv_case("im2col_c9_c6_dil2", (1, 9, 15, 13), (6, 9, 3, 3), dilations=[2, 2], pads=[2, 1, 2, 3])
+_conv_case("im2col_c7_c5_k5x3_s2x1", (2, 7, 12, 9), (5, 7, 5, 3), strides=[2, 1], pads=[2, 1, 1, 0], bias=False)
+_conv_case("im2col_c130_c17_1x1_s2", (1, 130, 9, 7), (17, 130, 1, 1), strides=[2, 2])
+_conv_case("im2col_c33_c3_k4_s3_dil3", (1, 33, 19, 16), (3, 33, 4, 4), strides=[3, 3], dilations=[3, 2],
+           pads=[3, 0, 1, 4])
+
+
+@case("im2col_conv_relu_fused", ops=["CONV"], force_dense=True)
+def _im2col_relu():
+    rng = _rng("im2col_relu")
+    inits = {"W": rand(rng, 9, 16, 3, 3), "B": rand(rng, 9)}
+    nodes = [node("Conv", ["x", "W", "B"], ["c"], pads=[1, 1, 1, 1]), node("Relu", ["c"], ["y"])]
+    return model(nodes, {"x": (1, 16, 11, 10)}, ["y"], inits), rand(rng, 1, 16, 11, 10)
 
 
 def _sparse_conv_case(id, x_shape, cout, k, g, density, **attrs):
