@@ -34,6 +34,9 @@ static const sb_kernel_rule rules[] = {
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__neon_7x7s1, 7, 1, 0, 0, 0, 0),
     SB_RULE(F32_SPCONV, sb_f32_spconv_ukernel__neon, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_GAVGPOOL, sb_f32_gavgpool_ukernel__neon, 0, 0, 0, 0, 0, 0),
+    /* Max/avg pooling: 4 pixels per vector along the row (stride 1/2), scalar borders and strides > 2. */
+    SB_RULE(F32_MAXPOOL, sb_f32_maxpool_ukernel__neon, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_AVGPOOL, sb_f32_avgpool_ukernel__neon, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VADD, sb_f32_vadd_ukernel__neon, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VMUL, sb_f32_vmul_ukernel__neon, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VADDC, sb_f32_vaddc_ukernel__neon, 0, 0, 0, 0, 0, 0),

@@ -109,6 +109,10 @@ static const pool_case pool_listed[] = {
     {3, 6, 5, 3, 2, 2, 1, 1, 0, 1, 1, 1, 1},     {1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0},
     {2, 5, 5, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},     {3, 11, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 0},
     {6, 12, 12, 2, 2, 2, 2, 0, 0, 0, 0, 0, 1},   {2, 4, 9, 3, 3, 3, 3, 1, 1, 1, 1, 1, 0},
+    /* Rows wide enough for the SIMD kernels' vector range: BlazeFace's 2x2/2, odd widths, padding on both sides. */
+    {3, 16, 64, 2, 2, 2, 2, 0, 0, 0, 0, 0, 0},   {2, 9, 37, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+    {3, 7, 29, 3, 3, 1, 1, 1, 1, 1, 1, 0, 1},    {2, 6, 33, 5, 5, 2, 2, 2, 2, 2, 2, 1, 0},
+    {4, 5, 23, 2, 2, 1, 1, 0, 0, 1, 1, 0, 0},    {2, 5, 41, 3, 2, 1, 2, 1, 0, 1, 1, 1, 1},
 };
 
 static void run_pool_family(const sb_kernel_entry* e, checker* c, const test_options* opt, int is_max, uint64_t seed) {
