@@ -28,6 +28,8 @@ extern const size_t sb_kernel_rule_count;
 /* Dense kxk convs (groups 1, not 1x1/stride 1) with at least this many inputs per output (Cin*kh*kw) run as
  * im2col + f32-gemm (engine/src/ops/conv.c) instead of f32-conv; 0 = never (scalar builds: the reference). */
 extern const int32_t sb_conv_im2col_min_inputs;
+/* ... unless Cin is at most this (0 = no exception): stems the f32-conv kernel's few-input-channel path runs faster. */
+extern const int32_t sb_conv_im2col_max_direct_in_c;
 
 /* The shape's inputs per output channel as rules read them (min_inputs/max_inputs). */
 int64_t sb_kernel_inputs_per_output(sb_kernel_family family, const sb_kernel_shape* shape);

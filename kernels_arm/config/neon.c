@@ -63,3 +63,6 @@ const sb_kernel_rule* const sb_kernel_rules = rules;
 const size_t sb_kernel_rule_count = sizeof rules / sizeof rules[0];
 /* Dense kxk conv through im2col + f32-gemm from this many inputs per output (Cin*kh*kw; conv.c). */
 const int32_t sb_conv_im2col_min_inputs = 64;
+/* Cin <= 4 stays direct (f32-conv's few-input-channel path): BlazeFace's 5x5/2 3->24 stem on 128x128, 3.43M aarch64
+ * instructions vs 4.43M through im2col + gemm. */
+const int32_t sb_conv_im2col_max_direct_in_c = 4;

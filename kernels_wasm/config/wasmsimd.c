@@ -60,3 +60,4 @@ const sb_kernel_rule* const sb_kernel_rules = rules;
 const size_t sb_kernel_rule_count = sizeof rules / sizeof rules[0];
 /* Dense kxk conv through im2col + f32-gemm from this many inputs per output (Cin*kh*kw; conv.c). */
 const int32_t sb_conv_im2col_min_inputs = 64;
+const int32_t sb_conv_im2col_max_direct_in_c = 0;

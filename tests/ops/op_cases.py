@@ -919,6 +919,11 @@ _pad_case("pad_negative_crop_and_pad_constant", (1, 3, 6, 7), [0, 0, -1, 2, 0, -
           ops=("SLICE", "PAD"))
 _pad_case("pad_negative_crop_edge_other_axis", (2, 5, 6), [0, -2, 1, 0, -1, 2], mode="edge", ops=("SLICE", "PAD"))
 _pad_case("pad_negative_only_is_a_slice", (1, 4, 5, 5), [0, -1, 0, -2, 0, 0, -1, 0], ops=("SLICE",))
+# One padded axis in constant mode (pad.c's fill + memcpy blocks): BlazeFace's channel PAD before a residual ADD, a
+# padded row axis with a value, a padded batch axis.
+_pad_case("pad_constant_channels_only", (1, 24, 9, 7), [0, 0, 0, 0, 0, 24, 0, 0])
+_pad_case("pad_constant_one_axis_value", (2, 3, 4, 5), [0, 0, 1, 0, 0, 0, 3, 0], value=0.5)
+_pad_case("pad_constant_batch_axis", (2, 3, 2, 2), [1, 0, 0, 0, 2, 0, 0, 0], value=-2.0)
 
 
 def _pad_then(id, x_shape, pad_width, consumer, ops, value=None, mode=None, **attrs):

@@ -8,6 +8,7 @@
 const sb_kernel_rule* const sb_kernel_rules = NULL;
 const size_t sb_kernel_rule_count = 0;
 const int32_t sb_conv_im2col_min_inputs = 0;
+const int32_t sb_conv_im2col_max_direct_in_c = 0;
 #endif
 
 int64_t sb_kernel_inputs_per_output(sb_kernel_family family, const sb_kernel_shape* shape) {

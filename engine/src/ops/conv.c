@@ -64,7 +64,7 @@ static sb_status prepare(sb_model* m, sb_node* n) {
     s->mode = SB_CONV_DIRECT;
     k = sb_pick_kernel(SB_FAMILY_F32_CONV, sb_kernel_shape_conv(sb_conv_kernel_param(c), sb_conv_stride_param(c), c, 0), n);
     if (k && c->groups == 1 && sb_conv_im2col_min_inputs > 0 && k_size >= sb_conv_im2col_min_inputs &&
-        k_size <= SB_MAX_DIM) {
+        k_size <= SB_MAX_DIM && c->in_c > sb_conv_im2col_max_direct_in_c) {
       const sb_kernel_shape gs = {0, 0, plane, (int32_t)k_size, c->out_c, c->out_w, 0};
       const sb_kernel_entry* g = sb_pick_kernel(SB_FAMILY_F32_GEMM, gs, n);
       if (g && strcmp(g->arch, "scalar") != 0) {

@@ -1,7 +1,8 @@
 /* PAD: y = x with begin[d] / end[d] elements added on each axis (rank 1..6): mode 0 fills them with a constant,
  * 1 reflects (numpy 'reflect': the edge is not repeated; pads < dim), 2 repeats the edge. The portable reference:
  * each output row (the last axis) maps its outer coordinates to an input row (or, constant mode, to the fill), then
- * copies the middle and fills both ends. Rows run in parallel. */
+ * copies the middle and fills both ends. Rows run in parallel. One padded axis in constant mode is blocks of
+ * fill + memcpy + fill instead. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,10 @@ typedef struct pad_state {
   int32_t out_dims[SB_MAX_RANK];
   size_t in_strides[SB_MAX_RANK];
   float value;
+  /* Constant mode with one padded axis (the channel PAD that BlazeFace-style blocks put before a residual ADD): the
+   * output is `outer` blocks of [pre fill][mid copied][post fill] floats, contiguous: memcpy + fill, no per-row
+   * index arithmetic. outer 0: the row-by-row path. */
+  size_t outer, pre, mid, post;
 } pad_state;
 
 static sb_status prepare(sb_model* m, sb_node* n) {
@@ -66,6 +71,19 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   int32_t bits = sb_attr_pad_value_bits(n);
   memcpy(&s->value, &bits, sizeof s->value);
   n->kernel_name = mode == PAD_CONSTANT ? "ref_pad_constant" : mode == PAD_REFLECT ? "ref_pad_reflect" : "ref_pad_edge";
+  int padded = -1, count = 0;
+  for (int d = 0; d < rank; d++)
+    if (sb_attr_pad_begin(n, d) != 0 || sb_attr_pad_end(n, d) != 0) padded = d, count++;
+  if (mode == PAD_CONSTANT && count == 1 && padded < rank - 1) { /* a padded last axis is the row path's case */
+    size_t outer = 1, inner = 1;
+    for (int d = 0; d < padded; d++) outer *= (size_t)x->dims[d];
+    for (int d = padded + 1; d < rank; d++) inner *= (size_t)x->dims[d];
+    s->outer = outer;
+    s->pre = (size_t)sb_attr_pad_begin(n, padded) * inner;
+    s->mid = (size_t)x->dims[padded] * inner;
+    s->post = (size_t)sb_attr_pad_end(n, padded) * inner;
+    n->kernel_name = "ref_pad_constant_blocks";
+  }
   return SB_OK;
 }
 
@@ -119,10 +137,37 @@ static void run_rows(void* ctx, size_t begin_row, size_t end_row) {
   }
 }
 
+static void fill(float* dst, size_t count, float value) {
+  uint32_t bits;
+  memcpy(&bits, &value, sizeof bits);
+  if (bits == 0) {
+    memset(dst, 0, count * sizeof(float));
+    return;
+  }
+  for (size_t k = 0; k < count; k++) dst[k] = value;
+}
+
+static void run_blocks(void* ctx, size_t begin, size_t end) {
+  const pad_job* j = ctx;
+  const pad_state* s = j->s;
+  const size_t width = s->pre + s->mid + s->post;
+  for (size_t o = begin; o < end; o++) {
+    float* dst = j->y + o * width;
+    fill(dst, s->pre, s->value);
+    memcpy(dst + s->pre, j->x + o * s->mid, s->mid * sizeof(float));
+    fill(dst + s->pre + s->mid, s->post, s->value);
+  }
+}
+
 static void run(sb_model* m, sb_node* n) {
   const pad_state* s = n->state;
   sb_tensor* y = sb_output(m, n);
   pad_job job = {n, s, sb_input(m, n, 0)->data, y->data};
+  if (s->outer > 0) {
+    const size_t width = s->pre + s->mid + s->post;
+    sb_parallel_for(m->pool, s->outer, width >= 4096 ? 1 : 4096 / (width ? width : 1), run_blocks, &job);
+    return;
+  }
   size_t width = (size_t)s->out_dims[s->rank - 1];
   sb_parallel_for(m->pool, y->count / width, width >= 4096 ? 1 : 4096 / width, run_rows, &job);
 }
