@@ -9,7 +9,7 @@
 
 sb_f32_conv_ukernel sb_f32_conv_ukernel__scalar;
 
-#define PACK_FLOATS 8192 /* 32 KiB: in_c/groups * kh * kw * 4 must fit */
+#define PACK_FLOATS 32768 /* 128 KiB of stack: in_c/groups * kh * kw * 4 must fit (3x3 up to 910 input channels) */
 
 static inline __attribute__((always_inline)) void conv_tiles(const sb_conv_shape* s, const float* weights, const float* bias, const float* input,
                        float* output, const sb_neon_act* na, size_t oy_begin, size_t oy_end, const int stride) {
