@@ -34,10 +34,16 @@ static const sb_kernel_rule rules[] = {
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__wasmsimd_any, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPCONV, sb_f32_spconv_ukernel__wasmsimd_any, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_GAVGPOOL, sb_f32_gavgpool_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    /* Max/avg pooling: 4 pixels per vector along the row (stride 1/2), scalar borders and strides > 2. */
+    SB_RULE(F32_MAXPOOL, sb_f32_maxpool_ukernel__wasmsimd, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_AVGPOOL, sb_f32_avgpool_ukernel__wasmsimd, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VADD, sb_f32_vadd_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VMUL, sb_f32_vmul_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VADDC, sb_f32_vaddc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VMULC, sb_f32_vmulc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_VMAXC, sb_f32_vmaxc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_VMINC, sb_f32_vminc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_VPRELUC, sb_f32_vpreluc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VACT, sb_f32_vact_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_AFFINE, sb_f32_affine_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     /* LayerNorm over the last axis, MobileViT-XS-like rows 1024x96, 256x120, 64x144: 0.66, 0.65, 0.60 ns per element
