@@ -508,8 +508,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="compare a .sbn model with its reference",
                        description="Run the .sbn and the reference (ONNX via onnxruntime, TFLite via LiteRT's builtin "
-                                   "kernels and its XNNPACK delegate, or a TorchScript .pt) on the same inputs; report max abs/rel error and top-1/top-5 agreement. Exit 1 "
-                                   "when the tolerance is exceeded.")
+                                   "kernels and its XNNPACK delegate, or a TorchScript .pt) on the same inputs; report "
+                                   "max abs/rel error and top-1/top-5 agreement. Exit 1 past the tolerance.")
     p.add_argument("model", help="the .sbn file")
     p.add_argument("--reference", required=True,
                    help="the reference model: .onnx (onnxruntime), .tflite (LiteRT) or TorchScript .pt")
