@@ -449,6 +449,46 @@ static void transformers_and_decoders(void) {
   }
 }
 
+/* Dense kxk convs with many input channels (UNet at 128x128, YOLOv8n at 320x320): the direct f32-conv kernel on the
+ * whole layer and, as engine/src/ops/conv.c runs them in SIMD builds, f32-gemm on one im2col tile (Cout rows,
+ * Cin*k*k inputs, the tile's pixels: conv.c's im2col_tile rule); figures per MAC compare the two (the im2col copy,
+ * 1/Cout of the GEMM's work, is not in the GEMM figure). Then FC over token rows as fc.c runs them: f32-gemm with
+ * the N rows as output channels and Cout as the plane. */
+static void dense_kxk_and_token_fc(void) {
+  static const int32_t convs[][5] = {/* in h (= w), cin, cout, k, stride */
+                                     {64, 4, 16, 3, 1},    {64, 8, 16, 3, 1},    {128, 16, 16, 3, 1},
+                                     {64, 32, 32, 3, 1},   {32, 64, 64, 3, 1},   {16, 128, 128, 3, 1},
+                                     {160, 16, 32, 3, 2},  {80, 16, 16, 3, 1},   {40, 32, 32, 3, 1},
+                                     {20, 64, 64, 3, 1},   {40, 64, 128, 3, 2}};
+  char label[160];
+  for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++) {
+    const layer l = {K_STEM, convs[i][1], convs[i][2], convs[i][0], convs[i][0], convs[i][3], convs[i][4], "dense", 1};
+    const sb_conv_shape s = conv_shape(&l, 1);
+    const size_t kk = (size_t)l.cin * (size_t)(l.k * l.k), pixels = (size_t)s.out_h * (size_t)s.out_w;
+    float* in = farray((size_t)l.cin * (size_t)l.in_h * (size_t)l.in_w);
+    float* out = farray((size_t)l.cout * pixels);
+    float* w = farray(kk * (size_t)l.cout);
+    float* bias = farray((size_t)l.cout);
+    conv_ctx c = {s, w, bias, in, NULL, out, {SB_ACT_CLIP, 0.0f, 6.0f}};
+    snprintf(label, sizeof label, "dense:conv:%dx%d:%d->%d:%dx%ds%d", l.in_h, l.in_w, l.cin, l.cout, l.k, l.k,
+             l.stride);
+    const sb_kernel_shape shape = sb_kernel_shape_conv(l.k, l.stride, &s, 0);
+    bench_case(SB_FAMILY_F32_CONV, &shape, label, (int64_t)(kk * (size_t)l.cout * pixels), run_conv, &c);
+    free(in), free(out), free(w), free(bias);
+    size_t tile = (65536 / kk) / 16 * 16; /* conv.c im2col_tile */
+    tile = tile < 16 ? 16 : tile > 512 ? 512 : tile;
+    if (tile > (pixels + 15) / 16 * 16) tile = (pixels + 15) / 16 * 16;
+    snprintf(label, sizeof label, "dense:im2col-gemm:%dx%d:%d->%d:%dx%ds%d:tile%zu", l.in_h, l.in_w, l.cin, l.cout,
+             l.k, l.k, l.stride, tile);
+    gemm_case(label, (size_t)l.cout, kk, tile);
+  }
+  static const size_t fc[][3] = {{1024, 96, 192}, {256, 144, 288}, {1024, 192, 96}, {40, 120, 40}, {160, 64, 32}};
+  for (size_t i = 0; i < sizeof fc / sizeof fc[0]; i++) { /* rows, Cin, Cout */
+    snprintf(label, sizeof label, "vit:fc-rows:%zux%zu->%zu", fc[i][0], fc[i][1], fc[i][2]);
+    gemm_case(label, fc[i][0], fc[i][1], fc[i][2]);
+  }
+}
+
 /* Activation kinds (f32-vact over a v2 block's 56x56x24 tensor, the f32-gemm epilogue of a 28x28 32->192 1x1 layer),
  * and the data-movement families on the shapes of the zoo's decoders and layout changes: 2x nearest (YOLO/UNet
  * necks: x_scale 2) and 2x bilinear half-pixel upsamples, DeepLabV3's 8x bilinear to the input size, a 3x nearest
@@ -595,6 +635,7 @@ int main(int argc, char** argv) {
     else bench_elementwise(l);
   }
   transformers_and_decoders();
+  dense_kxk_and_token_fc();
   movement_and_activations();
   return 0;
 }
