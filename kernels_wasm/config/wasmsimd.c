@@ -61,6 +61,9 @@ static const sb_kernel_rule rules[] = {
 
 const sb_kernel_rule* const sb_kernel_rules = rules;
 const size_t sb_kernel_rule_count = sizeof rules / sizeof rules[0];
-/* Dense kxk conv through im2col + f32-gemm from this many inputs per output (Cin*kh*kw; conv.c). */
+/* Dense kxk conv through im2col + f32-gemm from this many inputs per output (Cin*kh*kw; conv.c). benchmarks/kernels,
+ * dense: cases (UNet/YOLOv8n 3x3, Cin 4..128, ns/MAC in node): f32-conv 0.24-0.88, f32-gemm on the im2col tile
+ * 0.05-0.09 (Cin 4, K 36: 0.248 vs 0.094); whole models (benchmarks/zoo): unet_small 852 -> 375 ms, nudenet-320n
+ * 1713 -> 597 ms. Below K 64 (3-channel stems, K 27) not measured at the op level: they stay direct. */
 const int32_t sb_conv_im2col_min_inputs = 64;
 const int32_t sb_conv_im2col_max_direct_in_c = 0;
