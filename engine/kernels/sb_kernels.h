@@ -144,9 +144,11 @@ typedef void sb_f32_pool_ukernel(const sb_pool_shape* s, const float* input, flo
 /* f32-gavgpool: output[c] = mean(input[c][0..pixels)) (0 when pixels == 0).  list.h params: SB_UKERNEL(f32_gavgpool, fn, 0, 0) */
 typedef void sb_f32_gavgpool_ukernel(size_t channels, size_t pixels, const float* input, float* output);
 
-/* f32-vbinary: y[i] = act(a[i] op b[i]) (same shape) and y[c][p] = act(a[c][p] op b[c]) (per-channel broadcast).
+/* f32-vbinary: y[i] = act(a[i] op b[i]) (same shape) and y[c][p] = act(a[c][p] op b[c]) (per-channel broadcast;
+ * one row with channels 1 is a scalar operand): op add, mul, max, min, or prelu (a < 0 ? a * b : a).
  * Other broadcasts use the engine's generic reference loop.
- * list.h params: SB_UKERNEL(f32_vadd | f32_vmul, fn, 0, 0) and SB_UKERNEL(f32_vaddc | f32_vmulc, fn, 0, 0) */
+ * list.h params: SB_UKERNEL(f32_vadd | f32_vmul, fn, 0, 0) and
+ * SB_UKERNEL(f32_vaddc | f32_vmulc | f32_vmaxc | f32_vminc | f32_vpreluc, fn, 0, 0) */
 typedef void sb_f32_vbinary_ukernel(size_t n, const float* a, const float* b, float* y, const sb_activation* act);
 typedef void sb_f32_vbinaryc_ukernel(size_t channels, size_t pixels, const float* a, const float* b, float* y,
                                    const sb_activation* act);

@@ -41,6 +41,9 @@ static const sb_kernel_rule rules[] = {
     SB_RULE(F32_VMUL, sb_f32_vmul_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VADDC, sb_f32_vaddc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VMULC, sb_f32_vmulc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_VMAXC, sb_f32_vmaxc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_VMINC, sb_f32_vminc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
+    SB_RULE(F32_VPRELUC, sb_f32_vpreluc_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_VACT, sb_f32_vact_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_AFFINE, sb_f32_affine_ukernel__wasmsimd_x8, 0, 0, 0, 0, 0, 0),
     /* LayerNorm over the last axis, MobileViT-XS-like rows 1024x96, 256x120, 64x144: 0.66, 0.65, 0.60 ns per element

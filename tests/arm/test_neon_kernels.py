@@ -32,7 +32,8 @@ def neon_entries() -> set[tuple[str, str]]:
 def test_lists_name_kernels_of_every_compute_family() -> None:
     families = {family for family, _ in neon_entries()}
     for family in ("f32_spmm", "f32_gemm", "f32_conv", "f32_dwconv", "f32_spconv", "f32_gavgpool", "f32_vadd",
-                   "f32_vmul", "f32_vaddc", "f32_vmulc", "f32_vact", "f32_affine"):
+                   "f32_vmul", "f32_vaddc", "f32_vmulc", "f32_vmaxc", "f32_vminc", "f32_vpreluc", "f32_vact",
+                   "f32_affine"):
         assert family in families, f"no NEON kernel for {family}"
     spmm_groups = {int(m.group(3)) for m in LIST_LINE.finditer((REPO / "kernels_arm/f32-spmm/list.h").read_text())}
     assert spmm_groups == {1, 2, 4, 8}

@@ -1,5 +1,6 @@
-/* Tests for the elementwise families: f32-vadd, f32-vmul, f32-vaddc, f32-vmulc, f32-vact, f32-affine. Every size
- * runs with every test activation. */
+/* Tests for the elementwise families: f32-vadd, f32-vmul, f32-vaddc, f32-vmulc, f32-vmaxc, f32-vminc, f32-vpreluc
+ * (per-channel; channels 1 is the scalar-operand case), f32-vact, f32-affine. Every size runs with every test
+ * activation. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,8 @@ typedef struct plane_dims {
   size_t channels, pixels;
 } plane_dims;
 
-static const plane_dims plane_shapes[] = {{0, 5}, {2, 0},  {1, 1},  {3, 7},   {5, 16},
-                                          {17, 9}, {8, 49}, {64, 3}, {16, 100}, {3, 1027}};
+static const plane_dims plane_shapes[] = {{0, 5},  {2, 0},  {1, 1},   {3, 7},    {5, 16},   {17, 9},
+                                          {8, 49}, {64, 3}, {16, 100}, {3, 1027}, {1, 1031}, {1, 6}};
 #define NUM_PLANE_SHAPES (sizeof plane_shapes / sizeof plane_shapes[0])
 
 /* Random values in [-8, 8] with the activations' corner points mixed in. */
@@ -57,7 +58,20 @@ static void run_vbinary(const sb_kernel_entry* e, checker* c, const test_options
   }
 }
 
-static void run_vbinaryc(const sb_kernel_entry* e, checker* c, const test_options* opt, int is_mul, uint64_t seed) {
+enum { OPC_ADD, OPC_MUL, OPC_MAX, OPC_MIN, OPC_PRELU };
+
+/* a op b for the per-channel families, in double */
+static double opc_ref(int op, double a, double b) {
+  switch (op) {
+    case OPC_MUL: return a * b;
+    case OPC_MAX: return a < b ? b : a;
+    case OPC_MIN: return b < a ? b : a;
+    case OPC_PRELU: return a < 0.0 ? a * b : a;
+    default: return a + b;
+  }
+}
+
+static void run_vbinaryc(const sb_kernel_entry* e, checker* c, const test_options* opt, int op, uint64_t seed) {
   sb_f32_vbinaryc_ukernel* fn = (sb_f32_vbinaryc_ukernel*)e->fn;
   rng r;
   rng_seed(&r, seed);
@@ -75,8 +89,8 @@ static void run_vbinaryc(const sb_kernel_entry* e, checker* c, const test_option
       fn(channels, pixels, a, b, y, &act);
       for (size_t i = 0; i < n; i++) {
         const double bc = b[i / pixels];
-        const double ref = is_mul ? (double)a[i] * bc : (double)a[i] + bc;
-        const double mag = is_mul ? fabs(ref) : fabs((double)a[i]) + fabs(bc);
+        const double ref = opc_ref(op, a[i], bc);
+        const double mag = op == OPC_ADD ? fabs((double)a[i]) + fabs(bc) : fabs(ref);
         check_value(c, &act, y[i], act_ref(&act, ref), mag, "y", i);
       }
       check_untouched(c, y, n, n + GUARD_FLOATS, "y guard");
@@ -90,8 +104,13 @@ static void run_vbinaryc(const sb_kernel_entry* e, checker* c, const test_option
 
 void test_f32_vadd(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinary(e, c, opt, 0, 0xadd); }
 void test_f32_vmul(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinary(e, c, opt, 1, 0x3a1); }
-void test_f32_vaddc(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinaryc(e, c, opt, 0, 0xadc); }
-void test_f32_vmulc(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinaryc(e, c, opt, 1, 0x31c); }
+void test_f32_vaddc(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinaryc(e, c, opt, OPC_ADD, 0xadc); }
+void test_f32_vmulc(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinaryc(e, c, opt, OPC_MUL, 0x31c); }
+void test_f32_vmaxc(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinaryc(e, c, opt, OPC_MAX, 0x3ac); }
+void test_f32_vminc(const sb_kernel_entry* e, checker* c, const test_options* opt) { run_vbinaryc(e, c, opt, OPC_MIN, 0x31ec); }
+void test_f32_vpreluc(const sb_kernel_entry* e, checker* c, const test_options* opt) {
+  run_vbinaryc(e, c, opt, OPC_PRELU, 0x9e1c);
+}
 
 static void vact_extremes(const sb_kernel_entry* e, checker* c);
 

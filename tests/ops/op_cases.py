@@ -553,6 +553,21 @@ _const_binary_case("prelu_one_slope_is_leakyrelu", "PRelu", (1, 6, 4, 5),
                    lambda r: np.array([0.25], np.float32), ["ACTIVATION"])
 _const_binary_case("prelu_same_slopes_is_leakyrelu", "PRelu", (1, 3, 4, 5),
                    lambda r: np.full((3, 1, 1), -0.5, np.float32), ["ACTIVATION"])
+# The vmaxc/vminc/vpreluc kernels (binary.c BIN_ROWC): a scalar first (the constant is input 0), a row count that is
+# neither a multiple of 4 nor of the 1024-element parallel chunk, per-channel rows of odd length over two images.
+_const_binary_case("max_const_scalar_first_wide", "Max", (1, 8, 17, 19), lambda r: np.array(-0.2, np.float32),
+                   ["MAXIMUM"], k_first=True)
+_const_binary_case("min_const_scalar_wide", "Min", (2, 3, 31, 7), lambda r: np.full((1, 1, 1, 1), 0.4, np.float32),
+                   ["MINIMUM"])
+_const_binary_case("prelu_channel_slope_odd_rows", "PRelu", (2, 5, 9, 11), lambda r: rand(r, 5, 1, 1), ["PRELU"])
+
+
+@case("min_const_scalar_relu_fused", ops=["MINIMUM"])
+def _min_relu():
+    rng = _rng("minrelu")
+    m = model([node("Min", ["x", "k"], ["s"]), node("Relu", ["s"], ["y"])], {"x": (1, 4, 9, 13)}, ["y"],
+              {"k": np.array(0.5, np.float32)})
+    return m, 2 * rand(rng, 1, 4, 9, 13)
 
 
 @case("max_three_inputs_chain", ops=["MAXIMUM", "MAXIMUM"])

@@ -1,5 +1,5 @@
 /* Scalar reference for f32-vbinary: elementwise add/mul of same-shape tensors (vadd, vmul) and with a per-channel
- * operand (vaddc, vmulc), with the fused activation. See sb_kernels.h. */
+ * operand (vaddc, vmulc, vmaxc, vminc, vpreluc), with the fused activation. See sb_kernels.h. */
 #include "sb_kernels.h"
 
 #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
@@ -32,6 +32,36 @@ void sb_f32_vmulc_ukernel__scalar(size_t channels, size_t pixels, const float* a
   for (size_t c = 0; c < channels; c++) {
     for (size_t p = 0; p < pixels; p++) {
       y[c * pixels + p] = sb_activate(act, a[c * pixels + p] * b[c]);
+    }
+  }
+}
+
+void sb_f32_vmaxc_ukernel__scalar(size_t channels, size_t pixels, const float* a, const float* b, float* y,
+                                  const sb_activation* act) {
+  for (size_t c = 0; c < channels; c++) {
+    for (size_t p = 0; p < pixels; p++) {
+      const float x = a[c * pixels + p];
+      y[c * pixels + p] = sb_activate(act, x < b[c] ? b[c] : x);
+    }
+  }
+}
+
+void sb_f32_vminc_ukernel__scalar(size_t channels, size_t pixels, const float* a, const float* b, float* y,
+                                  const sb_activation* act) {
+  for (size_t c = 0; c < channels; c++) {
+    for (size_t p = 0; p < pixels; p++) {
+      const float x = a[c * pixels + p];
+      y[c * pixels + p] = sb_activate(act, b[c] < x ? b[c] : x);
+    }
+  }
+}
+
+void sb_f32_vpreluc_ukernel__scalar(size_t channels, size_t pixels, const float* a, const float* b, float* y,
+                                    const sb_activation* act) {
+  for (size_t c = 0; c < channels; c++) {
+    for (size_t p = 0; p < pixels; p++) {
+      const float x = a[c * pixels + p];
+      y[c * pixels + p] = sb_activate(act, x < 0.0f ? b[c] * x : x);
     }
   }
 }

@@ -1,6 +1,7 @@
 /* Elementwise binary ops with numpy broadcasting. ADD / MUL: same shape -> f32_vadd/vmul; [N,C,H,W] op [1|N,C,1,1]
- * -> f32_vaddc/vmulc (both commutative, so the small operand may be either input). Every other case, and every
- * other op (SUB, DIV, MAX, MIN, POW, PRELU: the portable reference), runs the generic loop: output axes whose
+ * -> f32_vaddc/vmulc (both commutative, so the small operand may be either input). MAX / MIN / PRELU with an operand
+ * constant along the last merged axis (a scalar, a per-channel slope) -> f32_vmaxc/vminc/vpreluc row by row. Every
+ * other case, and every other op (SUB, DIV, POW, ...: the portable reference), runs the generic loop: output axes whose
  * broadcast pattern agrees are merged (same shapes become one row), then rows of the last merged axis run in
  * parallel. SUB..PRELU are defined here too: they are this operator with another function. */
 #include <math.h>
@@ -8,12 +9,12 @@
 
 #include "binary.h"
 
-typedef enum { BIN_SAME, BIN_CHANNEL, BIN_GENERIC } binary_mode;
+typedef enum { BIN_SAME, BIN_CHANNEL, BIN_ROWC, BIN_GENERIC } binary_mode;
 
 typedef struct binary_state {
   binary_mode mode;
   sb_binary_kind kind;
-  int big, small; /* input positions for BIN_CHANNEL */
+  int big, small; /* input positions for BIN_CHANNEL and BIN_ROWC */
   size_t batch, channels, pixels, small_batch_stride;
   void (*fn)(void);
   /* BIN_GENERIC: merged output axes (rank 0: one element) with each input's element stride (0 on broadcast) */
@@ -73,6 +74,26 @@ static void merge_axes(binary_state* s, int rank, const int32_t* od, const size_
   }
 }
 
+/* MAX / MIN / PRELU where one input is constant along the last merged axis and the other contiguous there (a scalar
+ * operand: one merged axis; per-channel PReLU on NCHW: rows of H*W sharing a slope): each row runs the family's
+ * vbinaryc kernel with one channel. PRELU's slope is input 1; MAX and MIN commute. NULL: the generic loop. */
+static const sb_kernel_entry* pick_rowc(binary_state* s, sb_binary_kind kind, const sb_node* n) {
+  if ((kind != SB_BIN_MAX && kind != SB_BIN_MIN && kind != SB_BIN_PRELU) || s->rank == 0) return NULL;
+  const size_t sa = s->a_strides[s->rank - 1], sb = s->b_strides[s->rank - 1];
+  if (sa == 1 && sb == 0) {
+    s->big = 0;
+  } else if (kind != SB_BIN_PRELU && sa == 0 && sb == 1) {
+    s->big = 1;
+  } else {
+    return NULL;
+  }
+  s->small = 1 - s->big;
+  const sb_kernel_family f = kind == SB_BIN_MAX   ? SB_FAMILY_F32_VMAXC
+                             : kind == SB_BIN_MIN ? SB_FAMILY_F32_VMINC
+                                                  : SB_FAMILY_F32_VPRELUC;
+  return sb_pick_kernel(f, sb_kernel_shape_params(0, 0), n);
+}
+
 sb_status sb_binary_prepare(sb_model* m, sb_node* n, sb_binary_kind kind) {
   sb_status st;
   const int prelu = kind == SB_BIN_PRELU;
@@ -125,6 +146,8 @@ sb_status sb_binary_prepare(sb_model* m, sb_node* n, sb_binary_kind kind) {
     s->pixels = (size_t)od[2] * (size_t)od[3];
     s->small_batch_stride = small_dims[0] == 1 ? 0 : s->channels;
     k = sb_pick_kernel(is_mul ? SB_FAMILY_F32_VMULC : SB_FAMILY_F32_VADDC, sb_kernel_shape_params(0, 0), n);
+  } else if ((k = pick_rowc(s, kind, n)) != NULL) {
+    s->mode = BIN_ROWC;
   } else {
     s->mode = BIN_GENERIC;
     const int same = dims_match(ad, od, rank) && dims_match(bd, od, rank);
@@ -199,8 +222,22 @@ static void run_generic_rows(void* ctx, size_t begin, size_t end) {
       ao += i * s->a_strides[d];
       bo += i * s->b_strides[d];
     }
-    generic_row(s->kind, len, j->a + ao, sa, j->b + bo, sb, j->y + row * len, j->act);
+    if (s->mode == BIN_ROWC) {
+      const float* big = s->big == 0 ? j->a + ao : j->b + bo;
+      const float* small = s->big == 0 ? j->b + bo : j->a + ao;
+      ((sb_f32_vbinaryc_ukernel*)s->fn)(1, len, big, small, j->y + row * len, j->act);
+    } else {
+      generic_row(s->kind, len, j->a + ao, sa, j->b + bo, sb, j->y + row * len, j->act);
+    }
   }
+}
+
+/* BIN_ROWC with one merged axis (a scalar operand): chunks of the one row in parallel. */
+static void run_rowc_flat(void* ctx, size_t begin, size_t end) {
+  const binary_job* j = ctx;
+  const float* big = j->s->big == 0 ? j->a : j->b;
+  const float* small = j->s->big == 0 ? j->b : j->a;
+  ((sb_f32_vbinaryc_ukernel*)j->s->fn)(1, end - begin, big + begin, small, j->y + begin, j->act);
 }
 
 void sb_binary_run(sb_model* m, sb_node* n) {
@@ -219,6 +256,9 @@ void sb_binary_run(sb_model* m, sb_node* n) {
       binary_job job = {s, big + i * image, small + i * s->small_batch_stride, yt->data + i * image, &n->act};
       sb_parallel_for(m->pool, s->channels, 1, run_channels, &job);
     }
+  } else if (s->mode == BIN_ROWC && s->rank == 1) {
+    binary_job job = {s, a, b, yt->data, &n->act};
+    sb_parallel_for(m->pool, yt->count, 1024, run_rowc_flat, &job);
   } else {
     binary_job job = {s, a, b, yt->data, &n->act};
     const size_t len = s->rank ? s->dims[s->rank - 1] : 1;
