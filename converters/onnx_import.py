@@ -177,8 +177,8 @@ class _Importer:
         if not vi.type.HasField("tensor_type"):
             raise ConversionError(f"graph input {vi.name!r} is not a tensor")
         if t.elem_type != onnx.TensorProto.FLOAT:
-            raise ConversionError(f"graph input {vi.name!r} has element type "
-                                  f"{onnx.TensorProto.DataType.Name(t.elem_type)}; only FLOAT inputs are supported")
+            raise ConversionError(f"graph input {vi.name!r} has element type {_dtype_name(t.elem_type)}; only FLOAT "
+                                  "inputs are supported")
         given = self.input_shapes.get(vi.name)
         if not t.HasField("shape"):
             if given is None:
@@ -825,10 +825,17 @@ def _dropout(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     _identity(imp, Node(node.op, node.name, node.inputs[:1], node.outputs, source_op=node.source_op), {})
 
 
+def _dtype_name(code: int) -> str:
+    """The ONNX name of an element type; a corrupt file can hold any number."""
+    if code in onnx.TensorProto.DataType.values():
+        return onnx.TensorProto.DataType.Name(code)
+    return f"{code} (not an ONNX type)"
+
+
 def _cast(imp: _Importer, node: Node, attrs: dict[str, Any]) -> None:
     imp.check_attrs(node, attrs, {"to", "saturate"})
     if int(attrs["to"]) != onnx.TensorProto.FLOAT:
-        raise node.error(f"unsupported attribute to={onnx.TensorProto.DataType.Name(int(attrs['to']))} "
+        raise node.error(f"unsupported attribute to={_dtype_name(int(attrs['to']))} "
                          "on an activation (only FLOAT)")
     _identity(imp, node, {})
 
