@@ -276,16 +276,23 @@ def snapshot_programs(parts: set[str], work: Path) -> dict[str, Any]:
     from sparsebyte.devices.tools import RUNNER_NAME, runner, web_runner
 
     work.mkdir(parents=True, exist_ok=True)
-    log(f"building (make, incremental) and copying the programs of {', '.join(sorted(parts))}")
+    # a directory of this run: two runs sharing --work must not measure each other's copies
+    work = Path(tempfile.mkdtemp(prefix="run-", dir=work))
+    log(f"building (make, incremental) and copying the programs of {', '.join(sorted(parts))} into {work}")
     notes: list[str] = []
-    out: dict[str, Any] = {"notes": notes}
+    out: dict[str, Any] = {"notes": notes, "dir": work}
     build = resources.build_root()
     for config, part in (("aarch64", "qemu"), ("host-neon", "host-neon")):
         if part not in parts:
             continue
-        src = _built(lambda c=config: runner(c), build / config / RUNNER_NAME, f"{config} runner", notes)
         dest = work / f"sparsebyte-run-{config}"
-        shutil.copy2(src, dest)
+        for _ in range(3):  # another process may be relinking the runner as it is copied: check the copy
+            src = _built(lambda c=config: runner(c), build / config / RUNNER_NAME, f"{config} runner", notes)
+            shutil.copy2(src, dest)
+            if subprocess.run(["aarch64-linux-gnu-nm" if config == "aarch64" else "nm", str(dest)],
+                              capture_output=True).returncode == 0:
+                break
+            time.sleep(10)
         out[config] = dest
     if "node" in parts:
         _built(lambda: web_runner(), resources.wasm_dist() / "sparsebyte.wasm", "wasm build (web/build.sh)", notes)
@@ -314,7 +321,8 @@ class Bench:
 
     def run_case(self, case: Case) -> dict[str, Any]:
         r: dict[str, Any] = {"name": case.name, "kind": case.kind, "source": case.source, "opset": case.opset,
-                             "note": case.note, "errors": {}}
+                             "note": case.note, "errors": {}, "measured": time.strftime("%H:%M UTC", time.gmtime()),
+                             "git": git_state()}
         try:
             path = case.make_file()
             feeds = case.make_feeds()
@@ -476,7 +484,7 @@ class Bench:
                     out_files.append(f"qemu-{key}.out{k}.npy")
                     np.save(self.work / case.name / out_files[-1], a)
                 cache.write_text(json.dumps({**cached, "output_files": out_files}))
-        except DeviceError as e:
+        except (DeviceError, OSError, subprocess.CalledProcessError) as e:
             r["errors"]["qemu"] = _short(e)
             log(f"{case.name}: qemu: {r['errors']['qemu']}")
             return
@@ -495,18 +503,19 @@ class Bench:
             file = work / f"input{k}.f32"
             np.ascontiguousarray(value, dtype="<f4").tofile(file)
             inputs.append({"name": name, "dims": list(value.shape), "file": str(file)})
-        outdir = work / "node-out"
-        outdir.mkdir(exist_ok=True)
+        run_dir = Path(self.programs["dir"]) / case.name
+        outdir = run_dir / "node-out"
+        outdir.mkdir(parents=True, exist_ok=True)
         job = {"name": case.name, "web": str(self.programs["web"]), "sbn": str(sbn), "onnx": str(path), "tfjs": tfjs,
                "inputs": inputs,
                "outdir": str(outdir), "rounds": self.args.rounds, "warmup": self.args.warmup,
                "minRoundMs": self.args.min_round_ms}
-        (work / "node-job.json").write_text(json.dumps(job))
-        result_file = work / "node-result.json"
+        (run_dir / "node-job.json").write_text(json.dumps(job))
+        result_file = run_dir / "node-result.json"
         result_file.unlink(missing_ok=True)
         log(f"{case.name}: node, {self.args.rounds} rounds (sparsebyte wasm, onnxruntime-web"
             f"{', tfjs-wasm' if tfjs else ''})")
-        proc = subprocess.run(["node", str(HERE / "bench_node.mjs"), str(work / "node-job.json"), str(result_file)],
+        proc = subprocess.run(["node", str(HERE / "bench_node.mjs"), str(run_dir / "node-job.json"), str(result_file)],
                               stdout=subprocess.PIPE, stderr=None if self.args.verbose else subprocess.PIPE,
                               text=True, timeout=self.args.node_timeout)
         if proc.returncode != 0 or not result_file.is_file():
@@ -662,7 +671,7 @@ def markdown_table(results: Sequence[dict[str, Any]], meta: dict[str, Any]) -> s
              " median over rounds of sparsebyte ms / peer ms (< 1: sparsebyte faster); host: sparsebyte "
              f"{meta['host_backend']} backend, onnxruntime {meta['onnxruntime']}; node {meta['node']}, "
              + ", ".join(f"{k} {v}" for k, v in meta.get("npm", {}).items()) + ". "
-             "✗: outside the zoo tolerance.", ""]
+             "✗: outside the zoo tolerance." + "".join(f" Build note: {n}." for n in meta.get("build_notes", [])), ""]
     if miss:
         lines.append("Speed-target misses (node, 1 thread), with the op types that dominate sparsebyte's wasm "
                      "profile:")
@@ -728,6 +737,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"rewrite the table between the markers of this file (default {DEFAULT_DOC})")
     parser.add_argument("--work", type=Path, default=MODELS_DIR,
                         help="converted models, tfjs ports, node outputs, cached instruction counts")
+    parser.add_argument("--update", action="store_true",
+                        help="replace only the measured models' rows of an existing --json (each row says when and "
+                             "at which commit it was measured)")
     parser.add_argument("--node-timeout", type=float, default=1800)
     parser.add_argument("--qemu-timeout", type=float, default=1800)
     parser.add_argument("--verbose", action="store_true", help="pass the node script's progress through")
@@ -749,6 +761,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for future in bench.pending:
         future.result()  # errors are recorded in the rows; this only waits
     bench.qemu_pool.shutdown()
+    import shutil
+
+    shutil.rmtree(bench.programs["dir"], ignore_errors=True)
     import onnxruntime
 
     from sparsebyte.runtime import backend
@@ -761,6 +776,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             "npm": npm_versions(),
             "command": "python3 benchmarks/zoo/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
             "git": git_state(), "build_notes": bench.programs["notes"]}
+    if args.update and args.json.is_file():  # keep the other models' rows of an earlier run, in their order
+        old = json.loads(args.json.read_text())
+        fresh = {r["name"]: r for r in results}
+        results = [fresh.pop(r["name"], r) for r in old["models"]] + list(fresh.values())
+        meta["updated"] = sorted(r["name"] for r in results if r["name"] in {c.name for c in cases})
+        meta["command"] = old["meta"].get("command", "") + "; then " + meta["command"]
     out = {"meta": meta, "models": results, "misses": misses(results)}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(out, indent=1, default=_jsonable) + "\n")
