@@ -226,6 +226,9 @@ static void run_elt(const call* c) {
     case SB_FAMILY_F32_VMUL: ((sb_f32_vbinary_ukernel*)c->entry->fn)(n, e->a, e->b, e->y, &e->act); break;
     case SB_FAMILY_F32_VADDC:
     case SB_FAMILY_F32_VMULC:
+    case SB_FAMILY_F32_VMAXC:
+    case SB_FAMILY_F32_VMINC:
+    case SB_FAMILY_F32_VPRELUC:
       ((sb_f32_vbinaryc_ukernel*)c->entry->fn)(e->channels, e->pixels, e->a, e->scale, e->y, &e->act);
       break;
     case SB_FAMILY_F32_VACT: ((sb_f32_vunary_ukernel*)c->entry->fn)(n, e->a, e->y, &e->act); break;
@@ -393,8 +396,9 @@ static void bench_elementwise(const layer* l) {
   } else {
     snprintf(label, sizeof label, "%s:elt:%dx%dx%d", l->where, l->cin, l->in_h, l->in_w);
     const sb_kernel_shape shape = sb_kernel_shape_params(0, 0);
-    static const sb_kernel_family fams[] = {SB_FAMILY_F32_VADD,  SB_FAMILY_F32_VMUL, SB_FAMILY_F32_VADDC,
-                                            SB_FAMILY_F32_VMULC, SB_FAMILY_F32_VACT, SB_FAMILY_F32_AFFINE};
+    static const sb_kernel_family fams[] = {SB_FAMILY_F32_VADD,  SB_FAMILY_F32_VMUL,  SB_FAMILY_F32_VADDC,
+                                            SB_FAMILY_F32_VMULC, SB_FAMILY_F32_VMAXC, SB_FAMILY_F32_VMINC,
+                                            SB_FAMILY_F32_VPRELUC, SB_FAMILY_F32_VACT, SB_FAMILY_F32_AFFINE};
     for (size_t i = 0; i < sizeof fams / sizeof fams[0]; i++) bench_case(fams[i], &shape, label, (int64_t)n, run_elt, &e);
   }
   free(a), free(b), free(y), free(scale);
