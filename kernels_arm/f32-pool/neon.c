@@ -8,6 +8,19 @@
 #include "kernels_arm/f32-pool/list.h"
 #undef SB_UKERNEL
 
+#if defined(SB_NEON_SIMDE)
+/* SIMDe 0.7.4 has no vdivq_f32 (as common/neon_act.c): lane by lane, x86 timing does not matter */
+static inline float32x4_t pool_div(float32x4_t a, float32x4_t b) {
+  float x[4], y[4];
+  vst1q_f32(x, a);
+  vst1q_f32(y, b);
+  for (int i = 0; i < 4; i++) x[i] /= y[i];
+  return vld1q_f32(x);
+}
+#else
+#define pool_div vdivq_f32
+#endif
+
 static inline void clip_window(int32_t start, int32_t size, int32_t limit, int32_t* begin, int32_t* end) {
   *begin = start < 0 ? 0 : start;
   *end = start + size > limit ? limit : start + size;
@@ -114,7 +127,7 @@ static inline __attribute__((always_inline)) void pool_planes(const sb_pool_shap
       for (; vec && ox < hi; ox += 4) {
         const int32_t ix0 = ox * sw - s->pad_left;
         vst1q_f32(out + ox, is_max ? max_block(s, plane, y0, y1, ix0, sw)
-                                   : vdivq_f32(sum_block(s, plane, y0, y1, ix0, sw), div));
+                                   : pool_div(sum_block(s, plane, y0, y1, ix0, sw), div));
       }
       for (; ox < s->out_w; ox++)
         out[ox] = is_max ? max_pixel(s, plane, y0, y1, ox) : avg_pixel(s, plane, y0, y1, rows_div, ox);
