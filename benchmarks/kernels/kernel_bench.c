@@ -150,6 +150,13 @@ static void mobilenet_v3_5x5(void) {
   for (size_t i = 0; i < sizeof dw / sizeof dw[0]; i++) add(K_DW, dw[i][0], dw[i][0], dw[i][1], dw[i][1], 5, dw[i][2], "v3", 1);
 }
 
+/* MediaPipe pose_detection's 5x5 depthwise layers (the most MACs of each stride): channels, input size, stride. */
+static void pose_5x5(void) {
+  static const int32_t dw[][3] = {{144, 56, 2}, {240, 28, 1}, {168, 28, 2}, {288, 14, 1}};
+  for (size_t i = 0; i < sizeof dw / sizeof dw[0]; i++)
+    add(K_DW, dw[i][0], dw[i][0], dw[i][1], dw[i][1], 5, dw[i][2], "pose", 0);
+}
+
 /* ---- running ---- */
 static const char* family_filter;
 static const char* kernel_filter;
@@ -627,6 +634,7 @@ int main(int argc, char** argv) {
   mobilenet_v1();
   mobilenet_v2();
   mobilenet_v3_5x5();
+  pose_5x5();
   if (!timing) { /* two marks in a row: the mark's own cost, which bench.py subtracts */
     printf("K -1 calibrate - - 0\n");
     bench_mark();

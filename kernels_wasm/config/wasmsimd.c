@@ -29,6 +29,10 @@ static const sb_kernel_rule rules[] = {
     SB_RULE(F32_CONV, sb_f32_conv_ukernel__wasmsimd_4x4, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__wasmsimd_3x3s1, 3, 1, 0, 0, 0, 0),
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__wasmsimd_3x3s2, 3, 2, 0, 0, 0, 0),
+    /* 5x5 (MobileNetV3, MediaPipe pose_detection: bench.py --targets node --family f32_dwconv, 5 rounds): s1 0.223
+     * ns/MAC over its 4 layers vs 0.459-1.162 for _any; s2 (deinterleaved slots, 2 rows per pass) 0.258 over 4 vs
+     * 0.362-0.610 (pose 56x56 144ch: 0.277 vs 0.533). The same run: 3x3 s2 0.193 over 8 layers, best on all 8 (it
+     * shares the deinterleaved slots; 0.15-0.48 vs 0.42-0.99 for _any). */
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__wasmsimd_5x5s1, 5, 1, 0, 0, 0, 0),
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__wasmsimd_5x5s2, 5, 2, 0, 0, 0, 0),
     SB_RULE(F32_DWCONV, sb_f32_dwconv_ukernel__wasmsimd_any, 0, 0, 0, 0, 0, 0),

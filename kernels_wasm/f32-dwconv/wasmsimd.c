@@ -1,6 +1,7 @@
 /* f32-dwconv on WASM SIMD128. 3x3 and 5x5 kernels with stride 1 or 2 go through a zero-padded row ring (dwconv_fast,
- * 2 output rows x 4 pixels per step, no edge cases inside); everything else is a one-lane direct conv per channel
- * (common/direct_conv.h). The stride params of the list only steer dispatch: every kernel here handles any shape. */
+ * 1-2 output rows x 4 pixels per step, no edge cases inside, stride-2 rows deinterleaved); everything else is a
+ * one-lane direct conv per channel (common/direct_conv.h). The stride params of the list only steer dispatch: every
+ * kernel here handles any shape. */
 #include "kernels_wasm/common/direct_conv.h"
 
 #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
@@ -27,20 +28,23 @@ SB_WASM_INLINE void dwconv(const size_t KH, const size_t KW, const sb_conv_shape
 #define SB_DW_RING 8          /* slots; a pass needs S*(R-1)+K <= 8 rows */
 #define SB_DW_RING_FLOATS 4096
 #ifndef SB_DW_ROWS
-#define SB_DW_ROWS(S) ((S) == 1 ? 2 : 1)
+/* Output rows per pass: 2, and 1 for 3x3 s2 (as measured before). 5x5 s2 takes 2 (7 slots): its input rows are
+ * loaded once per 2 outputs; 3 or 4 rows at s1 were no faster in node (bench.py: 0.227 and 0.367 vs 0.223 ns/MAC). */
+#define SB_DW_ROWS(K, S) ((S) == 1 || (K) == 5 ? 2 : 1)
 #endif /* 16 KiB of slots, plus one zero row */
 
-/* One pass: output rows [oy, oy + R) of a channel, x over whole vectors (the slots are wide enough). */
+/* One pass: output rows [oy, oy + R) of a channel, x over whole vectors (the slots are wide enough).
+ * Stride 2: a slot holds the padded row deinterleaved (even columns, then odd ones from `half` on), so tap kx of 4
+ * outputs is one unaligned load (E or O at ox + kx/2), no shuffles in the inner loop. */
 SB_WASM_INLINE void dw_pass(const size_t K, const size_t S, const size_t R, const float* const* rows, const v128_t* w,
-                            v128_t vb, float* out, size_t out_w, const sb_activation* act) {
+                            v128_t vb, float* out, size_t out_w, size_t half, const sb_activation* act) {
   for (size_t ox = 0; ox < out_w; ox += 4) {
     v128_t acc[4];
     for (size_t r = 0; r < R; r++) acc[r] = vb;
     for (size_t i = 0; i < S * (R - 1) + K; i++) {
-      const float* p = rows[i] + ox * S;
+      const float* p = rows[i] + ox;
       for (size_t kx = 0; kx < K; kx++) {
-        const v128_t x = S == 1 ? wasm_v128_load(p + kx)
-                                : wasm_i32x4_shuffle(wasm_v128_load(p + kx), wasm_v128_load(p + kx + 4), 0, 2, 4, 6);
+        const v128_t x = S == 1 ? wasm_v128_load(p + kx) : wasm_v128_load(p + (kx & 1) * half + kx / 2);
         for (size_t r = 0; r < R; r++) {
           /* input row i feeds output row r through tap row ky = i - r*S */
           if (i >= r * S && i - r * S < K) acc[r] = wasm_f32x4_add(acc[r], wasm_f32x4_mul(w[(i - r * S) * K + kx], x));
@@ -82,7 +86,7 @@ SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_sh
   for (size_t i = 0; i < (SB_DW_RING + 1) * width; i++) ring[i] = 0.0f;
   const size_t copy_w = in_w < width - pad_left ? in_w : width - pad_left; /* columns past the slot are never read */
   const size_t in_plane = in_h * in_w, out_plane = (size_t)s->out_h * out_w;
-  const size_t RMAX = SB_DW_ROWS(S);
+  const size_t RMAX = SB_DW_ROWS(K, S), half = width / 2;
   const int64_t pad_top = s->pad_top;
   for (size_t c = 0; c < (size_t)s->out_c; c++) {
     const float* wc = weights + c * K * K;
@@ -107,19 +111,32 @@ SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_sh
         float* slot = ring + ((size_t)iy % SB_DW_RING) * width;
         if (iy >= next_iy) {
           const float* src = in_c + (size_t)iy * in_w;
-          float* dst = slot + pad_left;
+          float* dst = slot + pad_left; /* stride 1 */
           size_t x = 0;
-          for (; x + 4 <= copy_w; x += 4) wasm_v128_store(dst + x, wasm_v128_load(src + x));
-          for (; x < copy_w; x++) dst[x] = src[x];
+          if (S == 1) {
+            for (; x + 4 <= copy_w; x += 4) wasm_v128_store(dst + x, wasm_v128_load(src + x));
+            for (; x < copy_w; x++) dst[x] = src[x];
+          } else {
+            /* padded column j = pad_left + x goes to slot[(j & 1) * half + j / 2] */
+            float* ev = slot + (pad_left & 1) * half + (pad_left >> 1);       /* src columns 0, 2, 4, ... */
+            float* od = slot + (~pad_left & 1) * half + ((pad_left + 1) >> 1); /* src columns 1, 3, 5, ... */
+            for (; x + 8 <= copy_w; x += 8) {
+              const v128_t a = wasm_v128_load(src + x), b = wasm_v128_load(src + x + 4);
+              wasm_v128_store(ev + x / 2, wasm_i32x4_shuffle(a, b, 0, 2, 4, 6));
+              wasm_v128_store(od + x / 2, wasm_i32x4_shuffle(a, b, 1, 3, 5, 7));
+            }
+            for (; x < copy_w; x++) slot[((pad_left + x) & 1) * half + (pad_left + x) / 2] = src[x];
+          }
           next_iy = iy + 1;
         }
         rows[i] = slot;
       }
       float* out = out_c + oy * out_w;
       if (R == RMAX) {
-        dw_pass(K, S, RMAX, rows, w, vb, out, out_w, act);
+        dw_pass(K, S, RMAX, rows, w, vb, out, out_w, half, act);
       } else {
-        for (size_t r = 0; r < oy_end - oy; r++) dw_pass(K, S, 1, rows + r * S, w, vb, out + r * out_w, out_w, act);
+        for (size_t r = 0; r < oy_end - oy; r++)
+          dw_pass(K, S, 1, rows + r * S, w, vb, out + r * out_w, out_w, half, act);
       }
     }
   }
