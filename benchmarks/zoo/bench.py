@@ -295,7 +295,9 @@ def snapshot_programs(parts: set[str], work: Path) -> dict[str, Any]:
             time.sleep(10)
         out[config] = dest
     if "node" in parts:
-        _built(lambda: web_runner(), resources.wasm_dist() / "sparsebyte.wasm", "wasm build (web/build.sh)", notes)
+        # the fallback path is only named here: wasm_dist() would refuse a web/dist the build has not made yet
+        _built(lambda: web_runner(), resources.web_root() / "dist" / "sparsebyte.wasm", "wasm build (web/build.sh)",
+               notes)
         web = work / "web"
         shutil.rmtree(web, ignore_errors=True)
         shutil.copytree(resources.web_root() / "src", web / "src")
