@@ -6,10 +6,11 @@ One device process per model and device."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import onnx
 import pytest
-from conftest import Converted
 from device_bundles import device
 
 import sparsebyte
@@ -17,6 +18,9 @@ import zoo
 from sparsebyte.devices import run_model
 from zoo import harness
 from zoo.registry import WHEEL_MODELS, WheelFile
+
+if TYPE_CHECKING:  # only an annotation: `from conftest import` takes whichever folder's conftest loaded first
+    from conftest import Converted
 
 NAMES = [m.name for m in WHEEL_MODELS]
 BACKENDS = {"qemu": "neon", "node": "wasm-simd128"}
