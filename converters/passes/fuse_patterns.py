@@ -299,6 +299,13 @@ def _layer_norm(graph: Graph, div: Node) -> bool:
                 k = _affine_const(graph, users[0], "Add", final.output, norm)
                 if k is not None:
                     inner, final, bias = [*inner, final], users[0], k
+    _become_layer_norm(graph, final, x, axis, bits, inner, scale, bias)
+    return True
+
+
+def _become_layer_norm(graph: Graph, final: Node, x: str, axis: int, bits: int, inner: list[Node],
+                       scale: np.ndarray, bias: np.ndarray | None) -> None:
+    """The matched pattern's inner nodes go; its last node becomes LayerNorm(x, scale[, bias])."""
     for n in inner:
         graph.nodes.remove(n)
         del graph.values[n.output]
@@ -308,7 +315,6 @@ def _layer_norm(graph: Graph, div: Node) -> bool:
         inputs.append(graph.unique_name(f"{final.name}.bias"))
         graph.add_const(inputs[2], bias)
     final.op, final.inputs, final.attrs = "LayerNorm", inputs, {"axis": axis, "epsilon_bits": bits}
-    return True
 
 
 # ---- LayerNorm as tf2onnx writes it (Keras LayerNormalization through tf.nn.moments / tf.nn.batch_normalization):
@@ -391,17 +397,9 @@ def _fuse_rsqrt_ln(graph: Graph, final: Node, x: str, axis: int, eps: float, inn
             k = _affine_const(graph, users[0], "Add", final.output, norm)
             if k is not None:
                 inner, final, bias = [*inner, final], users[0], k
-    for n in inner:
-        graph.nodes.remove(n)
-        del graph.values[n.output]
-    inputs = [x, graph.unique_name(f"{final.name}.scale")]
-    graph.add_const(inputs[1], scale)
-    if bias is not None:
-        inputs.append(graph.unique_name(f"{final.name}.bias"))
-        graph.add_const(inputs[2], bias)
     bits = int(np.array([eps], np.float32).view(np.int32)[0])
-    final.op, final.inputs, final.attrs, final.act = "LayerNorm", inputs, {"axis": axis, "epsilon_bits": bits}, \
-        ("NONE", 0.0, 0.0)
+    _become_layer_norm(graph, final, x, axis, bits, inner, scale, bias)
+    final.act = ("NONE", 0.0, 0.0)
 
 
 def _layer_norm_rsqrt_mul(graph: Graph, mul: Node) -> bool:
