@@ -15,7 +15,31 @@ export type StatusName =
 export interface EngineOptions {
   /** Where sparsebyte.wasm is read from (default: dist/sparsebyte.wasm next to this package's src/). */
   wasmUrl?: string | URL;
+  /** Where the pthreads build's sparsebyte-mt.wasm is read from (default: dist/sparsebyte-mt.wasm). */
+  threadsWasmUrl?: string | URL;
 }
+
+export interface LoadEngineOptions extends EngineOptions {
+  /** The pthreads build (rejects with SB_ERR_UNSUPPORTED where threadsSupported() is false). Default false. */
+  threads?: boolean;
+  /** Workers the pthreads build starts when it loads (at least 1). */
+  poolSize?: number;
+}
+
+export interface LoadModelOptions extends EngineOptions {
+  /**
+   * Threads to run on, 1..MAX_THREADS, or 'auto' (navigator.hardwareConcurrency). Default 1. Above 1 the pthreads
+   * build runs the model when threadsSupported(), else the single-thread build does (Model.threads says which).
+   * Anything else rejects with a SparsebyteError SB_ERR_ARGUMENT.
+   */
+  threads?: number | 'auto';
+}
+
+/** Most threads a model may ask for (each is a web worker, in node a worker thread). */
+export const MAX_THREADS: 64;
+
+/** Whether the pthreads build can run here: a cross-origin-isolated page (COOP + COEP headers), or node. */
+export function threadsSupported(): boolean;
 
 export interface TensorInfo {
   readonly name: string;
@@ -65,6 +89,8 @@ export class Model {
   readonly outputs: TensorInfo[];
   /** Name of the kernel set the engine runs ("wasm-simd128"). */
   readonly backend: string;
+  /** Threads the model runs on: 1 on the single-thread build, else its pool's size (the calling thread included). */
+  readonly threads: number;
   readonly arenaBytes: number;
   readonly weightBytes: number;
   run(inputs: Inputs, options?: RunOptions): Output[];
@@ -77,9 +103,9 @@ export class Model {
 }
 
 /** The shared engine instance (the emscripten module), created on first use. */
-export function loadEngine(options?: EngineOptions): Promise<object>;
+export function loadEngine(options?: LoadEngineOptions): Promise<object>;
 
 /** Loads and validates a .sbn model; rejects with a SparsebyteError naming the problem. */
-export function loadModel(source: ModelSource, options?: EngineOptions): Promise<Model>;
+export function loadModel(source: ModelSource, options?: LoadModelOptions): Promise<Model>;
 
 export function engineInfo(options?: EngineOptions): Promise<EngineInfo>;

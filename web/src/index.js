@@ -3,12 +3,16 @@
 //
 //   import { loadModel } from 'sparsebyte-wasm';
 //   const model = await loadModel('mobilenet_v2.sbn');      // ArrayBuffer, typed array, URL or (node) file path
+//   const fast = await loadModel(bytes, { threads: 2 });     // pthreads build when the page is cross-origin isolated
 //   const [probs] = model.run(new Float32Array(model.inputs[0].count));
 //   console.table(model.profile());                          // per-op time of the last run
 //   model.free();
 import createSparsebyteModule from '../dist/sparsebyte.js';
 
 const isNode = typeof process !== 'undefined' && process.versions != null && process.versions.node != null;
+
+// Most threads a model may ask for: each is a web worker (node: a worker thread) kept for the model's life.
+export const MAX_THREADS = 64;
 
 // Byte offsets of the C structs in wasm32 memory; web/src/layout_check.c fails the build if they change.
 const TENSOR_INFO = { size: 36, name: 0, rank: 4, dims: 8, count: 32 };
@@ -26,7 +30,37 @@ export class SparsebyteError extends Error {
   }
 }
 
-let enginePromise = null;
+// The two builds (web/wasm.mk): 'single' (dist/sparsebyte.js, no SharedArrayBuffer needed) and 'threads'
+// (dist/sparsebyte-mt.js, pthreads over shared memory), each created on first use.
+const enginePromises = { single: null, threads: null };
+
+/**
+ * Whether the pthreads build can run here: SharedArrayBuffer and shared wasm memory need a cross-origin-isolated page
+ * (COOP same-origin + COEP require-corp headers); node always has them.
+ */
+export function threadsSupported() {
+  if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+  return isNode || globalThis.crossOriginIsolated === true;
+}
+
+function hardwareThreads() {
+  const n = globalThis.navigator?.hardwareConcurrency;
+  return Number.isInteger(n) && n > 0 ? n : 1;
+}
+
+/** `threads` as given to loadModel (undefined, 'auto' or 1..MAX_THREADS) -> the count asked; SB_ERR_ARGUMENT if bad. */
+function threadsAsked(threads) {
+  if (threads === undefined) return 1;
+  if (threads === 'auto') return Math.min(hardwareThreads(), MAX_THREADS);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    const shown = typeof threads === 'string' ? `'${threads}'` : String(threads);
+    throw new SparsebyteError(
+      `threads must be an integer in 1..${MAX_THREADS} or 'auto', got ${shown} (${typeof threads})`,
+      'SB_ERR_ARGUMENT',
+    );
+  }
+  return threads;
+}
 
 async function readBytes(source) {
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
@@ -54,19 +88,95 @@ async function readBytes(source) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** The shared engine instance (created on first use). `wasmUrl` overrides where sparsebyte.wasm is read from. */
-export function loadEngine({ wasmUrl } = {}) {
-  if (enginePromise === null) {
-    enginePromise = (async () => {
-      const url = wasmUrl ?? new URL('../dist/sparsebyte.wasm', import.meta.url);
-      const wasmBinary = await readBytes(url);
-      return createSparsebyteModule({ wasmBinary });
-    })();
-    enginePromise.catch(() => {
-      enginePromise = null; // let a later call retry
+/**
+ * The shared engine instance of one build (created on first use): the single-thread one, or with `threads: true` the
+ * pthreads one (throws SB_ERR_UNSUPPORTED where threadsSupported() is false). `wasmUrl` / `threadsWasmUrl` override
+ * where sparsebyte.wasm / sparsebyte-mt.wasm are read from. `poolSize`: workers the pthreads build starts with.
+ */
+export function loadEngine({ wasmUrl, threadsWasmUrl, threads = false, poolSize = 1 } = {}) {
+  const kind = threads ? 'threads' : 'single';
+  if (enginePromises[kind] === null) {
+    enginePromises[kind] = kind === 'single' ? loadSingle(wasmUrl) : loadThreaded(threadsWasmUrl, poolSize);
+    enginePromises[kind].catch(() => {
+      enginePromises[kind] = null; // let a later call retry
     });
   }
-  return enginePromise;
+  return enginePromises[kind];
+}
+
+async function loadSingle(wasmUrl) {
+  const url = wasmUrl ?? new URL('../dist/sparsebyte.wasm', import.meta.url);
+  const wasmBinary = await readBytes(url);
+  return createSparsebyteModule({ wasmBinary });
+}
+
+async function loadThreaded(wasmUrl, poolSize) {
+  if (!threadsSupported()) {
+    throw new SparsebyteError(
+      'the threads build needs SharedArrayBuffer: serve the page cross-origin isolated (Cross-Origin-Opener-Policy: ' +
+        'same-origin, Cross-Origin-Embedder-Policy: require-corp)',
+      'SB_ERR_UNSUPPORTED',
+    );
+  }
+  const script = new URL('../dist/sparsebyte-mt.js', import.meta.url);
+  const url = wasmUrl ?? new URL('../dist/sparsebyte-mt.wasm', import.meta.url);
+  let factory;
+  try {
+    factory = (await import(script.href)).default;
+  } catch (e) {
+    throw new SparsebyteError(`could not load ${script.href}: ${e.message} (run web/build.sh)`, 'SB_ERR_IO', { cause: e });
+  }
+  const wasmBinary = await readBytes(url);
+  // sbPoolSize: workers started (and loaded) before the module resolves (wasm.mk: PTHREAD_POOL_SIZE); emscripten
+  // 3.1.6 never resolves with 0. The workers import the main script from mainScriptUrlOrBlob.
+  const mod = await factory({ wasmBinary, sbPoolSize: Math.max(1, poolSize), mainScriptUrlOrBlob: script.href });
+  mod.sbQueue = Promise.resolve();
+  unrefWorkers(mod);
+  return mod;
+}
+
+// node: idle pool workers must not keep the process alive.
+function unrefWorkers(mod) {
+  if (!isNode) return;
+  for (const w of [...mod.PThread.unusedWorkers, ...mod.PThread.runningWorkers]) w.unref?.();
+}
+
+/** Starts and loads workers until `count` are idle: pthread_create (wasm.mk: PTHREAD_POOL_SIZE_STRICT=2) only takes
+ * loaded ones, since a worker started during a blocking call could never load (it needs the event loop). */
+async function ensureIdleWorkers(mod, count) {
+  const pthread = mod.PThread;
+  const loading = [];
+  while (pthread.unusedWorkers.length < count) {
+    pthread.allocateUnusedWorker();
+    const worker = pthread.unusedWorkers[pthread.unusedWorkers.length - 1];
+    loading.push(new Promise((resolve) => pthread.loadWasmModuleToWorker(worker, resolve)));
+  }
+  await Promise.all(loading);
+  unrefWorkers(mod);
+}
+
+/** Gives a model of the pthreads build its thread pool; returns the threads it really got (workers may be missing). */
+function startThreads(mod, handle, threads) {
+  const running = mod.PThread.runningWorkers.length;
+  check(mod, mod._sb_model_set_threads(handle, threads), `threads=${threads}`);
+  return 1 + mod.PThread.runningWorkers.length - running;
+}
+
+// Typed-array views of the wasm memory. The pthreads build's memory is a growable SharedArrayBuffer: when another
+// thread grows it, this thread's old views keep the old length, so views are rebuilt whenever the buffer changed.
+function heap(mod) {
+  const buffer = mod.wasmMemory ? mod.wasmMemory.buffer : mod.HEAPU8.buffer;
+  if (mod.sbViews?.buffer !== buffer) {
+    mod.sbViews = {
+      buffer,
+      U8: new Uint8Array(buffer),
+      I32: new Int32Array(buffer),
+      U32: new Uint32Array(buffer),
+      F32: new Float32Array(buffer),
+      F64: new Float64Array(buffer),
+    };
+  }
+  return mod.sbViews;
 }
 
 // emscripten's default MAXIMUM_MEMORY (web/wasm.mk sets no other): no allocation can be larger. _malloc returns 0
@@ -78,8 +188,8 @@ function alloc(mod, bytes, what) {
   const fits = Number.isSafeInteger(bytes) && bytes >= 0 && bytes < HEAP_MAX_BYTES;
   const ptr = fits ? mod._malloc(Math.max(1, bytes)) >>> 0 : 0;
   if (ptr === 0) {
-    const heap = `${mod.HEAPU8.length} bytes now, at most ${HEAP_MAX_BYTES}`;
-    throw new SparsebyteError(`${what}: cannot allocate ${bytes} bytes in the wasm heap (${heap})`, 'SB_ERR_NOMEM');
+    const size = `${heap(mod).U8.length} bytes now, at most ${HEAP_MAX_BYTES}`;
+    throw new SparsebyteError(`${what}: cannot allocate ${bytes} bytes in the wasm heap (${size})`, 'SB_ERR_NOMEM');
   }
   return ptr;
 }
@@ -94,26 +204,28 @@ function check(mod, status, what) {
 
 function readTensorInfo(mod, ptr) {
   const base = ptr >> 2;
-  const rank = mod.HEAP32[(ptr + TENSOR_INFO.rank) >> 2];
-  const dims = Array.from(mod.HEAP32.subarray(base + TENSOR_INFO.dims / 4, base + TENSOR_INFO.dims / 4 + rank));
+  const h = heap(mod);
+  const rank = h.I32[(ptr + TENSOR_INFO.rank) >> 2];
+  const dims = Array.from(h.I32.subarray(base + TENSOR_INFO.dims / 4, base + TENSOR_INFO.dims / 4 + rank));
   return {
-    name: mod.UTF8ToString(mod.HEAPU32[(ptr + TENSOR_INFO.name) >> 2]),
+    name: mod.UTF8ToString(h.U32[(ptr + TENSOR_INFO.name) >> 2]),
     dims,
-    count: mod.HEAPU32[(ptr + TENSOR_INFO.count) >> 2],
+    count: h.U32[(ptr + TENSOR_INFO.count) >> 2],
   };
 }
 
 function readInt64(mod, ptr) {
-  const lo = mod.HEAPU32[ptr >> 2];
-  const hi = mod.HEAP32[(ptr >> 2) + 1];
-  return hi * 4294967296 + lo;
+  const h = heap(mod);
+  return h.I32[(ptr >> 2) + 1] * 4294967296 + h.U32[ptr >> 2];
 }
 
 /** A loaded .sbn model. Create with loadModel(); call free() when done (wasm memory is not garbage collected). */
 export class Model {
-  constructor(mod, handle) {
+  constructor(mod, handle, threads = 1) {
     this._mod = mod;
     this._handle = handle;
+    /** Threads the model runs on: 1 for the single-thread build, else the pthreads build's pool (caller included). */
+    this.threads = threads;
     this.inputs = this._infos(mod._sb_model_num_inputs, mod._sb_model_input_info, 'input');
     this.outputs = this._infos(mod._sb_model_num_outputs, mod._sb_model_output_info, 'output');
     this._profiling = false;
@@ -181,7 +293,7 @@ export class Model {
       }
       const ptr = alloc(mod, data.length * 4, `input '${info.name}'`);
       try {
-        mod.HEAPF32.set(data, ptr >> 2);
+        heap(mod).F32.set(data, ptr >> 2);
         check(mod, mod._sb_model_set_input(handle, i, ptr, data.length), `set input '${info.name}'`);
       } finally {
         mod._free(ptr);
@@ -192,7 +304,7 @@ export class Model {
       const ptr = alloc(mod, info.count * 4, `output '${info.name}'`);
       try {
         check(mod, mod._sb_model_get_output(handle, i, ptr, info.count), `get output '${info.name}'`);
-        const out = mod.HEAPF32.slice(ptr >> 2, (ptr >> 2) + info.count);
+        const out = heap(mod).F32.slice(ptr >> 2, (ptr >> 2) + info.count); // slice: a plain (unshared) copy
         return Object.assign(out, { name: info.name, dims: info.dims.slice() });
       } finally {
         mod._free(ptr);
@@ -238,7 +350,7 @@ export class Model {
       for (let i = 0; i < n; i++) {
         check(mod, mod._sb_model_node_profile(handle, i, ptr), `profile of node ${i}`);
         const str = (off) => {
-          const p = mod.HEAPU32[(ptr + off) >> 2];
+          const p = heap(mod).U32[(ptr + off) >> 2];
           return p === 0 ? '' : mod.UTF8ToString(p);
         };
         rows.push({
@@ -246,7 +358,7 @@ export class Model {
           op: str(NODE_PROFILE.op),
           kernel: str(NODE_PROFILE.kernel),
           kernelFamily: str(NODE_PROFILE.kernelFamily),
-          timeMs: mod.HEAPF64[(ptr + NODE_PROFILE.timeMs) >> 3],
+          timeMs: heap(mod).F64[(ptr + NODE_PROFILE.timeMs) >> 3],
           macs: readInt64(mod, ptr + NODE_PROFILE.macs),
           denseMacs: readInt64(mod, ptr + NODE_PROFILE.denseMacs),
         });
@@ -267,7 +379,9 @@ export class Model {
     try {
       const ptr = mod._sb_model_metadata(this._live(), sizePtr);
       if (ptr === 0) return {};
-      const text = new TextDecoder().decode(mod.HEAPU8.subarray(ptr, ptr + mod.HEAPU32[sizePtr >> 2]));
+      const h = heap(mod);
+      // slice: TextDecoder refuses views of a SharedArrayBuffer (the pthreads build)
+      const text = new TextDecoder().decode(h.U8.slice(ptr, ptr + h.U32[sizePtr >> 2]));
       let value;
       try {
         value = JSON.parse(text);
@@ -283,7 +397,7 @@ export class Model {
     }
   }
 
-  /** Releases the model's wasm memory. Safe to call twice. */
+  /** Releases the model's wasm memory (and its worker threads, which go back to the idle pool). Safe to call twice. */
   free() {
     if (this._handle !== 0) {
       this._mod._sb_model_free(this._handle);
@@ -295,18 +409,40 @@ export class Model {
 /**
  * Loads and validates a .sbn model. `source`: ArrayBuffer or typed array of the file's bytes, a URL (fetched), or in
  * node a file path. Throws SparsebyteError naming the problem when the bytes are not a valid model.
+ * `threads` (default 1): an integer 1..MAX_THREADS or 'auto' (navigator.hardwareConcurrency). Above 1 the model runs
+ * on the pthreads build when threadsSupported(), else on the single-thread build (model.threads says which).
  */
 export async function loadModel(source, options = {}) {
-  const [mod, bytes] = await Promise.all([loadEngine(options), readBytes(source)]);
+  const threads = threadsAsked(options.threads);
+  const threaded = threads > 1 && threadsSupported();
+  const engineOptions = { ...options, threads: threaded, poolSize: threads - 1 };
+  const [mod, bytes] = await Promise.all([loadEngine(engineOptions), readBytes(source)]);
+  if (!threaded) return loadInto(mod, bytes, 1);
+  // One load at a time per engine: a second load must not count the workers the first is about to take.
+  const result = mod.sbQueue.then(async () => {
+    await ensureIdleWorkers(mod, threads - 1);
+    return loadInto(mod, bytes, threads);
+  });
+  mod.sbQueue = result.catch(() => {});
+  return result;
+}
+
+function loadInto(mod, bytes, threads) {
   const dataPtr = alloc(mod, bytes.length, 'load model');
   let outPtr = 0;
+  let handle = 0;
   try {
     outPtr = alloc(mod, 4, 'load model');
-    mod.HEAPU8.set(bytes, dataPtr);
-    mod.HEAPU32[outPtr >> 2] = 0;
+    heap(mod).U8.set(bytes, dataPtr);
+    heap(mod).U32[outPtr >> 2] = 0;
     check(mod, mod._sb_model_load_memory(dataPtr, bytes.length, outPtr), 'load model');
-    return new Model(mod, mod.HEAPU32[outPtr >> 2]);
+    handle = heap(mod).U32[outPtr >> 2];
+    const got = threads > 1 ? startThreads(mod, handle, threads) : 1;
+    const model = new Model(mod, handle, got);
+    handle = 0;
+    return model;
   } finally {
+    if (handle !== 0) mod._sb_model_free(handle);
     if (outPtr !== 0) mod._free(outPtr);
     mod._free(dataPtr); // load_memory copies the bytes
   }
@@ -314,6 +450,6 @@ export async function loadModel(source, options = {}) {
 
 /** Engine version and kernel set, e.g. {version: "1.0.0", backend: "wasm-simd128"}. */
 export async function engineInfo(options = {}) {
-  const mod = await loadEngine(options);
+  const mod = await loadEngine({ ...options, threads: false });
   return { version: mod.UTF8ToString(mod._sb_version_string()), backend: mod.UTF8ToString(mod._sb_backend_name()) };
 }

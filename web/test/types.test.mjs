@@ -1,4 +1,4 @@
-// The TypeScript declarations: tsc accepts the usage file (which also expects four type errors, so the types are
+// The TypeScript declarations: tsc accepts the usage file (which also expects five type errors, so the types are
 // not `any`), they declare every export of index.js, and package.json points at files that exist.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';

@@ -1,6 +1,6 @@
 // A small consumer of the package's declarations: `tsc -p test/types` (web/test/types.test.mjs) must accept it.
 // It imports the package by name, through package.json's "exports" and "types", as a user's code would.
-import { Model, SparsebyteError, engineInfo, loadModel } from 'sparsebyte-wasm';
+import { MAX_THREADS, Model, SparsebyteError, engineInfo, loadModel, threadsSupported } from 'sparsebyte-wasm';
 import type { NodeProfile, Output, TensorInfo } from 'sparsebyte-wasm';
 
 export async function classify(source: ArrayBuffer | string | URL): Promise<number> {
@@ -33,6 +33,12 @@ export async function classify(source: ArrayBuffer | string | URL): Promise<numb
   await loadModel(42);
   // @ts-expect-error models come from loadModel, not the constructor
   new Model();
+  const fast = await loadModel(source, { threads: threadsSupported() ? Math.min(4, MAX_THREADS) : 'auto' });
+  const threads: number = fast.threads;
+  console.log(threads);
+  fast.free();
+  // @ts-expect-error threads is a count or 'auto'
+  await loadModel(source, { threads: 'many' });
   model.free();
   return logits.indexOf(Math.max(...logits));
 }
