@@ -1,6 +1,7 @@
 """Serves the browser demo on 127.0.0.1: the page (demos/browser/index.html, demo.js), its assets (the files build.py
-writes) and the wasm engine (web/src/index.js, web/dist/sparsebyte.{js,wasm}). Nothing else is reachable: no folder
-listings, no sources; requests for another Host than 127.0.0.1 or localhost are refused (DNS rebinding).
+writes) and the wasm engine (web/src/index.js, web/dist/sparsebyte{,-mt}.{js,wasm} and the pthreads' worker script).
+Nothing else is reachable: no folder listings, no sources; requests for another Host than 127.0.0.1 or localhost are
+refused (DNS rebinding). Every answer carries COOP/COEP headers, so the page is cross-origin isolated (threads).
 
     python demos/browser/build.py && python demos/browser/serve.py [--port 8000] [--assets DIR]
 """
@@ -22,7 +23,8 @@ REPO = HERE.parents[1]
 # Everything the page loads, and nothing else: the page itself, the engine's ES module, its emscripten glue and wasm.
 PAGE_FILES = {"/": HERE / "index.html", "/index.html": HERE / "index.html", "/demo.js": HERE / "demo.js",
               "/pose.js": HERE / "pose.js"}
-ENGINE_FILES = ("web/src/index.js", "web/dist/sparsebyte.js", "web/dist/sparsebyte.wasm")
+ENGINE_FILES = ("web/src/index.js", "web/dist/sparsebyte.js", "web/dist/sparsebyte.wasm", "web/dist/sparsebyte-mt.js",
+                "web/dist/sparsebyte-mt.wasm", "web/dist/mt-worker/sparsebyte-mt.worker.js")
 
 
 def allowed_file(url_path: str, assets: Path) -> Path | None:
@@ -76,6 +78,9 @@ class DemoHandler(http.server.SimpleHTTPRequestHandler):
 
     def end_headers(self) -> None:
         self.send_header("Cache-Control", "no-store")
+        # Cross-origin isolation: the page gets SharedArrayBuffer, so loadModel(.., {threads}) runs the pthreads build.
+        self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+        self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
         super().end_headers()
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the base class's name)

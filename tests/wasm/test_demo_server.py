@@ -65,6 +65,9 @@ def test_the_page_engine_and_assets_are_served(server: tuple[int, Path]) -> None
     conn.request("HEAD", "/web/dist/sparsebyte.wasm")
     response = conn.getresponse()
     assert response.status == 200 and response.getheader("Content-Type") == "application/wasm"
+    # cross-origin isolated (the pthreads build needs SharedArrayBuffer)
+    assert response.getheader("Cross-Origin-Opener-Policy") == "same-origin"
+    assert response.getheader("Cross-Origin-Embedder-Policy") == "require-corp"
     conn.close()
 
 

@@ -6,9 +6,10 @@
 // Inputs and outputs are float32 .npy files; without --input the inputs are the runner's seeded splitmix64 values
 // in [-1, 1). --json prints {backend, threads, latency_ms: {median, min, max}, arena_bytes, weight_bytes, peak_rss_kb,
 // ops: [{name, op, kernel, time_ms, macs, dense_macs}], outputs: [{name, shape}]}; time_ms per op is the mean over
-// the timed runs. The wasm build is single-threaded: --threads is accepted and the report says threads 1.
+// the timed runs. --threads N > 1 runs the pthreads build (web/dist/sparsebyte-mt.*, node worker threads); the report
+// says the threads the model got.
 import { readFile, writeFile } from 'node:fs/promises';
-import { loadModel } from '../src/index.js';
+import { MAX_THREADS, loadModel } from '../src/index.js';
 
 const USAGE = 'usage: run-model.mjs MODEL.sbn [--input X.npy]... [--output OUT.npy]... [--random-seed N]\n' +
   '                     [--warmup N] [--repeat N] [--threads N] [--profile] [--json]';
@@ -33,7 +34,7 @@ function parseArgs(argv) {
     else if (a === '--random-seed') o.seed = BigInt(int(a, argv[++i], 0, 2147483647));
     else if (a === '--warmup') o.warmup = int(a, argv[++i], 0, 100000);
     else if (a === '--repeat') o.repeat = int(a, argv[++i], 1, 1000000);
-    else if (a === '--threads') o.threads = int(a, argv[++i], 1, 256);
+    else if (a === '--threads') o.threads = int(a, argv[++i], 1, MAX_THREADS);
     else if (a.startsWith('-')) throw new Error(`unknown option '${a}'`);
     else if (o.model === undefined) o.model = a;
     else throw new Error(`unexpected argument '${a}'`);
@@ -96,7 +97,7 @@ async function main() {
     console.error(`run-model: ${e.message}\n${USAGE}`);
     return 2;
   }
-  const model = await loadModel(o.model);
+  const model = await loadModel(o.model, { threads: o.threads });
   try {
     if (o.inputs.length && o.inputs.length !== model.inputs.length) {
       throw new Error(`the model has ${model.inputs.length} inputs, ${o.inputs.length} --input files given`);
@@ -135,10 +136,10 @@ async function main() {
       : [];
     const shapes = model.outputs.map((info) => ({ name: info.name, shape: info.dims }));
     if (o.json) {
-      console.log(JSON.stringify({ backend: model.backend, threads: 1, latency_ms: latency, arena_bytes: model.arenaBytes,
+      console.log(JSON.stringify({ backend: model.backend, threads: model.threads, latency_ms: latency, arena_bytes: model.arenaBytes,
         weight_bytes: model.weightBytes, peak_rss_kb: process.resourceUsage().maxRSS, ops, outputs: shapes }));
     } else {
-      console.log(`backend ${model.backend}, threads 1, arena ${model.arenaBytes} bytes, weights ${model.weightBytes} bytes`);
+      console.log(`backend ${model.backend}, threads ${model.threads}, arena ${model.arenaBytes} bytes, weights ${model.weightBytes} bytes`);
       console.log(`latency over ${n} runs: median ${median.toFixed(3)} ms, min ${latency.min.toFixed(3)} ms, max ${latency.max.toFixed(3)} ms`);
       for (const s of shapes) console.log(`output ${s.name} [${s.shape.join(', ')}]`);
       if (o.profile) console.table(ops);

@@ -67,8 +67,9 @@ class LocalDevice(Device):
 
 class NodeDevice(LocalDevice):
     """`node`: the WebAssembly (SIMD128) engine in node: web/tools/run-model.mjs over web/dist, or `runner`, a
-    node script with the same command line (the TVM build's sparsebyte-run.js). Wall times are node's; the wasm
-    build is single-threaded, so a run asked for more threads runs on one and says so in the report's note."""
+    node script with the same command line (the TVM build's sparsebyte-run.js). Wall times are node's. threads > 1
+    run the pthreads build (node worker threads, at most web/src/index.js's MAX_THREADS); a `runner` that is
+    single-threaded runs on one thread and the report's note says so."""
 
     metric = "ms"
 
@@ -79,8 +80,20 @@ class NodeDevice(LocalDevice):
         node = node_binary()
         return [node, str(self.runner or web_runner())]
 
+    max_threads = 64  # web/src/index.js MAX_THREADS
+
     def options_for(self, options: RunOptions) -> tuple[RunOptions, str | None]:
-        if options.threads <= 1:
-            return options, None
-        note = f"the WebAssembly build runs on 1 thread ({options.threads} asked)"
-        return RunOptions(warmup=options.warmup, repeat=options.repeat, threads=1, seed=options.seed), note
+        if options.threads > self.max_threads:
+            raise DeviceError(f"{self.name}: threads={options.threads}, the WebAssembly build takes "
+                              f"1..{self.max_threads}")
+        return options, None
+
+    def finish(self, report: dict[str, Any], work: Path) -> None:
+        asked = self._asked_threads
+        if report.get("threads", 1) < asked:
+            report["note"] = f"the WebAssembly build ran on {report.get('threads', 1)} thread(s) ({asked} asked)"
+
+    def run(self, model: Path, inputs: Sequence[Path] = (), num_outputs: int = 0,
+            options: RunOptions | None = None) -> DeviceRun:
+        self._asked_threads = (options or RunOptions()).threads
+        return super().run(model, inputs, num_outputs, options)
