@@ -433,14 +433,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    if args.pose:
-        from .pose_demo import run_pose_demo
+    if args.classifier:
+        from .demo import run_demo
 
-        return run_pose_demo(Path(args.out), tflite=Path(args.tflite) if args.tflite else None, qemu=not args.no_qemu,
-                             wasm=not args.no_wasm, xnnpack=not args.no_xnnpack)
-    from .demo import run_demo
+        return run_demo(Path(args.out or "out/demo"), qemu=not args.no_qemu, wasm=not args.no_wasm)
+    from .pose_demo import run_pose_demo  # the default: a real sparse model (issue 13 item 5)
 
-    return run_demo(Path(args.out), qemu=not args.no_qemu, wasm=not args.no_wasm)
+    return run_pose_demo(Path(args.out or "out/pose_demo"), tflite=Path(args.tflite) if args.tflite else None,
+                         qemu=not args.no_qemu, wasm=not args.no_wasm, xnnpack=not args.no_xnnpack)
 
 
 # ---- parser ----
@@ -550,21 +550,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", type=int, default=1, help="threads for both (default 1)")
     p.set_defaults(func=cmd_bench)
 
-    p = sub.add_parser("demo", help="MobileNetV2 end to end: convert, prune, run, check, classify a photo",
-                       description="Build MobileNetV2 with ImageNet weights, convert it dense and 50%% group-sparse, "
-                                   "run both on the host, under qemu-aarch64 and in WebAssembly under node, check "
-                                   "against PyTorch, classify a real photo, print errors, latencies and sizes.")
-    p.add_argument("--out", default="out/demo", help="directory for the ONNX and .sbn files (default out/demo)")
+    p = sub.add_parser("demo", help="a real sparse model end to end: MediaPipe's pose detector (--classifier: "
+                                    "MobileNetV2)",
+                       description="MediaPipe's sparse pose detector (mediapipe 0.10.14 pose_detection.tflite, 38 "
+                                   "sparse 1x1 convs) converted sparse and --dense: detect people in real photos (SSD "
+                                   "anchors, weighted NMS), compare with LiteRT, draw PNGs, time the host, "
+                                   "qemu-aarch64 (instructions) and node. --classifier: MobileNetV2 with ImageNet "
+                                   "weights converted dense and 50% group-sparse, checked against PyTorch, "
+                                   "classifying a real photo.")
+    p.add_argument("--out", help="directory for the converted files and PNGs (default out/pose_demo; --classifier: "
+                                 "out/demo)")
     p.add_argument("--no-qemu", action="store_true", help="skip the qemu-aarch64 runs")
     p.add_argument("--no-wasm", action="store_true",
                    help="skip the WebAssembly runs in node (web/dist, built with web/build.sh when missing)")
-    p.add_argument("--pose", action="store_true",
-                   help="MediaPipe's sparse pose detector instead: convert sparse and --dense, detect people in real "
-                        "photos (SSD anchors, weighted NMS), compare with LiteRT, draw PNGs, time host/qemu/node")
-    p.add_argument("--tflite", help="--pose: pose_detection.tflite (default: the mediapipe 0.10.14 wheel's, fetched "
-                                    "with pip download --no-deps in a checkout)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--classifier", action="store_true",
+                       help="the MobileNetV2 demo instead: convert, prune 50%%, run, check against PyTorch, classify")
+    which.add_argument("--pose", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for old scripts
+    p.add_argument("--tflite", help="pose_detection.tflite (default: the mediapipe 0.10.14 wheel's, fetched with pip "
+                                    "download --no-deps in a checkout)")
     p.add_argument("--no-xnnpack", action="store_true",
-                   help="--pose: skip LiteRT's XNNPACK under qemu (run when benchmarks/arm/peers.py's sysroot exists)")
+                   help="skip LiteRT's XNNPACK under qemu (run when benchmarks/arm/peers.py's sysroot exists)")
     p.set_defaults(func=cmd_demo)
     for command in sub.choices.values():
         command.epilog, command.formatter_class = EXIT_STATUS, _HelpFormatter
