@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+import copy
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import torch
@@ -18,6 +19,8 @@ from torch import nn
 
 from . import export as export_mod
 from .allocate import allocate, find_layers
+from .bn import Images, reestimate_bn
+from .distill import DistillConfig, Distiller
 from .masked import MaskedModel
 from .masks import Pattern
 from .rearrange import RearrangeReport, rearrange
@@ -39,6 +42,8 @@ class Options:
     update_every: int = 50  # steps between mask updates (gradual, srste)
     prune_fraction: float = 0.6  # gradual: share of the steps spent ramping the sparsity
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=0))
+    distill: DistillConfig | None = None  # None: the loss is loss_fn (cross-entropy on labels)
+    bn_passes: int = 3  # BN re-estimation passes over the calibration images (after every mask update)
 
 
 @dataclass
@@ -69,8 +74,13 @@ class Result:
 
 def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, batches: Batches | None = None,
              steps_per_epoch: int = 0, evaluate: Any = None, checkpoint: str | os.PathLike | None = None,
-             resume: bool = False, progress: bool = True) -> Result:
-    """Prune `model` in place (rearrange, allocate, mask, fine-tune per the schedule) and bake the masks."""
+             resume: bool = False, progress: bool = True, teacher: nn.Module | str | None = None,
+             calibration: Images | None = None) -> Result:
+    """Prune `model` in place (rearrange, allocate, mask, fine-tune per the schedule) and bake the masks.
+
+    teacher: a module, or "dense" for a frozen copy of `model` as it is when pruning starts (after rearrangement);
+    needed when options.distill is set (default "dense" then). calibration: batches of inputs (or a callable giving
+    them) on which every BatchNorm is re-estimated after every mask update and once at the end."""
     if not 0.0 <= options.sparsity < 1.0:
         raise ValueError(f"sparsity must be in [0, 1), got {options.sparsity}")
     epochs = options.train.epochs if batches is not None else 0
@@ -81,21 +91,46 @@ def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, ba
     if options.rearrange and options.pattern.kind != "group":
         raise ValueError("rearrangement applies to the group pattern")
     report = None
+    if options.distill is not None and teacher is None:
+        teacher = "dense"
+    if teacher is not None and options.distill is None:
+        options = replace(options, distill=DistillConfig())
+    saved: dict[str, Any] = {}
     if resume:
         if checkpoint is None:
             raise ValueError("resume needs a checkpoint path")
-        targets = load_checkpoint(checkpoint)["targets"]  # weights (already rearranged) come back in train()
+        saved = load_checkpoint(checkpoint)
+        targets = saved["targets"]  # weights (already rearranged) come back in train()
     else:
         if options.rearrange:
             report = rearrange(model, example_input, options.pattern.group, options.sparsity)
         layers = find_layers(model, example_input, options.prune_first, options.prune_last, options.exclude)
         targets = allocate(layers, options.sparsity, options.pattern, options.allocation)
+    extra: dict[str, Any] = {}
+    if isinstance(teacher, str):
+        if teacher != "dense":
+            raise ValueError(f"teacher must be a module or 'dense', got {teacher!r}")
+        teacher = copy.deepcopy(model).eval()
+        if resume:
+            if "teacher" not in saved:
+                raise ValueError(f"checkpoint {checkpoint}: no teacher saved (run started without distillation)")
+            teacher.load_state_dict(saved["teacher"])  # the rearranged dense model the run started from
+        extra["teacher"] = teacher.state_dict()
     masked = MaskedModel(model, targets, options.pattern,
                          options.srste_lambda if options.schedule == "srste" else 0.0)
     config = TrainConfig(**{**asdict(options.train), "epochs": epochs})
     schedule = Schedule(options.schedule, epochs * steps_per_epoch, options.prune_fraction, options.update_every)
+    distiller = Distiller(teacher, model, options.distill or DistillConfig()) if teacher is not None else None
+
+    def recalibrate() -> None:
+        if calibration is not None:
+            reestimate_bn(model, calibration, options.bn_passes)
+
     result = train(masked, schedule, batches or (lambda epoch: []), steps_per_epoch, config, checkpoint, resume,
-                   evaluate, progress)
+                   evaluate, progress, distiller=distiller, after_update=recalibrate if calibration else None,
+                   extra_state=extra)
+    if calibration is not None and epochs > 0:
+        recalibrate()  # train-mode BN leaves moving averages of the last batches: end on exact statistics
     masks = masked.bake()
     model.eval()
     opts = asdict(options)

