@@ -131,8 +131,16 @@ const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, sb_kernel_shape s
 typedef void (*sb_range_fn)(void* ctx, size_t begin, size_t end);
 sb_threadpool* sb_threadpool_create(int threads);
 void sb_threadpool_destroy(sb_threadpool* pool);
-/* Runs fn over [0, n) split into contiguous chunks whose boundaries are multiples of grain, one per thread. */
+/* Runs fn over [0, n) split into contiguous chunks whose boundaries are multiples of grain (up to 4 per thread,
+ * claimed dynamically by the caller and the workers); every index is computed alike whatever the thread count. */
 void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn, void* ctx);
+/* The least cost (MACs, or elements read and written) worth a chunk of its own: a loop of cost below twice this runs
+ * inline on the caller (a dispatch to spinning workers costs ~1-2 us, ~10k MACs of SIMD work). */
+#define SB_CHUNK_MIN_COST 16384.0
+/* sb_parallel_for for a loop whose whole cost is `cost`: at most cost / SB_CHUNK_MIN_COST chunks, inline if < 2. */
+void sb_parallel_for_cost(sb_threadpool* pool, size_t n, size_t grain, double cost, sb_range_fn fn, void* ctx);
+/* Threads of the pool, the caller included (1 for NULL). */
+int sb_threadpool_threads(const sb_threadpool* pool);
 /* A plain mutex (no-ops with SB_NO_THREADS). create returns NULL when out of memory; lock/unlock accept NULL. */
 sb_mutex* sb_mutex_create(void);
 void sb_mutex_destroy(sb_mutex* mutex);

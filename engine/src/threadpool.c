@@ -1,7 +1,23 @@
-/* A small fixed pthread pool. sb_parallel_for cuts [0, n) into one contiguous chunk per thread; the caller's thread
- * runs chunk 0. Chunks never split a reduction, so results do not depend on the thread count. With SB_NO_THREADS
- * (wasm) everything runs on the calling thread. One job at a time per pool: the model's lock (model.c) keeps two
- * runs of one model, and so two callers of its pool, from overlapping. */
+/* A small fixed pthread pool (one per model, created by sb_model_set_threads and reused by every run).
+ *
+ * sb_parallel_for cuts [0, n) into chunks whose boundaries are multiples of grain (a few chunks per thread, so a
+ * thread that is slow or descheduled does not hold the others up) and the caller and the workers claim them one at a
+ * time from an atomic counter. Chunks never split a reduction and each index is computed the same way whichever
+ * thread runs it, so results do not depend on the thread count. sb_parallel_for_cost also takes the loop's whole
+ * cost (MACs or elements touched): a loop too small to amortise a dispatch runs inline on the caller, and no chunk is
+ * cheaper than SB_CHUNK_MIN_COST.
+ *
+ * Waiting: a worker that has finished a job spins (with a pause instruction) for SB_SPIN_NS looking for the next one,
+ * then sleeps on a condition variable; the caller likewise spins for SB_SPIN_NS for the workers to finish, then
+ * sleeps. Operators of one inference follow each other within microseconds, so inside a run nobody pays a futex
+ * wake-up (tens of microseconds each, two per operator, was the cost of the previous pool), and an idle pool never
+ * spins for longer than SB_SPIN_NS. The sleep/wake hand-over is a Dekker pair on seq_cst atomics: the waker stores
+ * the new state and then reads the sleeper count; the sleeper raises the count (under the mutex) and then re-reads
+ * the state, so one of the two always sees the other.
+ *
+ * With SB_NO_THREADS (the single-thread wasm build) everything runs on the calling thread. One job at a time per
+ * pool: the model's lock (model.c) keeps two runs of one model, and so two callers of its pool, from overlapping. */
+#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 
 #include "internal.h"
@@ -17,9 +33,19 @@ sb_threadpool* sb_threadpool_create(int threads) {
   return NULL;
 }
 void sb_threadpool_destroy(sb_threadpool* pool) { (void)pool; }
+int sb_threadpool_threads(const sb_threadpool* pool) {
+  (void)pool;
+  return 1;
+}
 void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn, void* ctx) {
   (void)pool;
   (void)grain;
+  if (n) fn(ctx, 0, n);
+}
+void sb_parallel_for_cost(sb_threadpool* pool, size_t n, size_t grain, double cost, sb_range_fn fn, void* ctx) {
+  (void)pool;
+  (void)grain;
+  (void)cost;
   if (n) fn(ctx, 0, n);
 }
 
@@ -34,6 +60,28 @@ void sb_mutex_unlock(sb_mutex* mutex) { (void)mutex; }
 
 #else
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+
+/* How long an idle worker (or a waiting caller) spins before it sleeps. */
+#define SB_SPIN_NS 200000
+/* Chunks per thread when the cost allows: enough to even out chunks of different cost and a thread that starts
+ * late, few enough that per-chunk overheads (weights re-read per pixel chunk, one atomic per chunk) stay small. */
+#define SB_CHUNKS_PER_THREAD 4
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
 
 struct sb_mutex {
   pthread_mutex_t mutex;
@@ -60,48 +108,68 @@ void sb_mutex_unlock(sb_mutex* m) {
 }
 
 struct sb_threadpool {
-  int threads;
+  int threads; /* including the caller */
   pthread_t* workers;
   pthread_mutex_t lock;
   pthread_cond_t work_ready, work_done;
-  uint64_t generation; /* bumped for every job */
-  int pending;         /* workers still running the current job */
-  int stopping;
-  /* current job */
+  atomic_uint_fast64_t generation; /* bumped for every job (and once more to stop) */
+  atomic_int stopping;
+  atomic_int sleeping_workers; /* workers in (or about to enter) cond_wait on work_ready */
+  atomic_int caller_sleeping;  /* the caller in (or about to enter) cond_wait on work_done */
+  atomic_int active;           /* workers that have not finished the current job */
+  atomic_size_t next_chunk;    /* the next chunk to claim */
+  /* the current job: written by the caller before it bumps generation, read-only until active reaches 0 */
   sb_range_fn fn;
   void* ctx;
-  size_t n, chunk;
+  size_t n, chunk, chunks;
 };
 
 typedef struct worker_arg {
   sb_threadpool* pool;
-  int index;
 } worker_arg;
 
-static void run_chunk(sb_threadpool* p, int index) {
-  size_t begin = (size_t)index * p->chunk;
-  if (begin >= p->n) return;
-  size_t end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
-  p->fn(p->ctx, begin, end);
+static void run_chunks(sb_threadpool* p) {
+  for (;;) {
+    const size_t c = atomic_fetch_add(&p->next_chunk, 1);
+    if (c >= p->chunks) return;
+    const size_t begin = c * p->chunk, end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
+    p->fn(p->ctx, begin, end);
+  }
+}
+
+/* Waits until generation differs from seen: spins for SB_SPIN_NS, then sleeps. Returns the new generation. */
+static uint64_t wait_for_job(sb_threadpool* p, uint64_t seen) {
+  uint64_t g = atomic_load(&p->generation);
+  if (g != seen) return g;
+  const uint64_t start = now_ns();
+  for (unsigned i = 1;; i++) {
+    cpu_relax();
+    if ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) != seen) return g;
+    if ((i & 255) == 0 && now_ns() - start > SB_SPIN_NS) break;
+  }
+  pthread_mutex_lock(&p->lock);
+  atomic_fetch_add(&p->sleeping_workers, 1);
+  while ((g = atomic_load(&p->generation)) == seen) pthread_cond_wait(&p->work_ready, &p->lock);
+  atomic_fetch_sub(&p->sleeping_workers, 1);
+  pthread_mutex_unlock(&p->lock);
+  return g;
 }
 
 static void* worker_main(void* arg) {
   worker_arg* w = arg;
   sb_threadpool* p = w->pool;
-  int index = w->index;
   free(w);
   uint64_t seen = 0;
-  pthread_mutex_lock(&p->lock);
   for (;;) {
-    while (!p->stopping && p->generation == seen) pthread_cond_wait(&p->work_ready, &p->lock);
-    if (p->stopping) break;
-    seen = p->generation;
-    pthread_mutex_unlock(&p->lock);
-    run_chunk(p, index);
-    pthread_mutex_lock(&p->lock);
-    if (--p->pending == 0) pthread_cond_signal(&p->work_done);
+    seen = wait_for_job(p, seen);
+    if (atomic_load(&p->stopping)) break;
+    run_chunks(p);
+    if (atomic_fetch_sub(&p->active, 1) == 1 && atomic_load(&p->caller_sleeping)) {
+      pthread_mutex_lock(&p->lock);
+      pthread_cond_signal(&p->work_done);
+      pthread_mutex_unlock(&p->lock);
+    }
   }
-  pthread_mutex_unlock(&p->lock);
   return NULL;
 }
 
@@ -117,12 +185,17 @@ sb_threadpool* sb_threadpool_create(int threads) {
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->work_ready, NULL);
   pthread_cond_init(&p->work_done, NULL);
+  atomic_init(&p->generation, 0);
+  atomic_init(&p->stopping, 0);
+  atomic_init(&p->sleeping_workers, 0);
+  atomic_init(&p->caller_sleeping, 0);
+  atomic_init(&p->active, 0);
+  atomic_init(&p->next_chunk, 0);
   p->threads = 1;
   for (int i = 1; i < threads; i++) {
     worker_arg* w = malloc(sizeof *w);
     if (!w) break;
     w->pool = p;
-    w->index = i;
     if (pthread_create(&p->workers[i], NULL, worker_main, w) != 0) {
       free(w);
       break;
@@ -132,10 +205,18 @@ sb_threadpool* sb_threadpool_create(int threads) {
   return p;
 }
 
+static void wake_workers(sb_threadpool* p) {
+  if (atomic_load(&p->sleeping_workers) == 0) return;
+  pthread_mutex_lock(&p->lock);
+  pthread_cond_broadcast(&p->work_ready);
+  pthread_mutex_unlock(&p->lock);
+}
+
 void sb_threadpool_destroy(sb_threadpool* p) {
   if (!p) return;
-  pthread_mutex_lock(&p->lock);
-  p->stopping = 1;
+  atomic_store(&p->stopping, 1);
+  atomic_fetch_add(&p->generation, 1);
+  pthread_mutex_lock(&p->lock); /* unconditionally: a worker may be between its count and its wait */
   pthread_cond_broadcast(&p->work_ready);
   pthread_mutex_unlock(&p->lock);
   for (int i = 1; i < p->threads; i++) pthread_join(p->workers[i], NULL);
@@ -146,27 +227,59 @@ void sb_threadpool_destroy(sb_threadpool* p) {
   free(p);
 }
 
+int sb_threadpool_threads(const sb_threadpool* p) { return p ? p->threads : 1; }
+
+/* Runs fn over [0, n) in `chunks` chunks of whole grains on the caller and the workers. */
+static void dispatch(sb_threadpool* p, size_t n, size_t grain, size_t chunks, sb_range_fn fn, void* ctx) {
+  const size_t units = (n + grain - 1) / grain, per_chunk = (units + chunks - 1) / chunks;
+  p->fn = fn;
+  p->ctx = ctx;
+  p->n = n;
+  p->chunk = per_chunk * grain;
+  p->chunks = (n + p->chunk - 1) / p->chunk;
+  atomic_store(&p->next_chunk, 0);
+  atomic_store(&p->active, p->threads - 1);
+  atomic_fetch_add(&p->generation, 1);
+  wake_workers(p);
+  run_chunks(p);
+  if (atomic_load_explicit(&p->active, memory_order_acquire) == 0) return;
+  const uint64_t start = now_ns();
+  for (unsigned i = 1;; i++) {
+    cpu_relax();
+    if (atomic_load_explicit(&p->active, memory_order_acquire) == 0) return;
+    if ((i & 255) == 0 && now_ns() - start > SB_SPIN_NS) break;
+  }
+  pthread_mutex_lock(&p->lock);
+  atomic_store(&p->caller_sleeping, 1);
+  while (atomic_load(&p->active) > 0) pthread_cond_wait(&p->work_done, &p->lock);
+  atomic_store(&p->caller_sleeping, 0);
+  pthread_mutex_unlock(&p->lock);
+}
+
 void sb_parallel_for(sb_threadpool* p, size_t n, size_t grain, sb_range_fn fn, void* ctx) {
   if (n == 0) return;
   if (grain == 0) grain = 1;
-  size_t units = (n + grain - 1) / grain;
+  const size_t units = (n + grain - 1) / grain;
   if (!p || p->threads <= 1 || units < 2) {
     fn(ctx, 0, n);
     return;
   }
-  size_t per_thread = (units + (size_t)p->threads - 1) / (size_t)p->threads;
-  pthread_mutex_lock(&p->lock);
-  p->fn = fn;
-  p->ctx = ctx;
-  p->n = n;
-  p->chunk = per_thread * grain;
-  p->pending = p->threads - 1;
-  p->generation++;
-  pthread_cond_broadcast(&p->work_ready);
-  pthread_mutex_unlock(&p->lock);
-  run_chunk(p, 0);
-  pthread_mutex_lock(&p->lock);
-  while (p->pending > 0) pthread_cond_wait(&p->work_done, &p->lock);
-  pthread_mutex_unlock(&p->lock);
+  const size_t most = (size_t)p->threads * SB_CHUNKS_PER_THREAD;
+  dispatch(p, n, grain, units < most ? units : most, fn, ctx);
+}
+
+void sb_parallel_for_cost(sb_threadpool* p, size_t n, size_t grain, double cost, sb_range_fn fn, void* ctx) {
+  if (n == 0) return;
+  if (grain == 0) grain = 1;
+  const size_t units = (n + grain - 1) / grain;
+  const double by_cost = cost / SB_CHUNK_MIN_COST;
+  if (!p || p->threads <= 1 || units < 2 || by_cost < 2.0) {
+    fn(ctx, 0, n);
+    return;
+  }
+  size_t chunks = (size_t)p->threads * SB_CHUNKS_PER_THREAD;
+  if ((double)chunks > by_cost) chunks = (size_t)by_cost;
+  if (chunks > units) chunks = units;
+  dispatch(p, n, grain, chunks, fn, ctx);
 }
 #endif

@@ -1,8 +1,9 @@
 """Thread stress of the C API (tests/fuzz/stress_threads.c): 8 threads share one model (sb_model_infer, with thread
 count and profiling changes and profile reads racing the runs) and then run one model each; every result must equal
-the single-threaded reference bit for bit. Under ASan+UBSan (the engine library of `make asan`) and under TSan (the
-engine compiled with clang -fsanitize=thread). STRESS_RUNS sets the runs per thread (CI default below; the figures
-in docs/robustness.md are from STRESS_RUNS=1000)."""
+the single-threaded reference bit for bit, and so must one model run with every engine thread count 1..8 (also on
+tests/engine/test_threads.py's model, whose layers are large enough for the partitioning to split). Under ASan+UBSan
+(the engine library of `make asan`) and under TSan (the engine compiled with clang -fsanitize=thread). STRESS_RUNS
+sets the runs per thread (CI default below; the figures in docs/robustness.md are from STRESS_RUNS=1000)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fuzz_support import CORPUS, REPO, assert_no_sanitizer_report, make, run
+from test_threads import write_model  # tests/engine is on sys.path (fuzz_support)
 
 THREADS = 8
 MODELS = ["mobilenetish_sparse.sbn", "pools_activations.sbn"]
@@ -28,15 +30,20 @@ def engine_sources() -> list[str]:
 
 
 def figures(stdout: str) -> dict[str, tuple[int, int, int]]:
-    found = re.findall(r"^(shared|separate): threads (\d+), runs (\d+), mismatches (\d+), errors (\d+)$", stdout, re.M)
+    found = re.findall(r"^(shared|separate|counts): threads (\d+), runs (\d+), mismatches (\d+), errors (\d+)$",
+                       stdout, re.M)
     return {mode: (int(runs), int(mismatches), int(errors)) for mode, _t, runs, mismatches, errors in found}
 
 
-def check(proc: subprocess.CompletedProcess[str], runs: int) -> None:
+def check(proc: subprocess.CompletedProcess[str], runs: int, threads: int = THREADS) -> None:
     assert_no_sanitizer_report(proc)
     assert "ThreadSanitizer" not in proc.stderr, proc.stderr[-4000:]
     assert proc.returncode == 0, proc.stdout + proc.stderr[-4000:]
-    assert figures(proc.stdout) == {"shared": (THREADS * runs, 0, 0), "separate": (THREADS * runs, 0, 0)}, proc.stdout
+    # counts: every engine thread count 1..8 on each of the driver's threads + 3 inputs
+    want = {"counts": (8 * (threads + 3), 0, 0)}
+    if runs:
+        want |= {"shared": (THREADS * runs, 0, 0), "separate": (THREADS * runs, 0, 0)}
+    assert figures(proc.stdout) == want, proc.stdout
     print(proc.stdout, end="")
 
 
@@ -78,3 +85,20 @@ def test_eight_threads_shared_and_separate_models_under_tsan(tsan_driver: Path, 
                           text=True, env=env, timeout=600)
     assert proc.returncode != 66, proc.stderr[-4000:]
     check(proc, TSAN_RUNS)
+
+
+@pytest.fixture(scope="module")
+def threads_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_model(tmp_path_factory.mktemp("threads_model"))[0]
+
+
+def test_every_engine_thread_count_under_asan(asan_driver: Path, threads_model: Path) -> None:
+    check(run(asan_driver, threads_model, "1", "0", timeout=600), 0, threads=1)
+
+
+def test_every_engine_thread_count_under_tsan(tsan_driver: Path, threads_model: Path) -> None:
+    env = {**os.environ, "TSAN_OPTIONS": "halt_on_error=1:exitcode=66:second_deadlock_stack=1"}
+    proc = subprocess.run([str(tsan_driver), str(threads_model), "1", "0"], capture_output=True, text=True, env=env,
+                          timeout=600)
+    assert proc.returncode != 66, proc.stderr[-4000:]
+    check(proc, 0, threads=1)

@@ -28,7 +28,7 @@ static void run_range(void* ctx, size_t begin, size_t end) {
 static void run(sb_model* m, sb_node* n) {
   sb_tensor* y = sb_output(m, n);
   act_job job = {(sb_f32_vunary_ukernel*)n->kernel_fn, sb_input(m, n, 0)->data, y->data, &n->act};
-  sb_parallel_for(m->pool, y->count, 64, run_range, &job);
+  sb_parallel_for_cost(m->pool, y->count, 64, (double)y->count, run_range, &job);
 }
 
 const sb_op_def sb_op_activation = SB_OP_DEF(ACTIVATION, prepare, run, 1);

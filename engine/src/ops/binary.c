@@ -247,23 +247,24 @@ void sb_binary_run(sb_model* m, sb_node* n) {
   sb_tensor* yt = sb_output(m, n);
   if (s->mode == BIN_SAME) {
     binary_job job = {s, a, b, yt->data, &n->act};
-    sb_parallel_for(m->pool, yt->count, 64, run_same, &job);
+    sb_parallel_for_cost(m->pool, yt->count, 64, (double)yt->count, run_same, &job);
   } else if (s->mode == BIN_CHANNEL) {
     const float* big = s->big == 0 ? a : b;
     const float* small = s->big == 0 ? b : a;
     size_t image = s->channels * s->pixels;
     for (size_t i = 0; i < s->batch; i++) {
       binary_job job = {s, big + i * image, small + i * s->small_batch_stride, yt->data + i * image, &n->act};
-      sb_parallel_for(m->pool, s->channels, 1, run_channels, &job);
+      sb_parallel_for_cost(m->pool, s->channels, 1, (double)image, run_channels, &job);
     }
   } else if (s->mode == BIN_ROWC && s->rank == 1) {
     binary_job job = {s, a, b, yt->data, &n->act};
-    sb_parallel_for(m->pool, yt->count, 1024, run_rowc_flat, &job);
+    sb_parallel_for_cost(m->pool, yt->count, 1024, (double)yt->count, run_rowc_flat, &job);
   } else {
     binary_job job = {s, a, b, yt->data, &n->act};
     const size_t len = s->rank ? s->dims[s->rank - 1] : 1;
     /* chunks of >= ~4K elements: short rows (broadcast over the last axis) would otherwise cost a wake-up each */
-    sb_parallel_for(m->pool, yt->count / len, len >= 4096 ? 1 : 4096 / len, run_generic_rows, &job);
+    sb_parallel_for_cost(m->pool, yt->count / len, len >= 4096 ? 1 : 4096 / len, (double)yt->count,
+                         run_generic_rows, &job);
   }
 }
 

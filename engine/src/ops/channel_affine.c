@@ -37,7 +37,7 @@ static void run(sb_model* m, sb_node* n) {
     size_t offset = (size_t)b * channels * pixels;
     affine_job job = {(sb_f32_affine_ukernel*)n->kernel_fn, pixels, x->data + offset, sb_f32(sb_input(m, n, 1)),
                       sb_f32(sb_input(m, n, 2)), sb_output(m, n)->data + offset, &n->act};
-    sb_parallel_for(m->pool, channels, 1, run_channels, &job);
+    sb_parallel_for_cost(m->pool, channels, 1, (double)(channels * pixels), run_channels, &job);
   }
 }
 

@@ -61,11 +61,24 @@ int32_t sb_conv_stride_param(const sb_conv_shape* s) {
   return s->stride_h == s->stride_w && s->dil_h == 1 && s->dil_w == 1 ? s->stride_h : -1;
 }
 
+/* Partitioning (docs/threads.md): chunks of similar cost, enough for the threads (sb_parallel_for_cost's rule).
+ * 1x1 convs (GEMM, SPMM) split the pixels into 16-pixel multiples while there are enough of them (early layers);
+ * small planes (7x7, 14x14) split the output channels instead: 16-channel multiples for the dense GEMM, whole groups
+ * for the sparse SPMM with cuts at equal shares of the kept weights, so blocks of very different nnz still cost
+ * alike. Depthwise convs split rows, and channels when the plane has too few rows. Every output element is computed
+ * by the same kernel code path whatever the split (tiles fall on the same pixels and channels), so results do not
+ * depend on the thread count. */
+#define SB_CONV_MAX_BLOCKS 64
+
 typedef struct conv_job {
   const sb_conv_state* state;
   const float* input;
   float* output;
   const sb_activation* act;
+  /* 2-D split: item t is channel block t / pixel_chunks and pixel (or row) chunk t % pixel_chunks */
+  size_t pixel_chunks, pixel_chunk, pixels;
+  size_t blocks;
+  size_t block_start[SB_CONV_MAX_BLOCKS + 1]; /* channels (dense, depthwise) or groups (sparse) */
 } conv_job;
 
 static void run_rows(void* ctx, size_t begin, size_t end) {
@@ -77,29 +90,146 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
     ((sb_f32_spconv_ukernel*)s->fn)(&s->shape, &s->sparse, j->input, j->output, j->act, begin, end);
 }
 
+/* Output channels [c0, c1) (groups [c0, c1) when sparse), pixels [p0, p1) of a 1x1 conv. */
+static void run_block(const conv_job* j, size_t c0, size_t c1, size_t p0, size_t p1) {
+  const sb_conv_state* s = j->state;
+  const size_t plane = (size_t)s->shape.in_h * (size_t)s->shape.in_w;
+  if (s->mode == SB_CONV_GEMM) {
+    const size_t cin = (size_t)s->shape.in_c;
+    ((sb_f32_gemm_ukernel*)s->fn)(p1 - p0, plane, c1 - c0, cin, s->weights + c0 * cin, s->bias + c0,
+                                  j->input + p0, j->output + c0 * plane + p0, j->act);
+    return;
+  }
+  sb_sparse_weights w = s->sparse;
+  if (c0 != 0 || c1 != (size_t)w.num_groups) {
+    /* groups [c0, c1): the kernels read group_start[g] as absolute offsets into index/values */
+    const size_t g = (size_t)w.group, cout = (size_t)w.out_channels, first = c0 * g;
+    w.num_groups = (int32_t)(c1 - c0);
+    w.out_channels = (int32_t)((c1 * g < cout ? c1 * g : cout) - first);
+    w.nnz += c0;
+    w.group_start += c0;
+    w.bias += first;
+    c0 = first;
+  }
+  ((sb_f32_spmm_ukernel*)s->fn)(p1 - p0, plane, &w, j->input + p0, j->output + c0 * plane + p0, j->act);
+}
+
 static void run_pixels(void* ctx, size_t begin, size_t end) {
   const conv_job* j = ctx;
+  const size_t all = j->state->mode == SB_CONV_GEMM ? (size_t)j->state->shape.out_c : (size_t)j->state->sparse.num_groups;
+  run_block(j, 0, all, begin, end);
+}
+
+static void run_tiles(void* ctx, size_t begin, size_t end) {
+  const conv_job* j = ctx;
+  for (size_t t = begin; t < end; t++) {
+    const size_t b = t / j->pixel_chunks, p0 = t % j->pixel_chunks * j->pixel_chunk;
+    const size_t p1 = p0 + j->pixel_chunk < j->pixels ? p0 + j->pixel_chunk : j->pixels;
+    if (j->block_start[b] < j->block_start[b + 1] && p0 < p1)
+      run_block(j, j->block_start[b], j->block_start[b + 1], p0, p1);
+  }
+}
+
+/* Depthwise: channels [c0, c1) as a conv of their own (each channel reads only its own input plane). */
+static void run_dw_tiles(void* ctx, size_t begin, size_t end) {
+  const conv_job* j = ctx;
   const sb_conv_state* s = j->state;
-  size_t plane = (size_t)s->shape.in_h * (size_t)s->shape.in_w;
-  if (s->mode == SB_CONV_GEMM)
-    ((sb_f32_gemm_ukernel*)s->fn)(end - begin, plane, (size_t)s->shape.out_c, (size_t)s->shape.in_c, s->weights,
-                                  s->bias, j->input + begin, j->output + begin, j->act);
-  else
-    ((sb_f32_spmm_ukernel*)s->fn)(end - begin, plane, &s->sparse, j->input + begin, j->output + begin, j->act);
+  const sb_conv_shape* c = &s->shape;
+  const size_t in_plane = (size_t)c->in_h * c->in_w, out_plane = (size_t)c->out_h * c->out_w,
+               taps = (size_t)c->kh * c->kw;
+  for (size_t t = begin; t < end; t++) {
+    const size_t b = t / j->pixel_chunks, r0 = t % j->pixel_chunks * j->pixel_chunk;
+    const size_t r1 = r0 + j->pixel_chunk < j->pixels ? r0 + j->pixel_chunk : j->pixels;
+    const size_t c0 = j->block_start[b], c1 = j->block_start[b + 1];
+    if (c0 >= c1 || r0 >= r1) continue;
+    sb_conv_shape sub = *c;
+    sub.in_c = sub.out_c = sub.groups = (int32_t)(c1 - c0);
+    ((sb_f32_conv_ukernel*)s->fn)(&sub, s->weights + c0 * taps, s->bias + c0, j->input + c0 * in_plane,
+                                  j->output + c0 * out_plane, j->act, r0, r1);
+  }
+}
+
+/* Chunks worth running for `cost` on the pool's threads (0 or 1: run inline). */
+static size_t target_chunks(const sb_threadpool* pool, double cost) {
+  const int threads = sb_threadpool_threads(pool);
+  if (threads <= 1) return 1;
+  double chunks = 4.0 * threads, by_cost = cost / SB_CHUNK_MIN_COST;
+  if (chunks > by_cost) chunks = by_cost;
+  if (chunks > SB_CONV_MAX_BLOCKS) chunks = SB_CONV_MAX_BLOCKS;
+  return chunks < 1 ? 1 : (size_t)chunks;
+}
+
+/* Fills j's 2-D split: `units` pixel (or row) units of `unit` each over `pixels`, channel blocks from `channels`
+ * (in steps of `step` channels) so that blocks * pixel chunks reaches target. Returns the item count. */
+static size_t split_2d(conv_job* j, size_t target, size_t pixels, size_t unit, size_t channels, size_t step) {
+  const size_t units = (pixels + unit - 1) / unit, cunits = (channels + step - 1) / step;
+  size_t blocks = 1;
+  if (units < target) {
+    blocks = target < cunits ? target : cunits;
+    if (blocks > SB_CONV_MAX_BLOCKS) blocks = SB_CONV_MAX_BLOCKS;
+  }
+  size_t pchunks = (target + blocks - 1) / blocks;
+  if (pchunks > units) pchunks = units;
+  const size_t per = (units + pchunks - 1) / pchunks;
+  j->pixels = pixels;
+  j->pixel_chunk = per * unit;
+  j->pixel_chunks = (pixels + j->pixel_chunk - 1) / j->pixel_chunk;
+  j->blocks = blocks;
+  for (size_t b = 0; b <= blocks; b++) {
+    const size_t c = cunits * b / blocks * step;
+    j->block_start[b] = c < channels ? c : channels;
+  }
+  return blocks * j->pixel_chunks;
+}
+
+/* Sparse groups: cut where the kept weights reach b/blocks of the total (lower bound over group_start). */
+static void balance_groups(conv_job* j, const sb_sparse_weights* w) {
+  const int32_t* gs = w->group_start;
+  const size_t groups = (size_t)w->num_groups, total = (size_t)gs[groups];
+  if (total == 0) return; /* all empty: the uniform cuts from split_2d stay */
+  for (size_t b = 1; b < j->blocks; b++) {
+    const size_t want = total * b / j->blocks;
+    size_t lo = j->block_start[b - 1], hi = groups;
+    while (lo < hi) {
+      const size_t mid = (lo + hi) / 2;
+      if ((size_t)gs[mid] < want) lo = mid + 1;
+      else hi = mid;
+    }
+    j->block_start[b] = lo;
+  }
+  j->block_start[j->blocks] = groups;
 }
 
 void sb_conv_run(sb_model* m, sb_node* n) {
   const sb_conv_state* s = n->state;
+  const sb_conv_shape* c = &s->shape;
   const sb_tensor* x = sb_input(m, n, 0);
   sb_tensor* y = sb_output(m, n);
-  size_t in_image = (size_t)s->shape.in_c * (size_t)s->shape.in_h * (size_t)s->shape.in_w;
-  size_t out_image = (size_t)s->shape.out_c * (size_t)s->shape.out_h * (size_t)s->shape.out_w;
+  size_t in_image = (size_t)c->in_c * (size_t)c->in_h * (size_t)c->in_w;
+  size_t out_image = (size_t)c->out_c * (size_t)c->out_h * (size_t)c->out_w;
+  const size_t batch = x->dims[0] > 0 ? (size_t)x->dims[0] : 1;
+  const double cost = (double)n->macs / (double)batch + (double)out_image;
+  const size_t target = target_chunks(m->pool, cost);
+  const int depthwise = s->mode == SB_CONV_DIRECT && c->groups == c->in_c && c->groups == c->out_c && c->groups > 1;
   for (int32_t b = 0; b < x->dims[0]; b++) {
-    conv_job job = {s, x->data + (size_t)b * in_image, y->data + (size_t)b * out_image, &n->act};
-    if (s->mode == SB_CONV_GEMM || s->mode == SB_CONV_SPMM)
-      /* Pixel chunks are multiples of 16 so vector tiles fall on the same pixels for any thread count. */
-      sb_parallel_for(m->pool, (size_t)s->shape.out_h * (size_t)s->shape.out_w, 16, run_pixels, &job);
-    else
-      sb_parallel_for(m->pool, (size_t)s->shape.out_h, 1, run_rows, &job);
+    conv_job job = {s, x->data + (size_t)b * in_image, y->data + (size_t)b * out_image, &n->act, 0, 0, 0, 0, {0}};
+    const size_t plane = (size_t)c->out_h * (size_t)c->out_w;
+    if (target < 2) {
+      if (s->mode == SB_CONV_GEMM || s->mode == SB_CONV_SPMM)
+        run_pixels(&job, 0, plane);
+      else
+        run_rows(&job, 0, (size_t)c->out_h);
+    } else if (s->mode == SB_CONV_GEMM || s->mode == SB_CONV_SPMM) {
+      const int sparse = s->mode == SB_CONV_SPMM;
+      const size_t items = sparse ? split_2d(&job, target, plane, 16, (size_t)s->sparse.num_groups, 1)
+                                  : split_2d(&job, target, plane, 16, (size_t)c->out_c, 16);
+      if (sparse && job.blocks > 1) balance_groups(&job, &s->sparse);
+      sb_parallel_for(m->pool, items, 1, run_tiles, &job);
+    } else if (depthwise) {
+      sb_parallel_for(m->pool, split_2d(&job, target, (size_t)c->out_h, 1, (size_t)c->out_c, 1), 1, run_dw_tiles,
+                      &job);
+    } else {
+      sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
+    }
   }
 }

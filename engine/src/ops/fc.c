@@ -96,7 +96,7 @@ static void run(sb_model* m, sb_node* n) {
   }
   for (int32_t b = 0; b < x->dims[0]; b++) {
     fc_job job = {s, x->data + (size_t)b * (size_t)s->cin, y + (size_t)b * (size_t)s->cout, &n->act};
-    sb_parallel_for(m->pool, (size_t)s->cout, 16, run_channels, &job);
+    sb_parallel_for_cost(m->pool, (size_t)s->cout, 16, (double)s->cout * (double)s->cin, run_channels, &job);
   }
 }
 

@@ -33,7 +33,7 @@ static void run(sb_model* m, sb_node* n) {
   for (int32_t b = 0; b < x->dims[0]; b++) {
     gavg_job job = {(sb_f32_gavgpool_ukernel*)n->kernel_fn, pixels, x->data + (size_t)b * channels * pixels,
                     y->data + (size_t)b * channels};
-    sb_parallel_for(m->pool, channels, 1, run_channels, &job);
+    sb_parallel_for_cost(m->pool, channels, 1, (double)(channels * pixels), run_channels, &job);
   }
 }
 

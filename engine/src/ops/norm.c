@@ -103,7 +103,7 @@ static void run_norm(sb_model* m, sb_node* n, size_t len, size_t channels) {
                   n->num_inputs > 2 ? sb_f32(sb_input(m, n, 2)) : NULL, len, channels, epsilon_of(n),
                   channels ? NULL : *(sb_f32_layernorm_ukernel* const*)n->state};
   size_t rows = y->count / len;
-  sb_parallel_for(m->pool, rows, len >= 4096 ? 1 : 4096 / len, run_rows, &job);
+  sb_parallel_for_cost(m->pool, rows, len >= 4096 ? 1 : 4096 / len, 4.0 * (double)y->count, run_rows, &job);
 }
 
 static void run_layer(sb_model* m, sb_node* n) {

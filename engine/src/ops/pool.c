@@ -80,7 +80,8 @@ void sb_pool_run(sb_model* m, sb_node* n) {
   size_t out_image = (size_t)s->shape.channels * (size_t)s->shape.out_h * (size_t)s->shape.out_w;
   for (int32_t b = 0; b < x->dims[0]; b++) {
     pool_job job = {s, x->data + (size_t)b * in_image, y->data + (size_t)b * out_image};
-    sb_parallel_for(m->pool, (size_t)s->shape.channels, 1, run_channels, &job);
+    sb_parallel_for_cost(m->pool, (size_t)s->shape.channels, 1, (double)out_image * s->shape.kh * s->shape.kw,
+                         run_channels, &job);
   }
   sb_apply_activation(&n->act, y->data, y->count);
 }

@@ -75,7 +75,8 @@ static void run(sb_model* m, sb_node* n) {
   softmax_job job = {x->data, sb_output(m, n)->data, (size_t)x->dims[axis], inner, n->def == &sb_op_log_softmax,
                      n->state ? *(sb_f32_softmax_ukernel* const*)n->state : NULL};
   const size_t len = (size_t)x->dims[axis] * inner;
-  sb_parallel_for(m->pool, outer, len >= 4096 ? 1 : 4096 / len, run_outer, &job);
+  /* cost: an exp and a divide per element, ~8 element-ops */
+  sb_parallel_for_cost(m->pool, outer, len >= 4096 ? 1 : 4096 / len, 8.0 * (double)x->count, run_outer, &job);
 }
 
 const sb_op_def sb_op_softmax = SB_OP_DEF(SOFTMAX, prepare, run, 0);

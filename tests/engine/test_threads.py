@@ -1,0 +1,144 @@
+"""Results with N engine threads equal 1 thread's (to 1e-5; by design bit for bit) for every N in 1..8, on a model
+whose layers are large enough that the partitioning of engine/src/ops/conv_common.c and threadpool.c really splits
+them: pixel chunks (a 30x30 plane), output-channel blocks (8x8 planes), sparse blocks cut at equal shares of very
+uneven group nnz, depthwise rows and channel blocks, direct and sparse kxk convs, pools, FC. Built three ways: the
+scalar host build, the NEON kernels through SIMDe (vector tiles and tails), and ASan+UBSan. TSan: tests/fuzz/
+test_stress_threads.py runs the same model through every thread count."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from engine_support import run_binary
+from models import CONV1, CONV3, RELU, Case, conv_ref, pack_group_sparse, rng
+
+from sparsebyte.sbnformat import SbnWriter
+
+REPO = Path(__file__).resolve().parents[2]
+THREAD_COUNTS = range(1, 9)
+
+
+def uneven_sparse_weight(cout: int, cin: int, k: int, group: int, seed: int) -> np.ndarray:
+    """Group-sparse weights whose groups keep from all to none of the inputs (nnz falls along Cout), so equal
+    channel blocks would cost very differently."""
+    r = rng(seed)
+    w = r.standard_normal((cout, cin, k, k)).astype(np.float32)
+    groups = -(-cout // group)
+    for g in range(groups):
+        keep = 1.0 - g / max(groups - 1, 1)
+        w[g * group:(g + 1) * group, r.random(cin) >= keep] = 0.0
+    return w
+
+
+def threads_model() -> Case:
+    r = rng(20)
+    w1 = r.standard_normal((24, 16, 3, 3)).astype(np.float32) * 0.2
+    b1 = r.standard_normal(24).astype(np.float32)
+    w2 = uneven_sparse_weight(70, 24, 1, 4, seed=21) * 0.3
+    b2 = r.standard_normal(70).astype(np.float32)
+    wd1 = r.standard_normal((70, 1, 3, 3)).astype(np.float32)
+    wd2 = r.standard_normal((70, 1, 3, 3)).astype(np.float32)
+    w5 = r.standard_normal((100, 70, 1, 1)).astype(np.float32) * 0.1
+    b5 = r.standard_normal(100).astype(np.float32)
+    w6 = uneven_sparse_weight(90, 100, 1, 8, seed=22) * 0.1
+    w7 = uneven_sparse_weight(36, 90, 3, 4, seed=23) * 0.05
+    wf = r.standard_normal((50, 36)).astype(np.float32)
+    bf = r.standard_normal(50).astype(np.float32)
+    s = SbnWriter()
+    x = s.add_tensor("x", (1, 16, 30, 30))
+    t1 = s.add_tensor("conv3", (1, 24, 30, 30))
+    t2 = s.add_tensor("sp1x1_big", (1, 70, 30, 30))
+    t3 = s.add_tensor("dw_s2", (1, 70, 15, 15))
+    t4 = s.add_tensor("dw_s2b", (1, 70, 8, 8))
+    t5 = s.add_tensor("pw_small", (1, 100, 8, 8))
+    t6 = s.add_tensor("sp1x1_small", (1, 90, 8, 8))
+    t7 = s.add_tensor("spconv", (1, 36, 8, 8))
+    t8 = s.add_tensor("maxpool", (1, 36, 4, 4))
+    t9 = s.add_tensor("gap", (1, 36, 1, 1))
+    t10 = s.add_tensor("flat", (1, 36))
+    y = s.add_tensor("fc", (1, 50))
+    s.add_node("CONV", "conv3", [x, s.add_constant("w1", w1), s.add_constant("b1", b1)], [t1], CONV3, act=RELU)
+    nnz, idx, val = pack_group_sparse(w2, 4)
+    s.add_node("CONV_SPARSE", "sp1x1_big", [t1, s.add_constant("nnz2", nnz), s.add_constant("idx2", idx),
+                                            s.add_constant("val2", val), s.add_constant("b2", b2)], [t2],
+               {**CONV1, "G": 4}, act=RELU)
+    dw = {**CONV3, "stride_h": 2, "stride_w": 2, "groups": 70}
+    s.add_node("CONV", "dw_s2", [t2, s.add_constant("wd1", wd1)], [t3], dw, act=("CLIP", 0.0, 6.0))
+    s.add_node("CONV", "dw_s2b", [t3, s.add_constant("wd2", wd2)], [t4], dw)
+    s.add_node("CONV", "pw_small", [t4, s.add_constant("w5", w5), s.add_constant("b5", b5)], [t5], CONV1, act=RELU)
+    nnz, idx, val = pack_group_sparse(w6, 8)
+    s.add_node("CONV_SPARSE", "sp1x1_small", [t5, s.add_constant("nnz6", nnz), s.add_constant("idx6", idx),
+                                              s.add_constant("val6", val)], [t6], {**CONV1, "G": 8})
+    nnz, idx, val = pack_group_sparse(w7, 4)
+    s.add_node("CONV_SPARSE", "spconv", [t6, s.add_constant("nnz7", nnz), s.add_constant("idx7", idx),
+                                         s.add_constant("val7", val)], [t7], {**CONV3, "G": 4}, act=RELU)
+    s.add_node("MAX_POOL", "maxpool", [t7], [t8], dict(kh=2, kw=2, stride_h=2, stride_w=2))
+    s.add_node("GLOBAL_AVG_POOL", "gap", [t8], [t9])
+    s.add_node("RESHAPE", "flatten", [t9], [t10])
+    s.add_node("FC", "fc", [t10, s.add_constant("wf", wf), s.add_constant("bf", bf)], [y])
+    s.set_graph([x], [y])
+
+    def ref(ins: list[np.ndarray]) -> list[np.ndarray]:
+        h = np.maximum(conv_ref(ins[0], w1, b1, pad=1), 0)
+        h = np.maximum(conv_ref(h, w2, b2), 0)
+        h = np.clip(conv_ref(h, wd1, np.zeros(70, np.float32), stride=2, pad=1, groups=70), 0, 6)
+        h = conv_ref(h, wd2, np.zeros(70, np.float32), stride=2, pad=1, groups=70)
+        h = np.maximum(conv_ref(h, w5, b5), 0)
+        h = conv_ref(h, w6, np.zeros(90, np.float32))
+        h = np.maximum(conv_ref(h, w7, np.zeros(36, np.float32), pad=1), 0)
+        h = h.reshape(1, 36, 4, 2, 4, 2).max((3, 5)).mean((2, 3))
+        return [(h @ wf.T + bf).astype(np.float32)]
+
+    return Case("threads", s, [r.standard_normal((1, 16, 30, 30)).astype(np.float32)], ref)
+
+
+def write_model(directory: Path) -> tuple[Path, Path, Case]:
+    case = threads_model()
+    model = directory / "threads.sbn"
+    model.write_bytes(case.bytes())
+    np.save(directory / "x.npy", case.inputs[0])
+    return model, directory / "x.npy", case
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Case]:
+    return write_model(tmp_path_factory.mktemp("threads"))
+
+
+@pytest.fixture(scope="module")
+def runners(engine_build: Path) -> dict[str, Path]:
+    jobs = str(min(2, os.cpu_count() or 1))
+    proc = subprocess.run(["make", "-j", jobs, "host-neon"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, f"make host-neon failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return {config: engine_build / config / "sparsebyte-run" for config in ("host", "host-neon", "asan")}
+
+
+def run_threads(runner: Path, model: Path, x: Path, out: Path, threads: int) -> np.ndarray:
+    # --repeat 2: the second run reuses the pool the first one woke (workers spinning or asleep)
+    proc = run_binary(runner, model, "--input", x, "--output", out, "--threads", str(threads), "--repeat", "2")
+    assert proc.returncode == 0, proc.stderr
+    return np.load(out)
+
+
+@pytest.mark.parametrize("config", ["host", "host-neon", "asan"])
+def test_every_thread_count_equals_one_thread(runners: dict[str, Path], model: tuple[Path, Path, Case],
+                                              config: str, tmp_path: Path) -> None:
+    path, x, case = model
+    one = run_threads(runners[config], path, x, tmp_path / "out1.npy", 1)
+    np.testing.assert_allclose(one, case.reference(case.inputs)[0], rtol=1e-3, atol=1e-3)
+    for threads in THREAD_COUNTS[1:]:
+        many = run_threads(runners[config], path, x, tmp_path / f"out{threads}.npy", threads)
+        np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5, err_msg=f"{config}, {threads} threads")
+
+
+def test_profile_reports_every_node_with_threads(runners: dict[str, Path], model: tuple[Path, Path, Case]) -> None:
+    path, x, _ = model
+    proc = run_binary(runners["host"], path, "--input", x, "--threads", "3", "--profile")
+    assert proc.returncode == 0, proc.stderr
+    assert "threads 3" in proc.stdout
+    for node in ("sp1x1_big", "dw_s2b", "pw_small", "spconv", "fc"):
+        assert node in proc.stdout
