@@ -1,6 +1,6 @@
 # Builds libsparsebyte.a and sparsebyte-run per configuration, each into $(BUILD)/<config>/ (BUILD=DIR, default
 # build; an absolute DIR builds out of a read-only source tree: make -C SRC BUILD=/tmp/b aarch64).
-#   make host           gcc -O2, scalar kernels
+#   make host           gcc -O2; on x86-64 with the x86 kernels (kernels_x86/kernels.mk, level picked at load)
 #   make asan           -O1 -g, AddressSanitizer + UBSan, scalar kernels
 #   make aarch64        static aarch64 with NEON kernels (kernels_arm/kernels.mk)
 #   make aarch64-scalar static aarch64, scalar kernels only
@@ -13,8 +13,14 @@
 #   make clean
 include engine/sources.mk
 -include kernels_arm/kernels.mk
+-include kernels_x86/kernels.mk
 
 NEON_KERNEL_SRCS ?=
+X86_KERNEL_SRCS ?=
+# the host build carries the x86 kernels when the host is x86-64 (docs/x86.md)
+HOST_MACHINE := $(shell uname -m)
+HOST_KERNEL_SRCS := $(if $(filter x86_64 amd64,$(HOST_MACHINE)),$(X86_KERNEL_SRCS))
+HOST_KERNEL_FLAGS := $(if $(HOST_KERNEL_SRCS),-DSB_ARCH_X86)
 KERNEL_SRCS ?= $(REF_KERNEL_SRCS)
 COMMON_FLAGS := -std=c11 -Wall -Wextra -Werror -Iengine/include -Iengine/kernels -I.
 LIBS := -lm -lpthread
@@ -46,7 +52,7 @@ $(BUILD)/$(1)/sparsebyte-run: $$(TOOL_OBJS_$(1)) $(BUILD)/$(1)/libsparsebyte.a
 	$(2) $(3) $(4) -o $$@ $$(TOOL_OBJS_$(1)) $(BUILD)/$(1)/libsparsebyte.a $$(LIBS)
 
 # registry.c finds the arch lists with __has_include, which leaves no dependency when a list is new: name them here.
-$(BUILD)/$(1)/obj/engine/kernels/registry.o: $$(wildcard kernels_arm/*/list.h kernels_wasm/*/list.h)
+$(BUILD)/$(1)/obj/engine/kernels/registry.o: $$(wildcard kernels_arm/*/list.h kernels_wasm/*/list.h kernels_x86/*/list.h)
 
 -include $$(OBJS_$(1):.o=.d) $$(TOOL_OBJS_$(1):.o=.d)
 endef
@@ -56,7 +62,7 @@ ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-s
 AARCH64_CC := aarch64-linux-gnu-gcc
 AARCH64_FLAGS := -O2 -march=armv8-a
 
-$(eval $(call config_rules,host,gcc,-O2,,,ar))
+$(eval $(call config_rules,host,gcc,-O2 $(HOST_KERNEL_FLAGS),,$(HOST_KERNEL_SRCS),ar))
 $(eval $(call config_rules,asan,$(ASAN_CC),$(ASAN_FLAGS),,,ar))
 $(eval $(call config_rules,aarch64,$(AARCH64_CC),$(AARCH64_FLAGS) -DSB_ARCH_NEON,-static,$(NEON_KERNEL_SRCS),aarch64-linux-gnu-ar))
 $(eval $(call config_rules,aarch64-scalar,$(AARCH64_CC),$(AARCH64_FLAGS),-static,,aarch64-linux-gnu-ar))

@@ -18,7 +18,10 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "registry_lists.inc"
 FAMILIES_FILE = HERE / "families.inc"
 # (macro that selects the architecture, SB_LIST_ARCH name, directory of its kernels), in list order; scalar is last
-ARCHES = [("SB_ARCH_NEON", "neon", "kernels_arm"), ("SB_ARCH_WASMSIMD", "wasmsimd", "kernels_wasm")]
+# (kernels_x86 lists hold several ISA levels: a list sets SB_LIST_ARCH to "avx2"/"avx512" before those lines; the
+# default here is the baseline, sse41)
+ARCHES = [("SB_ARCH_NEON", "neon", "kernels_arm"), ("SB_ARCH_WASMSIMD", "wasmsimd", "kernels_wasm"),
+          ("SB_ARCH_X86", "sse41", "kernels_x86")]
 FAMILY_LINE = re.compile(r"^SB_FAMILY\((\w+),\s*(\w+),\s*\"([\w-]+)\",", re.MULTILINE)
 
 

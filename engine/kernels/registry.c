@@ -3,6 +3,9 @@
 #include "registry.h"
 
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #define SB_DROP(fn, p1, p2)
 #define SB_KEEP(fn, p1, p2) {#fn, SB_LIST_ARCH, (void (*)(void))fn, p1, p2},
@@ -56,3 +59,84 @@ int sb_kernel_params_fit(sb_kernel_family family, const sb_kernel_entry* e, int3
   if (!valid(family)) return 0;
   return param_fits(tables[family].rules[0], e->param1, param1) && param_fits(tables[family].rules[1], e->param2, param2);
 }
+
+/* ---- runtime ISA levels (registry.h) ---- */
+enum { LEVEL_SCALAR = 0, LEVEL_BASE = 1, LEVEL_AVX2 = 2, LEVEL_AVX512 = 3 };
+
+#if defined(SB_ARCH_X86)
+static const char* const level_names[] = {"scalar", "sse4.1", "avx2", "avx512"};
+static const char* const backend_names[] = {"scalar", "x86-sse4.1", "x86-avx2", "x86-avx512"};
+#elif defined(SB_ARCH_NEON) && defined(SB_NEON_SIMDE)
+static const char* const level_names[] = {"scalar", "neon"};
+static const char* const backend_names[] = {"scalar", "neon-simde"};
+#elif defined(SB_ARCH_NEON)
+static const char* const level_names[] = {"scalar", "neon"};
+static const char* const backend_names[] = {"scalar", "neon"};
+#elif defined(SB_ARCH_WASMSIMD)
+static const char* const level_names[] = {"scalar", "wasmsimd"};
+static const char* const backend_names[] = {"scalar", "wasm-simd128"};
+#else
+static const char* const level_names[] = {"scalar"};
+static const char* const backend_names[] = {"scalar"};
+#endif
+#define LEVEL_COUNT ((int)(sizeof level_names / sizeof level_names[0]))
+
+/* The best level this CPU runs (x86: cpuid through the compiler's builtins, which also check that the OS saves the
+ * AVX/AVX-512 registers); other builds: their one arch level. */
+static int cpu_level(void) {
+#if defined(SB_ARCH_X86)
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("sse4.1")) return LEVEL_SCALAR;
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return LEVEL_BASE;
+  return __builtin_cpu_supports("avx512f") ? LEVEL_AVX512 : LEVEL_AVX2;
+#else
+  return LEVEL_COUNT - 1;
+#endif
+}
+
+/* The level SPARSEBYTE_KERNELS asks for, or the CPU's best; *error receives why a request is refused (or NULL). The
+ * variable is read at each call (model loads), so a process may switch levels between loads (tests do). */
+static int requested_level(const char** error) {
+  static char message[200];
+  const int best = cpu_level();
+  const char* want = getenv("SPARSEBYTE_KERNELS");
+  *error = NULL;
+  if (want == NULL || want[0] == '\0' || strcmp(want, "auto") == 0) return best;
+  for (int i = 0; i < LEVEL_COUNT; i++) {
+    if (strcmp(want, level_names[i]) == 0 || (i == 1 && strcmp(want, "sse41") == 0 && LEVEL_COUNT == 4)) {
+      if (i <= best) return i;
+      snprintf(message, sizeof message, "SPARSEBYTE_KERNELS=%s: this CPU does not run that level (best: %s)", want,
+               level_names[best]);
+      *error = message;
+      return best;
+    }
+  }
+  int n = snprintf(message, sizeof message, "SPARSEBYTE_KERNELS=%.40s: unknown level (this build: auto", want);
+  for (int i = 0; i < LEVEL_COUNT && n > 0 && (size_t)n < sizeof message; i++)
+    n += snprintf(message + n, sizeof message - (size_t)n, ", %s", level_names[i]);
+  if (n > 0 && (size_t)n < sizeof message - 1) snprintf(message + n, sizeof message - (size_t)n, ")");
+  *error = message;
+  return best;
+}
+
+int sb_kernel_level(void) {
+  const char* error;
+  return requested_level(&error);
+}
+
+const char* sb_kernel_level_error(void) {
+  const char* error;
+  (void)requested_level(&error);
+  return error;
+}
+
+int sb_kernel_arch_rank(const char* arch) {
+  if (strcmp(arch, "scalar") == 0) return LEVEL_SCALAR;
+  if (strcmp(arch, "avx2") == 0) return LEVEL_AVX2;
+  if (strcmp(arch, "avx512") == 0) return LEVEL_AVX512;
+  return LEVEL_BASE;
+}
+
+int sb_kernel_entry_usable(const sb_kernel_entry* e) { return sb_kernel_arch_rank(e->arch) <= sb_kernel_level(); }
+
+const char* sb_kernel_backend(void) { return backend_names[sb_kernel_level()]; }

@@ -1,6 +1,7 @@
 /* One registry of every kernel this build has, per family (the families: families.inc), built from the list.h files
  * (see sb_kernels.h): the build architecture's lists first (kernels_arm/<dir>/list.h under SB_ARCH_NEON,
- * kernels_wasm/<dir>/list.h under SB_ARCH_WASMSIMD), the scalar lists (engine/kernels/<dir>/list.h) last.
+ * kernels_wasm/<dir>/list.h under SB_ARCH_WASMSIMD, kernels_x86/<dir>/list.h under SB_ARCH_X86), the scalar lists
+ * (engine/kernels/<dir>/list.h) last.
  * The registry says what exists; which kernel a node runs is the architecture's choice table (choice.h).
  * Dispatch, kernel tests and benchmarks all walk this one registry. */
 #ifndef SB_KERNEL_REGISTRY_H
@@ -27,7 +28,7 @@ typedef enum sb_param_rule {
 
 typedef struct sb_kernel_entry {
   const char* name; /* the function's name, e.g. "sb_f32_spmm_ukernel__neon_g4_16x" */
-  const char* arch; /* "neon", "wasmsimd", "tvm", "scalar" */
+  const char* arch; /* "neon", "wasmsimd", "sse41", "avx2", "avx512", "tvm", "scalar" (x86: the ISA level) */
   void (*fn)(void); /* cast to the family's sb_<family>_ukernel* */
   int32_t param1, param2; /* as documented for the family in families.inc / sb_kernels.h; 0 = any */
 } sb_kernel_entry;
@@ -66,5 +67,19 @@ const char* sb_kernel_family_name(sb_kernel_family family); /* "f32_spmm", ... *
 const char* sb_kernel_family_param_name(sb_kernel_family family, int which); /* which = 1, 2: "G", "stride", ... */
 /* Whether the kernel's params accept the node's (families.inc rules). */
 int sb_kernel_params_fit(sb_kernel_family family, const sb_kernel_entry* e, int32_t param1, int32_t param2);
+
+/* Runtime ISA levels. An x86-64 build carries every level's kernels (kernels_x86/: entries with arch "sse41",
+ * "avx2", "avx512"); which may run is decided at load: the CPU's best level (cpuid), lowered by the environment
+ * variable SPARSEBYTE_KERNELS = scalar | sse4.1 | avx2 | avx512 (unset, empty or "auto": the best). Every build
+ * accepts SPARSEBYTE_KERNELS=scalar (the reference kernels alone, the oracle one switch away) and its own arch name
+ * (neon, wasmsimd). Levels rank scalar 0 < the build's baseline arch (sse41, neon, wasmsimd, tvm) 1 < avx2 2 <
+ * avx512 3; an entry runs when its rank is at most the active level (the choice walk skips the others). */
+int sb_kernel_level(void);                           /* the active level (0: scalar forced) */
+int sb_kernel_arch_rank(const char* arch);           /* an entry's arch as a level */
+int sb_kernel_entry_usable(const sb_kernel_entry* e); /* its rank <= the active level */
+const char* sb_kernel_backend(void);                 /* the active level's name: "x86-avx2", "neon", "scalar", ... */
+/* NULL, or why SPARSEBYTE_KERNELS is refused (unknown name, or a level this CPU cannot run); the level then is the
+ * CPU's best and model loading fails with this message (engine/src/dispatch.c). Points at a static buffer. */
+const char* sb_kernel_level_error(void);
 
 #endif /* SB_KERNEL_REGISTRY_H */

@@ -9,6 +9,11 @@ extern const sb_kernel_entry* sb_tvm_lookup(const char* node_name, sb_kernel_fam
                                             const sb_kernel_entry* chosen) __attribute__((weak));
 
 const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, sb_kernel_shape shape, const sb_node* node) {
+  const char* level_error = sb_kernel_level_error(); /* a refused SPARSEBYTE_KERNELS (registry.h) */
+  if (level_error) {
+    sb_fail(SB_ERR_ARGUMENT, "node '%s' (%s): %s", node->name, node->def->name, level_error);
+    return NULL;
+  }
   const sb_kernel_entry* chosen = sb_choose_kernel(family, &shape, NULL);
   if (!chosen) {
     sb_fail(SB_ERR_UNSUPPORTED, "node '%s' (%s): no %s kernel in this build fits (%s %d, %s %d)", node->name,
@@ -20,14 +25,5 @@ const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, sb_kernel_shape s
   return override ? override : chosen;
 }
 
-const char* sb_backend_name(void) {
-#if defined(SB_ARCH_NEON) && defined(SB_NEON_SIMDE)
-  return "neon-simde";
-#elif defined(SB_ARCH_NEON)
-  return "neon";
-#elif defined(SB_ARCH_WASMSIMD)
-  return "wasm-simd128";
-#else
-  return "scalar";
-#endif
-}
+/* The active kernel level's name (registry.h): "x86-avx2", "neon", "scalar" (also when SPARSEBYTE_KERNELS=scalar). */
+const char* sb_backend_name(void) { return sb_kernel_backend(); }

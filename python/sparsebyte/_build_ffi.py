@@ -2,8 +2,10 @@
 
 Sources are globbed at build time so the extension follows the engine as files are added:
 engine/src/**/*.c, engine/kernels/*/scalar.c, engine/kernels/registry.c; on an aarch64 host also the NEON kernels
-listed by kernels_arm/kernels.mk (with -DSB_ARCH_NEON). SPARSEBYTE_NEON_SIMDE=1 builds the same NEON sources on x86
-through SIMDe (with -mfma so vfmaq_f32 rounds like ARM).
+listed by kernels_arm/kernels.mk (with -DSB_ARCH_NEON); on x86-64 the x86 kernels of kernels_x86/kernels.mk (with
+-DSB_ARCH_X86: SSE4.1, AVX2+FMA and AVX-512F in one extension, the level picked at load from cpuid; each level's
+file enables its instruction set itself, so no per-file flags; docs/x86.md). SPARSEBYTE_NEON_SIMDE=1 builds the
+NEON sources on x86 through SIMDe instead (with -mfma so vfmaq_f32 rounds like ARM).
 
 The sources are found through sparsebyte.resources: the checkout or unpacked sdist this file sits in (setup.py),
 or the sources an installed wheel ships. A cross build (crossenv and the like set _PYTHON_HOST_PLATFORM, e.g.
@@ -84,6 +86,11 @@ def _arm_sources() -> list[Path]:
     return sorted((REPO / "kernels_arm").glob("*/*.c"))
 
 
+def _x86_sources() -> list[Path]:
+    """x86 kernel sources: kernels_x86/*/*.c, the wildcard kernels_x86/kernels.mk uses for X86_KERNEL_SRCS."""
+    return sorted((REPO / "kernels_x86").glob("*/*.c"))
+
+
 def engine_sources_and_flags(relative: bool = True) -> tuple[list[str], list[str], list[tuple[str, str | None]]]:
     sources = sorted((REPO / "engine" / "src").rglob("*.c"))
     sources += sorted((REPO / "engine" / "kernels").glob("*/scalar.c"))
@@ -99,6 +106,9 @@ def engine_sources_and_flags(relative: bool = True) -> tuple[list[str], list[str
         sources += _arm_sources()
         macros += [("SB_ARCH_NEON", None), ("SB_NEON_SIMDE", None)]
         flags.append("-mfma")
+    elif target_machine().lower() in ("x86_64", "amd64") and _x86_sources():
+        sources += _x86_sources()
+        macros.append(("SB_ARCH_X86", None))
     return [_rel(s) if relative else str(s) for s in sources], flags, macros
 
 

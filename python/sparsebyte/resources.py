@@ -32,6 +32,7 @@ NATIVE_FILES = (
     "engine/tvm/*.c", "engine/tvm/*.h",
     "kernels_arm/kernels.mk", "kernels_arm/**/*.c", "kernels_arm/**/*.h",
     "kernels_wasm/kernels.mk", "kernels_wasm/**/*.c", "kernels_wasm/**/*.h",
+    "kernels_x86/kernels.mk", "kernels_x86/**/*.c", "kernels_x86/**/*.h", "kernels_x86/**/*.inc",
     "tools/qemu-insn-count/Makefile", "tools/qemu-insn-count/*.c", "tools/qemu-insn-count/*.h",
 )
 # The WebAssembly engine and its ES-module API, shipped when web/dist was built before the wheel.

@@ -10,6 +10,7 @@ configuration; add one to CONFIGS to test another architecture's kernels.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -23,6 +24,7 @@ HARNESS_DIR = REPO / "tests" / "kernels"
 SCALAR_MK = "engine/kernels/kernels.mk"
 NEON_MK = "kernels_arm/kernels.mk"
 WASM_MK = "kernels_wasm/kernels.mk"
+X86_MK = "kernels_x86/kernels.mk"
 
 
 def common_flags(kernels_dir: str = "engine/kernels") -> list[str]:
@@ -42,18 +44,55 @@ class Config:
     # Present only once an architecture has kernels; without it the configuration has nothing to test.
     requires_file: str | None = None
     tools: tuple[str, ...] = field(default=())  # executables that must be on PATH
+    # x86 ISA levels: one binary carries every level; a configuration runs it at one level (SPARSEBYTE_KERNELS) on
+    # that level's kernels (kernel_test --arch), if this CPU has the cpuinfo flags listed
+    env: tuple[tuple[str, str], ...] = ()
+    args: tuple[str, ...] = ()
+    cpu_flags: tuple[str, ...] = ()
 
     def missing_requirement(self) -> str | None:
-        """Why this configuration cannot run yet (its kernels do not exist), or None."""
+        """Why this configuration cannot run here (its kernels do not exist, or the CPU lacks its level), or None."""
         if self.requires_file is not None and not (REPO / self.requires_file).is_file():
             return f"{self.requires_file} does not exist yet: no kernels for config {self.name}"
+        lacking = [f for f in self.cpu_flags if f not in cpu_flags()]
+        if lacking:
+            return f"config {self.name}: this CPU lacks {', '.join(lacking)}"
         return None
+
+    def build_key(self) -> tuple[object, ...]:
+        """Configurations with equal keys share one binary (the x86 levels)."""
+        return (self.cc, self.flags, self.source_lists, self.output_name)
+
+
+def cpu_flags() -> set[str]:
+    """The x86 feature flags of this machine (/proc/cpuinfo), empty elsewhere."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return set()
+    m = re.search(r"^flags\s*:(.*)$", text, re.MULTILINE)
+    return set(m.group(1).split()) if m else set()
+
+
+X86_SOURCES = ((SCALAR_MK, "SCALAR_KERNEL_SRCS"), (X86_MK, "X86_KERNEL_SRCS"))
+SANITIZE = ("-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all")
+
+
+def x86_level(level: str, env_name: str, flags: tuple[str, ...]) -> Config:
+    """The x86 build (every level, one compile) run on one level's kernels."""
+    return Config(f"x86-{level}", "gcc", ("-O2", "-DSB_ARCH_X86"), source_lists=X86_SOURCES, requires_file=X86_MK,
+                  env=(("SPARSEBYTE_KERNELS", env_name),), args=("--arch", level), cpu_flags=flags)
 
 
 CONFIGS: dict[str, Config] = {
     c.name: c
     for c in [
         Config("scalar", "gcc", ("-O2",)),
+        x86_level("sse41", "sse4.1", ("sse4_1",)),
+        x86_level("avx2", "avx2", ("avx2", "fma")),
+        x86_level("avx512", "avx512", ("avx2", "fma", "avx512f")),
+        # every level this CPU runs, and the scalar kernels, under ASan + UBSan
+        Config("x86-asan", "gcc", (*SANITIZE, "-DSB_ARCH_X86"), source_lists=X86_SOURCES, requires_file=X86_MK),
         Config(
             "scalar-asan",
             "gcc",
@@ -201,8 +240,10 @@ def run(
     config: Config, binary: Path, args: list[str] | tuple[str, ...] = (), timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:
     """Runs the harness binary (through the configuration's runner) and returns the finished process."""
+    env = {**os.environ, **dict(config.env)} if config.env else None
     return subprocess.run(
-        [*config.runner, str(binary), *args], cwd=REPO, capture_output=True, text=True, timeout=timeout, check=False
+        [*config.runner, str(binary), *config.args, *args], cwd=REPO, capture_output=True, text=True,
+        timeout=timeout, check=False, env=env,
     )
 
 

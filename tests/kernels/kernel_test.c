@@ -1,7 +1,10 @@
 /* Kernel test harness: runs every registry entry of every family (the build's NEON/WASM lists and the scalar list)
  * on awkward shapes and compares with the naive references in this directory.
  *
- *   kernel_test [--family f32_spmm] [--kernel SUBSTRING] [--quick] [--verbose]
+ *   kernel_test [--family f32_spmm] [--kernel SUBSTRING] [--arch NAME] [--quick] [--verbose]
+ *
+ * --arch keeps the entries of one arch (x86 builds: one ISA level, "sse41", "avx2", "avx512"). Entries of a level
+ * above the active one (engine/kernels/registry.h: the CPU's best, or SPARSEBYTE_KERNELS) are not run.
  *
  * Prints one line per family + kernel and ends with "N passed, N failed" (counting those lines); exits 1 on any
  * failure, 2 on a usage error. Deterministic: the same cases on every run and every architecture. */
@@ -98,7 +101,7 @@ static int check_registry(void) {
 }
 
 static void usage(void) {
-  fprintf(stderr, "usage: kernel_test [--family NAME] [--kernel SUBSTRING] [--quick] [--verbose]\n  families:");
+  fprintf(stderr, "usage: kernel_test [--family NAME] [--kernel SUBSTRING] [--arch NAME] [--quick] [--verbose]\n  families:");
   for (int f = 0; f < SB_FAMILY_COUNT; f++) fprintf(stderr, " %s", sb_kernel_family_name((sb_kernel_family)f));
   fprintf(stderr, " registry\n");
 }
@@ -106,6 +109,7 @@ static void usage(void) {
 int main(int argc, char** argv) {
   const char* family_filter = NULL;
   const char* kernel_filter = NULL;
+  const char* arch_filter = NULL;
   test_options opt = {0};
   int verbose = 0;
   for (int i = 1; i < argc; i++) {
@@ -113,6 +117,8 @@ int main(int argc, char** argv) {
       family_filter = argv[++i];
     } else if (strcmp(argv[i], "--kernel") == 0 && i + 1 < argc) {
       kernel_filter = argv[++i];
+    } else if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc) {
+      arch_filter = argv[++i];
     } else if (strcmp(argv[i], "--quick") == 0) {
       opt.quick = 1;
     } else if (strcmp(argv[i], "--verbose") == 0) {
@@ -133,6 +139,11 @@ int main(int argc, char** argv) {
   }
 
   size_t passed = 0, failed = 0;
+  const char* level_error = sb_kernel_level_error();
+  if (level_error != NULL) {
+    fprintf(stderr, "kernel_test: %s\n", level_error);
+    return 2;
+  }
   if ((family_filter == NULL && kernel_filter == NULL) ||
       (family_filter != NULL && strcmp(family_filter, "registry") == 0)) {
     if (check_registry()) passed++; else failed++;
@@ -146,6 +157,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < count; i++) {
       const sb_kernel_entry* e = &entries[i];
       if (kernel_filter != NULL && strstr(e->name, kernel_filter) == NULL) continue;
+      if (arch_filter != NULL && strcmp(e->arch, arch_filter) != 0) continue;
+      if (!sb_kernel_entry_usable(e)) continue; /* an ISA level this CPU (or SPARSEBYTE_KERNELS) does not run */
       checker c = {0};
       c.verbose = verbose;
       family_tests[f](e, &c, &opt);

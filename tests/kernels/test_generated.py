@@ -31,6 +31,8 @@ GENERATORS = {
     "kernels_arm/f32-gemm/gen.py": lambda g: (neon_outputs(g, "neon_{}x{}.c"), "neon_*.c"),
     "kernels_wasm/f32-spmm/gen.py": lambda g: (g.outputs(), "wasmsimd_g*.c"),
     "kernels_wasm/f32-gemm/gen.py": lambda g: (g.outputs(), "wasmsimd_*x*.c"),
+    "kernels_x86/f32-spmm/gen.py": lambda g: (g.outputs(), g.GLOB),
+    "kernels_x86/f32-gemm/gen.py": lambda g: (g.outputs(), g.GLOB),
 }
 
 

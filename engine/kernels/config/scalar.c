@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#if !defined(SB_ARCH_NEON) && !defined(SB_ARCH_WASMSIMD)
+#if !defined(SB_ARCH_NEON) && !defined(SB_ARCH_WASMSIMD) && !defined(SB_ARCH_X86)
 const sb_kernel_rule* const sb_kernel_rules = NULL;
 const size_t sb_kernel_rule_count = 0;
 const int32_t sb_conv_im2col_min_inputs = 0;
@@ -41,12 +41,13 @@ const sb_kernel_entry* sb_kernel_lookup(sb_kernel_family family, void (*fn)(void
 const sb_kernel_entry* sb_choose_kernel(sb_kernel_family family, const sb_kernel_shape* shape,
                                         const sb_kernel_rule** rule) {
   if (rule) *rule = NULL;
+  const int level = sb_kernel_level(); /* runtime ISA level (registry.h): rules naming a higher one are skipped */
   for (size_t i = 0; i < sb_kernel_rule_count; i++) {
     const sb_kernel_rule* r = &sb_kernel_rules[i];
     if (r->family != family || !sb_kernel_rule_matches(r, shape)) continue;
     const sb_kernel_entry* e = sb_kernel_lookup(family, r->fn);
     /* a rule never overrides what the kernel accepts (the harness checks every rule names a registry kernel) */
-    if (e && sb_kernel_params_fit(family, e, shape->param1, shape->param2)) {
+    if (e && sb_kernel_arch_rank(e->arch) <= level && sb_kernel_params_fit(family, e, shape->param1, shape->param2)) {
       if (rule) *rule = r;
       return e;
     }
