@@ -1,19 +1,22 @@
 /* A small fixed pthread pool (one per model, created by sb_model_set_threads and reused by every run).
  *
- * sb_parallel_for cuts [0, n) into chunks whose boundaries are multiples of grain (a few chunks per thread, so a
- * thread that is slow or descheduled does not hold the others up) and the caller and the workers claim them one at a
- * time from an atomic counter. Chunks never split a reduction and each index is computed the same way whichever
- * thread runs it, so results do not depend on the thread count. sb_parallel_for_cost also takes the loop's whole
- * cost (MACs or elements touched): a loop too small to amortise a dispatch runs inline on the caller, and no chunk is
- * cheaper than SB_CHUNK_MIN_COST.
+ * sb_parallel_for cuts [0, n) into chunks of whole grains, sizes within one grain of each other (a few per thread, a
+ * multiple of the thread count when the cost allows, so a slow or descheduled thread does not hold the others up
+ * and equal chunks end in whole rounds); the caller and the workers claim them one at a time. Chunks never split a
+ * reduction and each index is computed the same way whichever thread runs it, so results do not depend on the
+ * thread count. sb_parallel_for_cost also takes the loop's whole cost (MACs or elements touched): a loop too small
+ * to amortise a dispatch runs inline on the caller, and no chunk is cheaper than SB_CHUNK_MIN_COST.
  *
- * Waiting: a worker that has finished a job spins (with a pause instruction) for SB_SPIN_NS looking for the next one,
- * then sleeps on a condition variable; the caller likewise spins for SB_SPIN_NS for the workers to finish, then
- * sleeps. Operators of one inference follow each other within microseconds, so inside a run nobody pays a futex
- * wake-up (tens of microseconds each, two per operator, was the cost of the previous pool), and an idle pool never
- * spins for longer than SB_SPIN_NS. The sleep/wake hand-over is a Dekker pair on seq_cst atomics: the waker stores
- * the new state and then reads the sleeper count; the sleeper raises the count (under the mutex) and then re-reads
- * the state, so one of the two always sees the other.
+ * Claims are tagged with the job (see JOB_ID): the caller waits only for chunks that were claimed, never for a
+ * worker that has not woken up yet (on a loaded machine it may not get a CPU for milliseconds).
+ *
+ * Waiting: a worker that has finished a job spins (pause instructions, a sched_yield now and then) for SB_SPIN_NS
+ * looking for the next one, then sleeps on a condition variable; the caller likewise spins for SB_SPIN_NS for the
+ * last chunks, then sleeps. Operators of one inference follow each other within microseconds, so inside a run
+ * nobody pays a futex wake-up (tens of microseconds each, two per operator, was the cost of the previous pool), and
+ * an idle pool never spins for longer than SB_SPIN_NS. The sleep/wake hand-over is a Dekker pair on seq_cst atomics:
+ * the waker stores the new state and then reads the sleeper count; the sleeper raises the count (under the mutex)
+ * and then re-reads the state, so one of the two always sees the other.
  *
  * With SB_NO_THREADS (the single-thread wasm build) everything runs on the calling thread. One job at a time per
  * pool: the model's lock (model.c) keeps two runs of one model, and so two callers of its pool, from overlapping. */
@@ -60,6 +63,7 @@ void sb_mutex_unlock(sb_mutex* mutex) { (void)mutex; }
 
 #else
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -107,68 +111,83 @@ void sb_mutex_unlock(sb_mutex* m) {
   if (m) pthread_mutex_unlock(&m->mutex);
 }
 
+/* The job word: job id (32 bits) | chunk count (16) | next unclaimed chunk (16). A claim is a CAS that checks the id,
+ * so a worker that wakes late (after its job ended, even while the next one is being written) never runs a chunk of
+ * a job that is not current, and the caller never waits for a worker that did not claim anything. */
+#define JOB_ID(v) ((uint32_t)((v) >> 32))
+#define JOB_CHUNKS(v) ((size_t)(((v) >> 16) & 0xFFFFu))
+#define JOB_NEXT(v) ((size_t)((v)&0xFFFFu))
+#define SB_MAX_CHUNKS 0xFFFFu
+
 struct sb_threadpool {
   int threads; /* including the caller */
   pthread_t* workers;
   pthread_mutex_t lock;
   pthread_cond_t work_ready, work_done;
-  atomic_uint_fast64_t generation; /* bumped for every job (and once more to stop) */
+  atomic_uint_fast64_t job;    /* see JOB_ID */
+  atomic_size_t done;          /* chunks of the current job finished */
   atomic_int stopping;
   atomic_int sleeping_workers; /* workers in (or about to enter) cond_wait on work_ready */
   atomic_int caller_sleeping;  /* the caller in (or about to enter) cond_wait on work_done */
-  atomic_int active;           /* workers that have not finished the current job */
-  atomic_size_t next_chunk;    /* the next chunk to claim */
-  /* the current job: written by the caller before it bumps generation, read-only until active reaches 0 */
+  /* the current job: written by the caller before it publishes the job word, read only by chunk owners */
   sb_range_fn fn;
   void* ctx;
-  size_t n, chunk, chunks;
+  size_t n, grain, units; /* chunk c: grains [units * c / chunks, units * (c + 1) / chunks) */
 };
 
 typedef struct worker_arg {
   sb_threadpool* pool;
 } worker_arg;
 
-static void run_chunks(sb_threadpool* p) {
-  for (;;) {
-    const size_t c = atomic_fetch_add(&p->next_chunk, 1);
-    if (c >= p->chunks) return;
-    const size_t begin = c * p->chunk, end = begin + p->chunk < p->n ? begin + p->chunk : p->n;
-    p->fn(p->ctx, begin, end);
-  }
-}
+/* Spins for the predicate for up to SB_SPIN_NS (yielding the CPU now and then: on a loaded machine the thread we
+ * wait for may need it); returns whether it became true. */
+#define SPIN_UNTIL(cond)                                                   \
+  do {                                                                     \
+    const uint64_t start_ = now_ns();                                      \
+    for (unsigned i_ = 1; !(cond); i_++) {                                 \
+      cpu_relax();                                                         \
+      if ((i_ & 63) == 0) {                                                \
+        if (now_ns() - start_ > SB_SPIN_NS) break;                         \
+        if ((i_ & 1023) == 0) sched_yield();                               \
+      }                                                                    \
+    }                                                                      \
+  } while (0)
 
-/* Waits until generation differs from seen: spins for SB_SPIN_NS, then sleeps. Returns the new generation. */
-static uint64_t wait_for_job(sb_threadpool* p, uint64_t seen) {
-  uint64_t g = atomic_load(&p->generation);
-  if (g != seen) return g;
-  const uint64_t start = now_ns();
-  for (unsigned i = 1;; i++) {
-    cpu_relax();
-    if ((g = atomic_load_explicit(&p->generation, memory_order_acquire)) != seen) return g;
-    if ((i & 255) == 0 && now_ns() - start > SB_SPIN_NS) break;
+/* Claims and runs chunks of job `id` until none is left (or the job word has moved on). */
+static void run_chunks(sb_threadpool* p, uint32_t id) {
+  uint64_t v = atomic_load(&p->job);
+  while (JOB_ID(v) == id && JOB_NEXT(v) < JOB_CHUNKS(v)) {
+    if (!atomic_compare_exchange_weak(&p->job, &v, v + 1)) continue;
+    const size_t c = JOB_NEXT(v), chunks = JOB_CHUNKS(v);
+    const size_t begin = p->units * c / chunks * p->grain, end = p->units * (c + 1) / chunks * p->grain;
+    p->fn(p->ctx, begin, end < p->n ? end : p->n);
+    /* after this increment the caller may return and write the next job: touch no job field past it */
+    if (atomic_fetch_add(&p->done, 1) + 1 == chunks && atomic_load(&p->caller_sleeping)) {
+      pthread_mutex_lock(&p->lock);
+      pthread_cond_signal(&p->work_done);
+      pthread_mutex_unlock(&p->lock);
+    }
+    v = atomic_load(&p->job);
   }
-  pthread_mutex_lock(&p->lock);
-  atomic_fetch_add(&p->sleeping_workers, 1);
-  while ((g = atomic_load(&p->generation)) == seen) pthread_cond_wait(&p->work_ready, &p->lock);
-  atomic_fetch_sub(&p->sleeping_workers, 1);
-  pthread_mutex_unlock(&p->lock);
-  return g;
 }
 
 static void* worker_main(void* arg) {
   worker_arg* w = arg;
   sb_threadpool* p = w->pool;
   free(w);
-  uint64_t seen = 0;
+  uint32_t seen = 0;
   for (;;) {
-    seen = wait_for_job(p, seen);
-    if (atomic_load(&p->stopping)) break;
-    run_chunks(p);
-    if (atomic_fetch_sub(&p->active, 1) == 1 && atomic_load(&p->caller_sleeping)) {
+    SPIN_UNTIL(JOB_ID(atomic_load_explicit(&p->job, memory_order_acquire)) != seen);
+    if (JOB_ID(atomic_load(&p->job)) == seen) {
       pthread_mutex_lock(&p->lock);
-      pthread_cond_signal(&p->work_done);
+      atomic_fetch_add(&p->sleeping_workers, 1);
+      while (JOB_ID(atomic_load(&p->job)) == seen) pthread_cond_wait(&p->work_ready, &p->lock);
+      atomic_fetch_sub(&p->sleeping_workers, 1);
       pthread_mutex_unlock(&p->lock);
     }
+    if (atomic_load(&p->stopping)) break;
+    seen = JOB_ID(atomic_load(&p->job));
+    run_chunks(p, seen);
   }
   return NULL;
 }
@@ -185,12 +204,11 @@ sb_threadpool* sb_threadpool_create(int threads) {
   pthread_mutex_init(&p->lock, NULL);
   pthread_cond_init(&p->work_ready, NULL);
   pthread_cond_init(&p->work_done, NULL);
-  atomic_init(&p->generation, 0);
+  atomic_init(&p->job, 0);
+  atomic_init(&p->done, 0);
   atomic_init(&p->stopping, 0);
   atomic_init(&p->sleeping_workers, 0);
   atomic_init(&p->caller_sleeping, 0);
-  atomic_init(&p->active, 0);
-  atomic_init(&p->next_chunk, 0);
   p->threads = 1;
   for (int i = 1; i < threads; i++) {
     worker_arg* w = malloc(sizeof *w);
@@ -205,7 +223,10 @@ sb_threadpool* sb_threadpool_create(int threads) {
   return p;
 }
 
-static void wake_workers(sb_threadpool* p) {
+/* Publishes a new job word (the next id) and wakes sleeping workers. */
+static void publish(sb_threadpool* p, size_t chunks) {
+  const uint64_t id = (uint64_t)(JOB_ID(atomic_load(&p->job)) + 1u);
+  atomic_store(&p->job, id << 32 | (uint64_t)chunks << 16);
   if (atomic_load(&p->sleeping_workers) == 0) return;
   pthread_mutex_lock(&p->lock);
   pthread_cond_broadcast(&p->work_ready);
@@ -215,7 +236,7 @@ static void wake_workers(sb_threadpool* p) {
 void sb_threadpool_destroy(sb_threadpool* p) {
   if (!p) return;
   atomic_store(&p->stopping, 1);
-  atomic_fetch_add(&p->generation, 1);
+  publish(p, 0);
   pthread_mutex_lock(&p->lock); /* unconditionally: a worker may be between its count and its wait */
   pthread_cond_broadcast(&p->work_ready);
   pthread_mutex_unlock(&p->lock);
@@ -229,29 +250,23 @@ void sb_threadpool_destroy(sb_threadpool* p) {
 
 int sb_threadpool_threads(const sb_threadpool* p) { return p ? p->threads : 1; }
 
-/* Runs fn over [0, n) in `chunks` chunks of whole grains on the caller and the workers. */
+/* Runs fn over [0, n) in `chunks` (<= the grains) chunks of whole grains, sizes within one grain of each other (so
+ * that chunks = k * threads ends in k rounds), on the caller and whichever workers come. */
 static void dispatch(sb_threadpool* p, size_t n, size_t grain, size_t chunks, sb_range_fn fn, void* ctx) {
-  const size_t units = (n + grain - 1) / grain, per_chunk = (units + chunks - 1) / chunks;
+  if (chunks > SB_MAX_CHUNKS) chunks = SB_MAX_CHUNKS;
   p->fn = fn;
   p->ctx = ctx;
   p->n = n;
-  p->chunk = per_chunk * grain;
-  p->chunks = (n + p->chunk - 1) / p->chunk;
-  atomic_store(&p->next_chunk, 0);
-  atomic_store(&p->active, p->threads - 1);
-  atomic_fetch_add(&p->generation, 1);
-  wake_workers(p);
-  run_chunks(p);
-  if (atomic_load_explicit(&p->active, memory_order_acquire) == 0) return;
-  const uint64_t start = now_ns();
-  for (unsigned i = 1;; i++) {
-    cpu_relax();
-    if (atomic_load_explicit(&p->active, memory_order_acquire) == 0) return;
-    if ((i & 255) == 0 && now_ns() - start > SB_SPIN_NS) break;
-  }
+  p->grain = grain;
+  p->units = (n + grain - 1) / grain;
+  atomic_store(&p->done, 0);
+  publish(p, chunks);
+  run_chunks(p, JOB_ID(atomic_load(&p->job)));
+  SPIN_UNTIL(atomic_load_explicit(&p->done, memory_order_acquire) == chunks);
+  if (atomic_load(&p->done) == chunks) return;
   pthread_mutex_lock(&p->lock);
   atomic_store(&p->caller_sleeping, 1);
-  while (atomic_load(&p->active) > 0) pthread_cond_wait(&p->work_done, &p->lock);
+  while (atomic_load(&p->done) != chunks) pthread_cond_wait(&p->work_done, &p->lock);
   atomic_store(&p->caller_sleeping, 0);
   pthread_mutex_unlock(&p->lock);
 }
@@ -279,6 +294,7 @@ void sb_parallel_for_cost(sb_threadpool* p, size_t n, size_t grain, double cost,
   }
   size_t chunks = (size_t)p->threads * SB_CHUNKS_PER_THREAD;
   if ((double)chunks > by_cost) chunks = (size_t)by_cost;
+  if (chunks > (size_t)p->threads) chunks -= chunks % (size_t)p->threads; /* whole rounds */
   if (chunks > units) chunks = units;
   dispatch(p, n, grain, chunks, fn, ctx);
 }

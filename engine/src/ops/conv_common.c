@@ -75,8 +75,9 @@ typedef struct conv_job {
   const float* input;
   float* output;
   const sb_activation* act;
-  /* 2-D split: item t is channel block t / pixel_chunks and pixel (or row) chunk t % pixel_chunks */
-  size_t pixel_chunks, pixel_chunk, pixels;
+  /* 2-D split: item t is channel block t / pixel_chunks and pixel (or row) chunk t % pixel_chunks; pixel chunk i is
+   * units [pixel_units * i / pixel_chunks, pixel_units * (i + 1) / pixel_chunks) of `unit` pixels (or rows) */
+  size_t pixel_chunks, pixel_units, unit, pixels;
   size_t blocks;
   size_t block_start[SB_CONV_MAX_BLOCKS + 1]; /* channels (dense, depthwise) or groups (sparse) */
 } conv_job;
@@ -120,11 +121,18 @@ static void run_pixels(void* ctx, size_t begin, size_t end) {
   run_block(j, 0, all, begin, end);
 }
 
+static void item_range(const conv_job* j, size_t t, size_t* block, size_t* p0, size_t* p1) {
+  const size_t i = t % j->pixel_chunks, end = j->pixel_units * (i + 1) / j->pixel_chunks * j->unit;
+  *block = t / j->pixel_chunks;
+  *p0 = j->pixel_units * i / j->pixel_chunks * j->unit;
+  *p1 = end < j->pixels ? end : j->pixels;
+}
+
 static void run_tiles(void* ctx, size_t begin, size_t end) {
   const conv_job* j = ctx;
   for (size_t t = begin; t < end; t++) {
-    const size_t b = t / j->pixel_chunks, p0 = t % j->pixel_chunks * j->pixel_chunk;
-    const size_t p1 = p0 + j->pixel_chunk < j->pixels ? p0 + j->pixel_chunk : j->pixels;
+    size_t b, p0, p1;
+    item_range(j, t, &b, &p0, &p1);
     if (j->block_start[b] < j->block_start[b + 1] && p0 < p1)
       run_block(j, j->block_start[b], j->block_start[b + 1], p0, p1);
   }
@@ -138,8 +146,8 @@ static void run_dw_tiles(void* ctx, size_t begin, size_t end) {
   const size_t in_plane = (size_t)c->in_h * c->in_w, out_plane = (size_t)c->out_h * c->out_w,
                taps = (size_t)c->kh * c->kw;
   for (size_t t = begin; t < end; t++) {
-    const size_t b = t / j->pixel_chunks, r0 = t % j->pixel_chunks * j->pixel_chunk;
-    const size_t r1 = r0 + j->pixel_chunk < j->pixels ? r0 + j->pixel_chunk : j->pixels;
+    size_t b, r0, r1;
+    item_range(j, t, &b, &r0, &r1);
     const size_t c0 = j->block_start[b], c1 = j->block_start[b + 1];
     if (c0 >= c1 || r0 >= r1) continue;
     sb_conv_shape sub = *c;
@@ -153,10 +161,12 @@ static void run_dw_tiles(void* ctx, size_t begin, size_t end) {
 static size_t target_chunks(const sb_threadpool* pool, double cost) {
   const int threads = sb_threadpool_threads(pool);
   if (threads <= 1) return 1;
-  double chunks = 4.0 * threads, by_cost = cost / SB_CHUNK_MIN_COST;
-  if (chunks > by_cost) chunks = by_cost;
+  double by_cost = cost / SB_CHUNK_MIN_COST;
+  size_t chunks = 4 * (size_t)threads;
+  if ((double)chunks > by_cost) chunks = by_cost < 1 ? 1 : (size_t)by_cost;
   if (chunks > SB_CONV_MAX_BLOCKS) chunks = SB_CONV_MAX_BLOCKS;
-  return chunks < 1 ? 1 : (size_t)chunks;
+  if (chunks > (size_t)threads) chunks -= chunks % (size_t)threads; /* whole rounds of equal chunks */
+  return chunks;
 }
 
 /* Fills j's 2-D split: `units` pixel (or row) units of `unit` each over `pixels`, channel blocks from `channels`
@@ -170,10 +180,10 @@ static size_t split_2d(conv_job* j, size_t target, size_t pixels, size_t unit, s
   }
   size_t pchunks = (target + blocks - 1) / blocks;
   if (pchunks > units) pchunks = units;
-  const size_t per = (units + pchunks - 1) / pchunks;
   j->pixels = pixels;
-  j->pixel_chunk = per * unit;
-  j->pixel_chunks = (pixels + j->pixel_chunk - 1) / j->pixel_chunk;
+  j->unit = unit;
+  j->pixel_units = units;
+  j->pixel_chunks = pchunks;
   j->blocks = blocks;
   for (size_t b = 0; b <= blocks; b++) {
     const size_t c = cunits * b / blocks * step;
@@ -212,7 +222,7 @@ void sb_conv_run(sb_model* m, sb_node* n) {
   const size_t target = target_chunks(m->pool, cost);
   const int depthwise = s->mode == SB_CONV_DIRECT && c->groups == c->in_c && c->groups == c->out_c && c->groups > 1;
   for (int32_t b = 0; b < x->dims[0]; b++) {
-    conv_job job = {s, x->data + (size_t)b * in_image, y->data + (size_t)b * out_image, &n->act, 0, 0, 0, 0, {0}};
+    conv_job job = {s, x->data + (size_t)b * in_image, y->data + (size_t)b * out_image, &n->act, 0, 0, 0, 0, 0, {0}};
     const size_t plane = (size_t)c->out_h * (size_t)c->out_w;
     if (target < 2) {
       if (s->mode == SB_CONV_GEMM || s->mode == SB_CONV_SPMM)
