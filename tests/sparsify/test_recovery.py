@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -160,3 +161,22 @@ def test_cli_distills_on_an_image_folder_with_bn_reestimation(tmp_path: Path, ca
     assert code == 0
     assert cli.main(["--torch", "tiny_models:plain_net", "--input-shape", "1,3,8,8", "--data", "images:/nonexistent",
                      "-o", str(out)]) == 2
+
+
+def test_delta_rebuilds_the_recovered_model(tmp_path: Path) -> None:
+    from sparsebyte.sparsify.delta import apply_delta, save_delta
+
+    dense = plain_net()
+    result = sparsify(copy.deepcopy(dense), EXAMPLE, Options(0.5, Pattern("group", group=4)), progress=False)
+    with torch.no_grad():
+        for p in result.model.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+        for name, mask in result.masks.items():
+            dict(result.model.named_modules())[name].weight.mul_(mask)
+    size = save_delta(dense, result.model, result.masks, tmp_path / "d.npz")
+    assert size > 0
+    rebuilt = sparsify(copy.deepcopy(dense), EXAMPLE, Options(0.5, Pattern("group", group=4)), progress=False).model
+    apply_delta(rebuilt, result.masks, tmp_path / "d.npz")
+    for (name, a), b in zip(result.model.state_dict().items(), rebuilt.state_dict().values(), strict=True):
+        if a.is_floating_point():
+            torch.testing.assert_close(a, b, atol=2e-4, rtol=0, msg=name)

@@ -160,7 +160,7 @@ def _image_data(args: argparse.Namespace, model: Any, shape: tuple[int, ...]) ->
             raise UsageError(f"--data {args.data}: {e}") from e
         labeled = kind == "labeled"
     steps = max(args.epoch_images // batch, 1)
-    plain = Augment(size, jitter=0.0)
+    plain = Augment(shape[-1], jitter=0.0)  # BN statistics at the size the model will run at
     calibration = [source.batch(0, i, min(32, args.bn_images - 32 * i), plain, seed=1)[0]
                    for i in range(-(-args.bn_images // 32))] if args.bn_images > 0 else None
     return (lambda epoch: source.batches(epoch, steps, batch, aug)), steps, calibration, labeled

@@ -130,6 +130,14 @@ class ImageFolder:
                 {n: i for i, n in enumerate(names)}
             self.labels = [index[p.relative_to(self.root).parts[0]] for p in self.files]
 
+    @classmethod
+    def from_images(cls, images: list[Image.Image]) -> ImageFolder:
+        """Unlabeled photos already in memory (e.g. scikit-image's), served like a folder."""
+        folder = cls.__new__(cls)
+        folder.root, folder.files, folder.labels, folder.classes = Path("."), [], None, []
+        folder.images = [im.convert("RGB") for im in images]
+        return folder
+
     def __len__(self) -> int:
         return len(self.images)
 

@@ -1,0 +1,54 @@
+"""The demo's recovered 50% G=4 MobileNetV2 as a delta from the dense ImageNet weights (sparsify/delta.py).
+
+Input: the export of a recovery_bench.py distillation run (--save DIR: state_dict.pt, masks.pt). Checks that its
+masks are the one-shot masks that `sparsebyte.prune.prune_groups` recomputes from the dense weights, writes the
+delta to python/sparsebyte/data/, rebuilds the model from it and reports the agreement of the rebuilt model with the
+run's model and the dense model's top-1 on the demo photo.
+
+    python benchmarks/sparsify/recovery_bench.py --sparsity 0.5 --method distill --steps 400 --save out/kd50
+    python benchmarks/sparsify/make_demo_delta.py out/kd50
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import torch
+
+from sparsebyte.demo import DELTAS
+from sparsebyte.images import preprocess, sample_photo, top_k
+from sparsebyte.models.mobilenet_v2 import mobilenet_v2
+from sparsebyte.prune import prune_groups
+from sparsebyte.sparsify.delta import apply_delta, save_delta
+from sparsebyte.sparsify.export import load_masks
+
+DATA = Path(__file__).resolve().parents[2] / "python" / "sparsebyte" / "data"
+
+
+def main(run_dir: str, sparsity: float = 0.5, group: int = 4) -> None:
+    torch.set_num_threads(1)
+    dense = mobilenet_v2(pretrained=True).eval()
+    recovered = mobilenet_v2(pretrained=False)
+    recovered.load_state_dict(torch.load(Path(run_dir) / "state_dict.pt", map_location="cpu"))
+    recovered.eval()
+    run_masks, _ = load_masks(Path(run_dir) / "masks.pt")
+    rebuilt = copy.deepcopy(dense)
+    masks = prune_groups(rebuilt, sparsity, group=group)
+    for name, mask in run_masks.items():
+        if not torch.equal(mask.float(), masks[name].float()):
+            raise SystemExit(f"{name}: the run's mask is not the one-shot mask (rearranged or gradual run?)")
+    path = DATA / DELTAS[(sparsity, group)][0]
+    size = save_delta(dense, recovered, masks, path)
+    apply_delta(rebuilt, masks, path)
+    x = torch.from_numpy(preprocess(sample_photo("chelsea")))
+    with torch.no_grad():
+        err = float((rebuilt(x) - recovered(x)).abs().max())
+        print(f"{path}: {size / 1e6:.2f} MB; rebuilt vs run logits max abs diff {err:.2e}")
+        print("dense:", top_k(dense(x)[0].numpy(), 3))
+        print("recovered (rebuilt):", top_k(rebuilt(x)[0].numpy(), 3))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
