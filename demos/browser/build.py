@@ -10,7 +10,6 @@ photo with a person; and the wasm engine (web/build.sh). Everything lands in dem
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import shutil
 import subprocess
@@ -78,21 +77,19 @@ def build_assets(
 def _classifier_assets(out: Path, sparsity: float, group: int, sparse_model: Path | None) -> dict[str, str]:
     import torch
 
+    from sparsebyte.demo import sparse_classifier
     from sparsebyte.images import imagenet_labels, sample_photo
     from sparsebyte.models.mobilenet_v2 import mobilenet_v2
-    from sparsebyte.prune import mask_sparsity, prune_groups
 
     example = torch.zeros(INPUT_SHAPE)
     dense = mobilenet_v2(pretrained=True).eval()
-    sparse = copy.deepcopy(dense)
-    masks = prune_groups(sparse, sparsity, group=group)
     convert(dense, out / "mobilenet_v2_dense.sbn", example_input=example, force_dense=True)
     if sparse_model is not None:
         shutil.copyfile(sparse_model, out / "mobilenet_v2_sparse.sbn")
         sparse_label = f"{sparse_model.name} (given)"
     else:
+        sparse, _, sparse_label = sparse_classifier(dense, sparsity, group)  # the terminal demo's model, same recipe
         convert(sparse, out / "mobilenet_v2_sparse.sbn", example_input=example, group=group)
-        sparse_label = f"{mask_sparsity(masks):.0%} group-sparse, G={group} (one-shot, no fine-tuning)"
     Image.fromarray(sample_photo("chelsea")).save(out / "chelsea.jpg", quality=92)
     (out / "labels.json").write_text(json.dumps(list(imagenet_labels())))
     return {
