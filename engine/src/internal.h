@@ -141,6 +141,12 @@ void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn
 void sb_parallel_for_cost(sb_threadpool* pool, size_t n, size_t grain, double cost, sb_range_fn fn, void* ctx);
 /* Threads of the pool, the caller included (1 for NULL). */
 int sb_threadpool_threads(const sb_threadpool* pool);
+/* partition.c: chunks worth running for a loop of whole cost `cost` on the pool (1: run it inline): up to 4 per
+ * thread, none below SB_CHUNK_MIN_COST, a multiple of the thread count when above it, at most `most`. */
+size_t sb_target_chunks(const sb_threadpool* pool, double cost, size_t most);
+/* cuts[0..blocks] (cuts[0] = 0, cuts[blocks] = groups): group boundaries where the kept weights (group_start, the
+ * prefix sums of nnz) reach b / blocks of the total, so each block of output groups costs about the same. */
+void sb_split_groups(const int32_t* group_start, size_t groups, size_t blocks, size_t* cuts);
 /* A plain mutex (no-ops with SB_NO_THREADS). create returns NULL when out of memory; lock/unlock accept NULL. */
 sb_mutex* sb_mutex_create(void);
 void sb_mutex_destroy(sb_mutex* mutex);

@@ -171,22 +171,27 @@ static void run_chunks(sb_threadpool* p, uint32_t id) {
   }
 }
 
+/* Waits until the job id differs from seen: spins for SB_SPIN_NS, then sleeps. Returns the new id. */
+static uint32_t wait_for_job(sb_threadpool* p, uint32_t seen) {
+  SPIN_UNTIL(JOB_ID(atomic_load_explicit(&p->job, memory_order_acquire)) != seen);
+  if (JOB_ID(atomic_load(&p->job)) == seen) {
+    pthread_mutex_lock(&p->lock);
+    atomic_fetch_add(&p->sleeping_workers, 1);
+    while (JOB_ID(atomic_load(&p->job)) == seen) pthread_cond_wait(&p->work_ready, &p->lock);
+    atomic_fetch_sub(&p->sleeping_workers, 1);
+    pthread_mutex_unlock(&p->lock);
+  }
+  return JOB_ID(atomic_load(&p->job));
+}
+
 static void* worker_main(void* arg) {
   worker_arg* w = arg;
   sb_threadpool* p = w->pool;
   free(w);
   uint32_t seen = 0;
   for (;;) {
-    SPIN_UNTIL(JOB_ID(atomic_load_explicit(&p->job, memory_order_acquire)) != seen);
-    if (JOB_ID(atomic_load(&p->job)) == seen) {
-      pthread_mutex_lock(&p->lock);
-      atomic_fetch_add(&p->sleeping_workers, 1);
-      while (JOB_ID(atomic_load(&p->job)) == seen) pthread_cond_wait(&p->work_ready, &p->lock);
-      atomic_fetch_sub(&p->sleeping_workers, 1);
-      pthread_mutex_unlock(&p->lock);
-    }
+    seen = wait_for_job(p, seen);
     if (atomic_load(&p->stopping)) break;
-    seen = JOB_ID(atomic_load(&p->job));
     run_chunks(p, seen);
   }
   return NULL;
@@ -223,14 +228,18 @@ sb_threadpool* sb_threadpool_create(int threads) {
   return p;
 }
 
-/* Publishes a new job word (the next id) and wakes sleeping workers. */
-static void publish(sb_threadpool* p, size_t chunks) {
-  const uint64_t id = (uint64_t)(JOB_ID(atomic_load(&p->job)) + 1u);
-  atomic_store(&p->job, id << 32 | (uint64_t)chunks << 16);
+static void wake_workers(sb_threadpool* p) {
   if (atomic_load(&p->sleeping_workers) == 0) return;
   pthread_mutex_lock(&p->lock);
   pthread_cond_broadcast(&p->work_ready);
   pthread_mutex_unlock(&p->lock);
+}
+
+/* Publishes a new job word (the next id) and wakes sleeping workers. */
+static void publish(sb_threadpool* p, size_t chunks) {
+  const uint64_t id = (uint64_t)(JOB_ID(atomic_load(&p->job)) + 1u);
+  atomic_store(&p->job, id << 32 | (uint64_t)chunks << 16);
+  wake_workers(p);
 }
 
 void sb_threadpool_destroy(sb_threadpool* p) {

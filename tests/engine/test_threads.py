@@ -1,9 +1,9 @@
 """Results with N engine threads equal 1 thread's (to 1e-5; by design bit for bit) for every N in 1..8, on a model
 whose layers are large enough that the partitioning of engine/src/ops/conv_common.c and threadpool.c really splits
 them: pixel chunks (a 30x30 plane), output-channel blocks (8x8 planes), sparse blocks cut at equal shares of very
-uneven group nnz, depthwise rows and channel blocks, direct and sparse kxk convs, pools, FC. Built three ways: the
-scalar host build, the NEON kernels through SIMDe (vector tiles and tails), and ASan+UBSan. TSan: tests/fuzz/
-test_stress_threads.py runs the same model through every thread count."""
+uneven group nnz, depthwise channel blocks and rows, direct and sparse kxk convs, pools, FC, FC_SPARSE at batch 1
+(output groups split). Built three ways: the scalar host build, the NEON kernels through SIMDe (vector tiles and
+tails), and ASan+UBSan. TSan: tests/fuzz/test_stress_threads.py runs the same model through every thread count."""
 
 from __future__ import annotations
 
@@ -46,8 +46,9 @@ def threads_model() -> Case:
     b5 = r.standard_normal(100).astype(np.float32)
     w6 = uneven_sparse_weight(90, 100, 1, 8, seed=22) * 0.1
     w7 = uneven_sparse_weight(36, 90, 3, 4, seed=23) * 0.05
-    wf = r.standard_normal((50, 36)).astype(np.float32)
-    bf = r.standard_normal(50).astype(np.float32)
+    wf = r.standard_normal((200, 36)).astype(np.float32)
+    bf = r.standard_normal(200).astype(np.float32)
+    ws = uneven_sparse_weight(600, 200, 1, 4, seed=24)[:, :, 0, 0] * 0.1
     s = SbnWriter()
     x = s.add_tensor("x", (1, 16, 30, 30))
     t1 = s.add_tensor("conv3", (1, 24, 30, 30))
@@ -60,7 +61,8 @@ def threads_model() -> Case:
     t8 = s.add_tensor("maxpool", (1, 36, 4, 4))
     t9 = s.add_tensor("gap", (1, 36, 1, 1))
     t10 = s.add_tensor("flat", (1, 36))
-    y = s.add_tensor("fc", (1, 50))
+    t11 = s.add_tensor("fc", (1, 200))
+    y = s.add_tensor("fc_sparse", (1, 600))
     s.add_node("CONV", "conv3", [x, s.add_constant("w1", w1), s.add_constant("b1", b1)], [t1], CONV3, act=RELU)
     nnz, idx, val = pack_group_sparse(w2, 4)
     s.add_node("CONV_SPARSE", "sp1x1_big", [t1, s.add_constant("nnz2", nnz), s.add_constant("idx2", idx),
@@ -79,7 +81,10 @@ def threads_model() -> Case:
     s.add_node("MAX_POOL", "maxpool", [t7], [t8], dict(kh=2, kw=2, stride_h=2, stride_w=2))
     s.add_node("GLOBAL_AVG_POOL", "gap", [t8], [t9])
     s.add_node("RESHAPE", "flatten", [t9], [t10])
-    s.add_node("FC", "fc", [t10, s.add_constant("wf", wf), s.add_constant("bf", bf)], [y])
+    s.add_node("FC", "fc", [t10, s.add_constant("wf", wf), s.add_constant("bf", bf)], [t11], act=RELU)
+    nnz, idx, val = pack_group_sparse(ws[:, :, None, None], 4)
+    s.add_node("FC_SPARSE", "fc_sparse", [t11, s.add_constant("nnzs", nnz), s.add_constant("idxs", idx),
+                                          s.add_constant("vals", val)], [y], [0] * 11 + [4])
     s.set_graph([x], [y])
 
     def ref(ins: list[np.ndarray]) -> list[np.ndarray]:
@@ -91,7 +96,7 @@ def threads_model() -> Case:
         h = conv_ref(h, w6, np.zeros(90, np.float32))
         h = np.maximum(conv_ref(h, w7, np.zeros(36, np.float32), pad=1), 0)
         h = h.reshape(1, 36, 4, 2, 4, 2).max((3, 5)).mean((2, 3))
-        return [(h @ wf.T + bf).astype(np.float32)]
+        return [(np.maximum(h @ wf.T + bf, 0) @ ws.T).astype(np.float32)]
 
     return Case("threads", s, [r.standard_normal((1, 16, 30, 30)).astype(np.float32)], ref)
 
@@ -140,5 +145,5 @@ def test_profile_reports_every_node_with_threads(runners: dict[str, Path], model
     proc = run_binary(runners["host"], path, "--input", x, "--threads", "3", "--profile")
     assert proc.returncode == 0, proc.stderr
     assert "threads 3" in proc.stdout
-    for node in ("sp1x1_big", "dw_s2b", "pw_small", "spconv", "fc"):
+    for node in ("sp1x1_big", "dw_s2b", "pw_small", "spconv", "fc_sparse"):
         assert node in proc.stdout

@@ -65,7 +65,7 @@ int32_t sb_conv_stride_param(const sb_conv_shape* s) {
  * 1x1 convs (GEMM, SPMM) split the pixels into 16-pixel multiples while there are enough of them (early layers);
  * small planes (7x7, 14x14) split the output channels instead: 16-channel multiples for the dense GEMM, whole groups
  * for the sparse SPMM with cuts at equal shares of the kept weights, so blocks of very different nnz still cost
- * alike. Depthwise convs split rows, and channels when the plane has too few rows. Every output element is computed
+ * alike. Depthwise convs split channels, and rows when there are too few channels. Every output element is computed
  * by the same kernel code path whatever the split (tiles fall on the same pixels and channels), so results do not
  * depend on the thread count. */
 #define SB_CONV_MAX_BLOCKS 64
@@ -157,24 +157,15 @@ static void run_dw_tiles(void* ctx, size_t begin, size_t end) {
   }
 }
 
-/* Chunks worth running for `cost` on the pool's threads (0 or 1: run inline). */
-static size_t target_chunks(const sb_threadpool* pool, double cost) {
-  const int threads = sb_threadpool_threads(pool);
-  if (threads <= 1) return 1;
-  double by_cost = cost / SB_CHUNK_MIN_COST;
-  size_t chunks = 4 * (size_t)threads;
-  if ((double)chunks > by_cost) chunks = by_cost < 1 ? 1 : (size_t)by_cost;
-  if (chunks > SB_CONV_MAX_BLOCKS) chunks = SB_CONV_MAX_BLOCKS;
-  if (chunks > (size_t)threads) chunks -= chunks % (size_t)threads; /* whole rounds of equal chunks */
-  return chunks;
-}
-
-/* Fills j's 2-D split: `units` pixel (or row) units of `unit` each over `pixels`, channel blocks from `channels`
- * (in steps of `step` channels) so that blocks * pixel chunks reaches target. Returns the item count. */
-static size_t split_2d(conv_job* j, size_t target, size_t pixels, size_t unit, size_t channels, size_t step) {
+/* Fills j's 2-D split of about `target` items: `pixels` pixels (or rows) in units of `unit`, `channels` in steps of
+ * `step`. Pixels first (the kernels' best case: every chunk runs all channels over a run of pixels) unless there are
+ * too few pixel units or channels_first: then channel blocks, and pixel chunks only for the rest of the target.
+ * Returns the item count. */
+static size_t split_2d(conv_job* j, size_t target, size_t pixels, size_t unit, size_t channels, size_t step,
+                       int channels_first) {
   const size_t units = (pixels + unit - 1) / unit, cunits = (channels + step - 1) / step;
   size_t blocks = 1;
-  if (units < target) {
+  if (channels_first || units < target) {
     blocks = target < cunits ? target : cunits;
     if (blocks > SB_CONV_MAX_BLOCKS) blocks = SB_CONV_MAX_BLOCKS;
   }
@@ -192,24 +183,6 @@ static size_t split_2d(conv_job* j, size_t target, size_t pixels, size_t unit, s
   return blocks * j->pixel_chunks;
 }
 
-/* Sparse groups: cut where the kept weights reach b/blocks of the total (lower bound over group_start). */
-static void balance_groups(conv_job* j, const sb_sparse_weights* w) {
-  const int32_t* gs = w->group_start;
-  const size_t groups = (size_t)w->num_groups, total = (size_t)gs[groups];
-  if (total == 0) return; /* all empty: the uniform cuts from split_2d stay */
-  for (size_t b = 1; b < j->blocks; b++) {
-    const size_t want = total * b / j->blocks;
-    size_t lo = j->block_start[b - 1], hi = groups;
-    while (lo < hi) {
-      const size_t mid = (lo + hi) / 2;
-      if ((size_t)gs[mid] < want) lo = mid + 1;
-      else hi = mid;
-    }
-    j->block_start[b] = lo;
-  }
-  j->block_start[j->blocks] = groups;
-}
-
 void sb_conv_run(sb_model* m, sb_node* n) {
   const sb_conv_state* s = n->state;
   const sb_conv_shape* c = &s->shape;
@@ -219,7 +192,7 @@ void sb_conv_run(sb_model* m, sb_node* n) {
   size_t out_image = (size_t)c->out_c * (size_t)c->out_h * (size_t)c->out_w;
   const size_t batch = x->dims[0] > 0 ? (size_t)x->dims[0] : 1;
   const double cost = (double)n->macs / (double)batch + (double)out_image;
-  const size_t target = target_chunks(m->pool, cost);
+  const size_t target = sb_target_chunks(m->pool, cost, SB_CONV_MAX_BLOCKS);
   const int depthwise = s->mode == SB_CONV_DIRECT && c->groups == c->in_c && c->groups == c->out_c && c->groups > 1;
   for (int32_t b = 0; b < x->dims[0]; b++) {
     conv_job job = {s, x->data + (size_t)b * in_image, y->data + (size_t)b * out_image, &n->act, 0, 0, 0, 0, 0, {0}};
@@ -231,13 +204,16 @@ void sb_conv_run(sb_model* m, sb_node* n) {
         run_rows(&job, 0, (size_t)c->out_h);
     } else if (s->mode == SB_CONV_GEMM || s->mode == SB_CONV_SPMM) {
       const int sparse = s->mode == SB_CONV_SPMM;
-      const size_t items = sparse ? split_2d(&job, target, plane, 16, (size_t)s->sparse.num_groups, 1)
-                                  : split_2d(&job, target, plane, 16, (size_t)c->out_c, 16);
-      if (sparse && job.blocks > 1) balance_groups(&job, &s->sparse);
+      const size_t items = sparse ? split_2d(&job, target, plane, 16, (size_t)s->sparse.num_groups, 1, 0)
+                                  : split_2d(&job, target, plane, 16, (size_t)c->out_c, 16, 0);
+      if (sparse && job.blocks > 1)
+        sb_split_groups(s->sparse.group_start, (size_t)s->sparse.num_groups, job.blocks, job.block_start);
       sb_parallel_for(m->pool, items, 1, run_tiles, &job);
     } else if (depthwise) {
-      sb_parallel_for(m->pool, split_2d(&job, target, (size_t)c->out_h, 1, (size_t)c->out_c, 1), 1, run_dw_tiles,
-                      &job);
+      /* channels first, blocks of >= 8 channels over whole planes; row chunks of >= 8 rows only past the channels
+       * (a chunk of r rows reads r + kh - 1 input rows: 2-row chunks did 1.68x the work, TQ's qemu counts) */
+      sb_parallel_for(m->pool, split_2d(&job, target, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1), 1,
+                      run_dw_tiles, &job);
     } else {
       sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
     }

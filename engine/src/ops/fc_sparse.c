@@ -34,25 +34,54 @@ static sb_status prepare(sb_model* m, sb_node* n) {
   return SB_OK;
 }
 
+#define FC_SPARSE_MAX_BLOCKS 64
+
 typedef struct fc_sparse_job {
   const fc_sparse_state* s;
   const float* x;
   float* y;
   const sb_activation* act;
+  size_t blocks;                               /* item t: batch row t / blocks, group block t % blocks */
+  size_t cuts[FC_SPARSE_MAX_BLOCKS + 1];       /* group boundaries at equal shares of the kept weights */
 } fc_sparse_job;
 
-/* Splits batch rows; each row is one whole spmm call. */
-static void run_rows(void* ctx, size_t begin, size_t end) {
+/* Items [begin, end): one spmm call per (batch row, block of output groups). The kernels read group_start[g] as
+ * absolute offsets into index/values, so a block is the same weights with group_start, nnz and bias advanced. */
+static void run_items(void* ctx, size_t begin, size_t end) {
   const fc_sparse_job* j = ctx;
-  const sb_sparse_weights* w = &j->s->w;
-  for (size_t b = begin; b < end; b++)
-    j->s->fn(1, 1, w, j->x + b * (size_t)w->in_channels, j->y + b * (size_t)w->out_channels, j->act);
+  const sb_sparse_weights* all = &j->s->w;
+  const size_t cin = (size_t)all->in_channels, cout = (size_t)all->out_channels, g = (size_t)all->group;
+  for (size_t t = begin; t < end; t++) {
+    const size_t b = t / j->blocks, g0 = j->cuts[t % j->blocks], g1 = j->cuts[t % j->blocks + 1];
+    if (g0 >= g1) continue;
+    sb_sparse_weights w = *all;
+    w.num_groups = (int32_t)(g1 - g0);
+    w.out_channels = (int32_t)((g1 * g < cout ? g1 * g : cout) - g0 * g);
+    w.nnz += g0;
+    w.group_start += g0;
+    w.bias += g0 * g;
+    j->s->fn(1, 1, &w, j->x + b * cin, j->y + b * cout + g0 * g, j->act);
+  }
 }
 
 static void run(sb_model* m, sb_node* n) {
+  const fc_sparse_state* s = n->state;
   const sb_tensor* x = sb_input(m, n, 0);
-  fc_sparse_job job = {n->state, x->data, sb_output(m, n)->data, &n->act};
-  sb_parallel_for(m->pool, (size_t)x->dims[0], 1, run_rows, &job);
+  const size_t rows = (size_t)x->dims[0], groups = (size_t)s->w.num_groups;
+  fc_sparse_job job = {s, x->data, sb_output(m, n)->data, &n->act, 1, {0}};
+  /* batch rows first; the output groups of a row split too when there are fewer rows than chunks (batch 1) */
+  const size_t target = sb_target_chunks(m->pool, (double)n->macs + (double)(rows * (size_t)s->w.out_channels),
+                                         FC_SPARSE_MAX_BLOCKS);
+  if (rows < target && groups > 1) {
+    job.blocks = (target + rows - 1) / rows;
+    if (job.blocks > groups) job.blocks = groups;
+    if (job.blocks > FC_SPARSE_MAX_BLOCKS) job.blocks = FC_SPARSE_MAX_BLOCKS;
+  }
+  sb_split_groups(s->w.group_start, groups, job.blocks, job.cuts);
+  if (target < 2)
+    run_items(&job, 0, rows * job.blocks);
+  else
+    sb_parallel_for(m->pool, rows * job.blocks, 1, run_items, &job);
 }
 
 const sb_op_def sb_op_fc_sparse = SB_OP_DEF(FC_SPARSE, prepare, run, 1);
