@@ -1,0 +1,11 @@
+/* x86 f32-layernorm kernels (f32-layernorm/<level>.c from one .inc template, highest level first):
+ * SB_UKERNEL(f32_layernorm, fn, 0, 0). */
+#undef SB_LIST_ARCH
+#define SB_LIST_ARCH "avx512"
+SB_UKERNEL(f32_layernorm, sb_f32_layernorm_ukernel__avx512, 0, 0)
+#undef SB_LIST_ARCH
+#define SB_LIST_ARCH "avx2"
+SB_UKERNEL(f32_layernorm, sb_f32_layernorm_ukernel__avx2, 0, 0)
+#undef SB_LIST_ARCH
+#define SB_LIST_ARCH "sse41"
+SB_UKERNEL(f32_layernorm, sb_f32_layernorm_ukernel__sse41, 0, 0)
