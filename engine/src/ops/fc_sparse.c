@@ -70,18 +70,15 @@ static void run(sb_model* m, sb_node* n) {
   const size_t rows = (size_t)x->dims[0], groups = (size_t)s->w.num_groups;
   fc_sparse_job job = {s, x->data, sb_output(m, n)->data, &n->act, 1, {0}};
   /* batch rows first; the output groups of a row split too when there are fewer rows than chunks (batch 1) */
-  const size_t target = sb_target_chunks(m->pool, (double)n->macs + (double)(rows * (size_t)s->w.out_channels),
-                                         FC_SPARSE_MAX_BLOCKS);
+  const double cost = (double)n->macs + (double)(rows * (size_t)s->w.out_channels);
+  const size_t target = sb_target_chunks(m->pool, cost, FC_SPARSE_MAX_BLOCKS);
   if (rows < target && groups > 1) {
     job.blocks = (target + rows - 1) / rows;
     if (job.blocks > groups) job.blocks = groups;
     if (job.blocks > FC_SPARSE_MAX_BLOCKS) job.blocks = FC_SPARSE_MAX_BLOCKS;
   }
   sb_split_groups(s->w.group_start, groups, job.blocks, job.cuts);
-  if (target < 2)
-    run_items(&job, 0, rows * job.blocks);
-  else
-    sb_parallel_for(m->pool, rows * job.blocks, 1, run_items, &job);
+  sb_parallel_for_cost(m->pool, rows * job.blocks, 1, cost, run_items, &job);
 }
 
 const sb_op_def sb_op_fc_sparse = SB_OP_DEF(FC_SPARSE, prepare, run, 1);
