@@ -40,9 +40,10 @@ CLOCK_TARGETS = ("clock_gettime", "__clock_gettime", "now_ms")
 CHUNK_CALLERS = ("run_chunks", "dispatch", "worker_main")
 PARALLEL_ENTRIES = ("sb_parallel_for", "sb_parallel_for_cost")
 # waiting, not working: the pool's own code (spinning, sleeping, claiming chunks) and what it calls in libc
-POOL_FUNCTIONS = ("run_chunks", "dispatch", "worker_main", "wait_for_job", "wake_workers", "now_ns", "cpu_relax")
+POOL_FUNCTIONS = ("run_chunks", "dispatch", "worker_main", "wait_for_job", "wake_workers", "publish", "now_ns",
+                  "cpu_relax")
 WAIT_LIBC = re.compile(r"^_*(pthread_|futex|lll_|condvar|aarch64_(cas|ld|swp)|clock_gettime|GI___pthread|"
-                       r"GI___clock_gettime|syscall_cancel)")
+                       r"GI___clock_gettime|syscall_cancel|sched_yield)")
 
 
 @dataclass
