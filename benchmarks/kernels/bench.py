@@ -6,13 +6,15 @@ Builds the driver three times and runs it:
            counted between two marks around the call (the kernel and everything it calls); deterministic
   host     x86 build of the NEON kernels through SIMDe (-mfma), plus the scalar kernels: ns per call, medians of
            ROUNDS samples with the kernels of a case interleaved round by round
+  x86      the x86-64 build (kernels_x86: every ISA level this CPU runs, SSE4.1 / AVX2+FMA / AVX-512F, plus the
+           scalar kernels; the choice table's pick is the CPU's best level's): ns per call, as host
   node     emscripten build of the WASM SIMD128 kernels plus the scalar ones, in node: ns per call, as host
 and prints per case and kernel: instructions per MAC (aarch64), ns per MAC (host, node), the best kernel per target
 and the choice table's pick, then a per-kernel summary. MACs: kept MACs (T * G * pixels) for the sparse families,
 elements for elementwise/pooling. Timing on a shared machine is noisy: compare kernels of one case (interleaved),
 not runs.
 
-    python3 benchmarks/kernels/bench.py [--targets aarch64 host node] [--rounds 5] [--family f32_spmm]
+    python3 benchmarks/kernels/bench.py [--targets aarch64 host node x86] [--rounds 5] [--family f32_spmm]
                                         [--json out.json] [--markdown]
 """
 
@@ -53,6 +55,10 @@ def build(target: str, out: Path) -> Path:
         cmd = ["gcc", *FLAGS, "-O2", "-mfma", "-DSB_ARCH_NEON", "-DSB_NEON_SIMDE",
                *sources("kernels_arm/kernels.mk", "NEON_KERNEL_SRCS"), "-o", str(out / "kb_host"), "-lm"]
         binary = out / "kb_host"
+    elif target == "x86":
+        cmd = ["gcc", *FLAGS, "-O2", "-DSB_ARCH_X86", *sources("kernels_x86/kernels.mk", "X86_KERNEL_SRCS"),
+               "-o", str(out / "kb_x86"), "-lm"]
+        binary = out / "kb_x86"
     else:
         cmd = [str(REPO / "kernels_wasm/emcc.sh"), *FLAGS, "-O3", "-msimd128", "-DSB_ARCH_WASMSIMD",
                "-sALLOW_MEMORY_GROWTH=1", "-sEXIT_RUNTIME=1", "-sSINGLE_FILE=1", "-sENVIRONMENT=node",
@@ -107,7 +113,7 @@ def run_time(binary: Path, args: list[str], node: bool) -> tuple[list[str], dict
     return lines, result
 
 
-METRIC = {"aarch64": "insn/MAC", "host": "ns/MAC host", "node": "ns/MAC node"}
+METRIC = {"aarch64": "insn/MAC", "host": "ns/MAC host", "node": "ns/MAC node", "x86": "ns/MAC x86"}
 
 
 def arch_of(kernel: str) -> str:

@@ -268,6 +268,7 @@ static void bench_case(sb_kernel_family family, const sb_kernel_shape* shape, co
   for (size_t i = 0; i < count && n < 32; i++) {
     if (!sb_kernel_params_fit(family, &entries[i], shape->param1, shape->param2)) continue;
     if (kernel_filter && !strstr(entries[i].name, kernel_filter)) continue;
+    if (!sb_kernel_entry_usable(&entries[i])) continue; /* an x86 ISA level this CPU does not run */
     calls[n++] = (call){family, &entries[i], run, ctx};
   }
   if (n == 0) return;
