@@ -28,9 +28,11 @@ SB_WASM_INLINE void dwconv(const size_t KH, const size_t KW, const sb_conv_shape
 #define SB_DW_RING 8          /* slots; a pass needs S*(R-1)+K <= 8 rows */
 #define SB_DW_RING_FLOATS 4096
 #ifndef SB_DW_ROWS
-/* Output rows per pass: 2, and 1 for 3x3 s2 (as measured before). 5x5 s2 takes 2 (7 slots): its input rows are
- * loaded once per 2 outputs; 3 or 4 rows at s1 were no faster in node (bench.py: 0.227 and 0.367 vs 0.223 ns/MAC). */
-#define SB_DW_ROWS(K, S) ((S) == 1 || (K) == 5 ? 2 : 1)
+/* Output rows per pass: 3x3 s1 4 (6 slots; MediaPipe pose_detection in node, per-op minimum of 16 interleaved runs:
+ * every 3x3 s1 layer 3-6 % faster than with 2, 56x56x144 0.526 vs 0.549 ms, 14x14x480 0.200 vs 0.211), 5x5 s1 2 (4
+ * rows, 8 slots, was 1.4x slower there: 25 weight vectors and 4 accumulators spill), 3x3 s2 1, 5x5 s2 2 (7 slots:
+ * its input rows are loaded once per 2 outputs). A pass over fewer rows than that at the bottom takes 2, then 1. */
+#define SB_DW_ROWS(K, S) ((S) == 1 && (K) == 3 ? 4 : (S) == 1 || (K) == 5 ? 2 : 1)
 #endif /* 16 KiB of slots, plus one zero row */
 
 /* One pass: output rows [oy, oy + R) of a channel, x over whole vectors (the slots are wide enough).
@@ -135,8 +137,10 @@ SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_sh
       if (R == RMAX) {
         dw_pass(K, S, RMAX, rows, w, vb, out, out_w, half, act);
       } else {
-        for (size_t r = 0; r < oy_end - oy; r++)
-          dw_pass(K, S, 1, rows + r * S, w, vb, out + r * out_w, out_w, half, act);
+        size_t r = 0;
+        if (RMAX > 2)
+          for (; r + 2 <= oy_end - oy; r += 2) dw_pass(K, S, 2, rows + r * S, w, vb, out + r * out_w, out_w, half, act);
+        for (; r < oy_end - oy; r++) dw_pass(K, S, 1, rows + r * S, w, vb, out + r * out_w, out_w, half, act);
       }
     }
   }
