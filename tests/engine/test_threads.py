@@ -147,3 +147,20 @@ def test_profile_reports_every_node_with_threads(runners: dict[str, Path], model
     assert "threads 3" in proc.stdout
     for node in ("sp1x1_big", "dw_s2b", "pw_small", "spconv", "fc_sparse"):
         assert node in proc.stdout
+
+
+def test_python_model_every_thread_count(model: tuple[Path, Path, Case]) -> None:
+    """Model(path, threads=N) and set_threads on one model (the pool is replaced, then reused by many runs)."""
+    from sparsebyte import Model
+
+    path, _, case = model
+    x = case.inputs[0]
+    one = np.asarray(Model(path, threads=1).run(x))
+    for threads in THREAD_COUNTS[1:]:
+        got = np.asarray(Model(path, threads=threads).run(x))
+        np.testing.assert_allclose(got, one, rtol=1e-5, atol=1e-5, err_msg=f"Model(threads={threads})")
+    shared = Model(path)
+    for threads in (*THREAD_COUNTS, 3, 1, 8):
+        shared.set_threads(threads)
+        for _ in range(3):
+            np.testing.assert_allclose(np.asarray(shared.run(x)), one, rtol=1e-5, atol=1e-5)
