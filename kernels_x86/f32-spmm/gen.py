@@ -11,7 +11,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "common"))
-import gen_common  # noqa: E402  (kernels_x86/common is no package: scripts run from anywhere)
+import x86_gen as gen_common  # noqa: E402  (kernels_x86/common is no package; not "gen_common": kernels_wasm has one)
 
 GLOB = "*_g*_*x.c"  # the generated kernel files, for the stale check and rewriting
 LANES = {"sse41": 4, "avx2": 8, "avx512": 16}
