@@ -2,16 +2,18 @@
 
 Emulated wall time means nothing (NEON and scalar code take about the same time), so the profile counts executed
 guest instructions instead, with the plugin of tools/qemu-insn-count: it counts per guest thread (qemu-user runs each
-guest thread as its own vCPU) and records every thread's running count whenever a block starting at a marked address
-runs. Marks at sb_model_run and clock_gettime: with profiling on (the runner's --json), the executor reads the clock
-just before and after every node, so after the one sb_model_run entry the clock marks hit by the calling thread pair
-up per node. Per node, each thread's instructions in that window; the busiest one is the node's cost with N threads
-(its latency, if every core runs as fast), and their sum over nodes, plus the calling thread's work between nodes, is
-the run's critical path. A thread's own counts are identical run to run when its work is; the pool's waiting code
-adds a few instructions either side of a window (threads are read while they run). This is the one place that pairs
-the marks: the CLI, converters/tvm/measure.py and benchmarks/arm/insn_counts.py and threads.py all count through
-QemuDevice; count_program runs any other static aarch64 program (a kernel benchmark's driver) under the same plugin
-and parser."""
+guest thread as its own vCPU) and, at marked addresses, records every thread's running count and waiting count
+(instructions in the thread pool's spin/sleep code and the pthread calls). Marks (thread_marks): sb_model_run's
+entry; the executor's clock reads around every node (with profiling on, the runner's --json), so on the thread that
+entered sb_model_run they pair up per node; each chunk of a parallel loop (the pool's indirect call and its return
+address); each sb_parallel_for(_cost) call. Per node: each thread's work, each chunk's cost, and the node's cost on
+N equal cores (the calling thread's serial work plus each loop's makespan, add_insn_counts); summed with the work
+between nodes, the run's critical path. Chunk costs are index ranges of work and waiting is not work, so this is the
+same run to run whatever the host's load, to a few instructions (libc's memset of a kernel's stack buffer: its count
+depends on the buffer's alignment, which differs between threads' stacks); at 1 thread every count is the
+single-counter plugin's. This is the one place that pairs the marks: the CLI, converters/tvm/measure.py and
+benchmarks/arm/insn_counts.py and threads.py all count through QemuDevice; count_program runs any other static
+aarch64 program (a kernel benchmark's driver) under the same plugin and parser."""
 
 from __future__ import annotations
 
