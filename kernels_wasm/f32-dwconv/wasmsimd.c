@@ -69,7 +69,43 @@ SB_WASM_INLINE void dw_pass(const size_t K, const size_t S, const size_t R, cons
   }
 }
 
-SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_shape* s, const float* weights,
+/* Stride-1 pass over whole rows of at most 4*NV outputs: R rows x NV vectors of accumulators, taps outermost. Each
+ * weight is splatted once per pass and used R*NV times, so the 25 splats of a 5x5 need no registers (dw_pass keeps
+ * them all live across its row sweep and spills them); every input vector is one unaligned load per tap. */
+SB_WASM_INLINE void dw_pass_taps(const size_t K, const size_t R, const size_t NV, const float* const* rows,
+                                 const float* wc, v128_t vb, float* out, size_t out_w, const sb_activation* act) {
+  v128_t acc[4][8];
+  for (size_t r = 0; r < R; r++)
+    for (size_t v = 0; v < NV; v++) acc[r][v] = vb;
+  for (size_t ky = 0; ky < K; ky++) {
+    for (size_t kx = 0; kx < K; kx++) {
+      const v128_t wv = wasm_v128_load32_splat(wc + ky * K + kx);
+      for (size_t r = 0; r < R; r++) {
+        const float* p = rows[r + ky] + kx;
+        for (size_t v = 0; v < NV; v++)
+          acc[r][v] = wasm_f32x4_add(acc[r][v], wasm_f32x4_mul(wv, wasm_v128_load(p + 4 * v)));
+      }
+    }
+  }
+  for (size_t r = 0; r < R; r++) {
+    float* o = out + r * out_w;
+    for (size_t v = 0; v + 1 < NV; v++) wasm_v128_store(o + 4 * v, sb_wasm_activate(act, acc[r][v]));
+    const v128_t y = sb_wasm_activate(act, acc[r][NV - 1]);
+    o += 4 * (NV - 1);
+    switch (out_w - 4 * (NV - 1)) {
+      case 4: wasm_v128_store(o, y); break;
+      case 3: wasm_v128_store64_lane(o, y, 0); wasm_v128_store32_lane(o + 2, y, 2); break;
+      case 2: wasm_v128_store64_lane(o, y, 0); break;
+      default: wasm_v128_store32_lane(o, y, 0); break;
+    }
+  }
+}
+
+/* NVT: 0 sweeps rows with dw_pass; else (stride 1) rows of 4*(NVT-1) < out_w <= 4*NVT go through dw_pass_taps, as
+ * many rows per pass as keep R*NVT <= 8 accumulators and R-1+K <= 8 ring slots. */
+#define SB_DW_TAPS_ROWS(K, NVT) ((NVT) <= 2 && (K) <= 5 ? 4 : (NVT) <= 4 && (K) <= 7 ? 2 : 1)
+SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const size_t NVT, const sb_conv_shape* s,
+                                const float* weights,
                                 const float* bias, const float* input, float* output, const sb_activation* act,
                                 size_t oy_begin, size_t oy_end) {
   const size_t in_h = (size_t)s->in_h, in_w = (size_t)s->in_w, out_w = (size_t)s->out_w;
@@ -88,7 +124,7 @@ SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_sh
   for (size_t i = 0; i < (SB_DW_RING + 1) * width; i++) ring[i] = 0.0f;
   const size_t copy_w = in_w < width - pad_left ? in_w : width - pad_left; /* columns past the slot are never read */
   const size_t in_plane = in_h * in_w, out_plane = (size_t)s->out_h * out_w;
-  const size_t RMAX = SB_DW_ROWS(K, S), half = width / 2;
+  const size_t RMAX = NVT == 0 ? SB_DW_ROWS(K, S) : SB_DW_TAPS_ROWS(K, NVT), half = width / 2;
   const int64_t pad_top = s->pad_top;
   for (size_t c = 0; c < (size_t)s->out_c; c++) {
     const float* wc = weights + c * K * K;
@@ -134,7 +170,14 @@ SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_sh
         rows[i] = slot;
       }
       float* out = out_c + oy * out_w;
-      if (R == RMAX) {
+      if (NVT != 0) {
+        if (R == RMAX) {
+          dw_pass_taps(K, RMAX, NVT, rows, wc, vb, out, out_w, act);
+        } else {
+          for (size_t r = 0; r < oy_end - oy; r++)
+            dw_pass_taps(K, 1, NVT, rows + r, wc, vb, out + r * out_w, out_w, act);
+        }
+      } else if (R == RMAX) {
         dw_pass(K, S, RMAX, rows, w, vb, out, out_w, half, act);
       } else {
         size_t r = 0;
@@ -146,16 +189,34 @@ SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const sb_conv_sh
   }
 }
 
+
 #define SB_DWCONV_KERNEL(name, K, S)                                                                           \
   void name(const sb_conv_shape* s, const float* weights, const float* bias, const float* input, float* output, \
             const sb_activation* act, size_t oy_begin, size_t oy_end) {                                         \
-    dwconv_fast(K, S, s, weights, bias, input, output, act, oy_begin, oy_end);                                 \
+    dwconv_fast(K, S, 0, s, weights, bias, input, output, act, oy_begin, oy_end);                              \
   }
 
 SB_DWCONV_KERNEL(sb_f32_dwconv_ukernel__wasmsimd_3x3s1, 3, 1)
 SB_DWCONV_KERNEL(sb_f32_dwconv_ukernel__wasmsimd_3x3s2, 3, 2)
-SB_DWCONV_KERNEL(sb_f32_dwconv_ukernel__wasmsimd_5x5s1, 5, 1)
 SB_DWCONV_KERNEL(sb_f32_dwconv_ukernel__wasmsimd_5x5s2, 5, 2)
+
+/* 5x5 s1: rows of up to 32 outputs through dw_pass_taps (MediaPipe pose_detection in node, per-op minimum of 16
+ * interleaved runs: 28x28x240 0.565 vs 0.691 ms, 14x14x672 0.568 vs 0.623, 7x7x1152 0.289 vs 0.326), wider rows
+ * through dw_pass. The same pass lost for 3x3 s1 (14x14x480 0.257 vs 0.211: its 9 splats fit in registers anyway)
+ * and for both stride-2 kernels (5x5 s2 56x56x144 0.649 vs 0.430), which keep dw_pass. */
+void sb_f32_dwconv_ukernel__wasmsimd_5x5s1(const sb_conv_shape* s, const float* weights, const float* bias,
+                                           const float* input, float* output, const sb_activation* act,
+                                           size_t oy_begin, size_t oy_end) {
+  switch ((s->out_w + 3) / 4) {
+    case 1: dwconv_fast(5, 1, 1, s, weights, bias, input, output, act, oy_begin, oy_end); break;
+    case 2: dwconv_fast(5, 1, 2, s, weights, bias, input, output, act, oy_begin, oy_end); break;
+    case 3: dwconv_fast(5, 1, 3, s, weights, bias, input, output, act, oy_begin, oy_end); break;
+    case 4: dwconv_fast(5, 1, 4, s, weights, bias, input, output, act, oy_begin, oy_end); break;
+    case 7: dwconv_fast(5, 1, 7, s, weights, bias, input, output, act, oy_begin, oy_end); break;
+    case 8: dwconv_fast(5, 1, 8, s, weights, bias, input, output, act, oy_begin, oy_end); break;
+    default: dwconv_fast(5, 1, 0, s, weights, bias, input, output, act, oy_begin, oy_end); break;
+  }
+}
 
 void sb_f32_dwconv_ukernel__wasmsimd_any(const sb_conv_shape* s, const float* weights, const float* bias,
                                          const float* input, float* output, const sb_activation* act,
