@@ -42,6 +42,7 @@ def test_the_threads_build_only_when_asked_and_its_workers_are_reused(node_repor
     picks = node_report["picks"]
     assert picks["default"] == {"threads": 1, "single": True} and picks["one"] == {"threads": 1, "single": True}
     assert picks["three"] == {"threads": 3, "threaded": True} and picks["two"] == {"threads": 2, "threaded": True}
+    assert picks["auto"]["threads"] == picks["auto"]["cores"]  # 'auto': the machine's cores
     w = node_report["workers"]
     assert w["before"] == {"running": 0, "idle": 3}  # started at load: threads - 1 of the first threaded model
     assert w["during"] == {"running": 3, "idle": 0}  # 2 + 1 workers for the two models

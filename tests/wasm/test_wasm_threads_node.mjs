@@ -47,6 +47,9 @@ const c = await loadModel(path, { threads: 4 });
 const reused = workers();
 c.free();
 out.workers = { before, during, after, reused };
+const auto = await loadModel(path, { threads: 'auto' });
+out.picks.auto = { threads: auto.threads, cores: Math.min((await import('node:os')).availableParallelism(), MAX_THREADS) };
+auto.free();
 dflt.free();
 one.free();
 

@@ -43,15 +43,20 @@ export function threadsSupported() {
   return isNode || globalThis.crossOriginIsolated === true;
 }
 
-function hardwareThreads() {
-  const n = globalThis.navigator?.hardwareConcurrency;
+// Cores for threads: 'auto': navigator.hardwareConcurrency (browsers, node >= 21), else node's os module.
+async function hardwareThreads() {
+  let n = globalThis.navigator?.hardwareConcurrency;
+  if (!Number.isInteger(n) && isNode) {
+    const os = await import('node:os');
+    n = os.availableParallelism?.() ?? os.cpus().length;
+  }
   return Number.isInteger(n) && n > 0 ? n : 1;
 }
 
 /** `threads` as given to loadModel (undefined, 'auto' or 1..MAX_THREADS) -> the count asked; SB_ERR_ARGUMENT if bad. */
-function threadsAsked(threads) {
+async function threadsAsked(threads) {
   if (threads === undefined) return 1;
-  if (threads === 'auto') return Math.min(hardwareThreads(), MAX_THREADS);
+  if (threads === 'auto') return Math.min(await hardwareThreads(), MAX_THREADS);
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
     const shown = typeof threads === 'string' ? `'${threads}'` : String(threads);
     throw new SparsebyteError(
@@ -409,11 +414,11 @@ export class Model {
 /**
  * Loads and validates a .sbn model. `source`: ArrayBuffer or typed array of the file's bytes, a URL (fetched), or in
  * node a file path. Throws SparsebyteError naming the problem when the bytes are not a valid model.
- * `threads` (default 1): an integer 1..MAX_THREADS or 'auto' (navigator.hardwareConcurrency). Above 1 the model runs
+ * `threads` (default 1): an integer 1..MAX_THREADS or 'auto' (the machine's cores). Above 1 the model runs
  * on the pthreads build when threadsSupported(), else on the single-thread build (model.threads says which).
  */
 export async function loadModel(source, options = {}) {
-  const threads = threadsAsked(options.threads);
+  const threads = await threadsAsked(options.threads);
   const threaded = threads > 1 && threadsSupported();
   const engineOptions = { ...options, threads: threaded, poolSize: threads - 1 };
   const [mod, bytes] = await Promise.all([loadEngine(engineOptions), readBytes(source)]);
