@@ -28,7 +28,8 @@ export interface LoadEngineOptions extends EngineOptions {
 
 export interface LoadModelOptions extends EngineOptions {
   /**
-   * Threads to run on, 1..MAX_THREADS, or 'auto' (navigator.hardwareConcurrency). Default 1. Above 1 the pthreads
+   * Threads to run on, 1..MAX_THREADS, or 'auto' (the machine's cores: navigator.hardwareConcurrency, node's os
+   * module). Default 1. Above 1 the pthreads
    * build runs the model when threadsSupported(), else the single-thread build does (Model.threads says which).
    * Anything else rejects with a SparsebyteError SB_ERR_ARGUMENT.
    */
