@@ -138,7 +138,7 @@ def zoo(args: argparse.Namespace, devices: dict[str, LocalDevice], threads: list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default="mobilenet_v1,mobilenet_v2")
-    parser.add_argument("--sparsities", default="0,0.5,0.7,0.9")
+    parser.add_argument("--sparsities", default="0,0.3,0.5,0.7,0.9")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=5)
