@@ -1,9 +1,0 @@
-/* kernels_x86/f32-vbinary/vbinary.inc at the avx512 level (common/vec.h). */
-#define SB_X86_LEVEL SB_X86_AVX512
-#include "kernels_x86/common/vec.h"
-
-#define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
-#include "kernels_x86/f32-vbinary/list.h"
-#undef SB_UKERNEL
-
-#include "kernels_x86/f32-vbinary/vbinary.inc"
