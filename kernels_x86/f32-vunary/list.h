@@ -3,7 +3,6 @@
 #undef SB_LIST_ARCH
 #define SB_LIST_ARCH "avx512"
 SB_UKERNEL(f32_vact, sb_f32_vact_ukernel__avx512, 0, 0)
-SB_UKERNEL(f32_affine, sb_f32_affine_ukernel__avx512, 0, 0)
 #undef SB_LIST_ARCH
 #define SB_LIST_ARCH "avx2"
 SB_UKERNEL(f32_vact, sb_f32_vact_ukernel__avx2, 0, 0)
