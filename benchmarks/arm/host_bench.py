@@ -8,16 +8,19 @@ onnxruntime, on the same MobileNet weights and the same input, at each thread co
 
 Each round runs every contender at every thread count once (`--repeat` timed runs each, the runner's median), so
 machine load hits all thread counts of a round alike; the table shows the median over rounds and, for each thread
-count, the median over rounds of the paired speedup (that round's 1-thread ms / this round's N-thread ms). The load
-average is printed per row: on a shared machine 2-thread figures mean something only when it is well below the core
-count (docs/threads.md). --zoo times the zoo's converted models (benchmarks/zoo/models/*/model.sbn, made by
-benchmarks/zoo/bench.py) with host-neon instead of the MobileNets. MNN's sparse path is not compared."""
+count, the median over rounds of the paired speedup (that round's 1-thread ms / this round's N-thread ms) and the
+runner's CPU time at N threads / at 1 thread (cpu/1t: extra work the threads cost, ~1.0 whatever the load; with
+several of our engines it sums them). The load average is printed per row: on a shared machine 2-thread wall
+figures mean something only when it is well below the core count (docs/threads.md). --zoo times the zoo's converted
+models (benchmarks/zoo/models/*/model.sbn, made by benchmarks/zoo/bench.py) with the first of --engines instead of
+the MobileNets. MNN's sparse path is not compared."""
 
 from __future__ import annotations
 
 import argparse
 import copy
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -31,9 +34,22 @@ from sparsebyte.devices.tools import runner
 ZOO_MODELS = Path(__file__).resolve().parents[1] / "zoo" / "models"
 
 
+CPU_SECONDS: dict[tuple[Path, int], float] = {}  # the runner's CPU time (user + sys) per model and thread count
+
+
 def runner_median_ms(device: LocalDevice, model: Path, threads: int, repeat: int) -> tuple[float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     report = device.run(model, options=RunOptions(warmup=1, repeat=repeat, threads=threads)).report
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    CPU_SECONDS[(model, threads)] = CPU_SECONDS.get((model, threads), 0.0) + cpu
     return float(report["latency_ms"]["median"]), str(report.get("backend", "?"))
+
+
+def cpu_ratio(model: Path, base: int, t: int) -> float:
+    """CPU time of all rounds at t threads / at base threads: ~1 when the pool does no extra work (spinning, split
+    overheads), whatever the load; wall-time speed-ups need free cores on top."""
+    return CPU_SECONDS.get((model, t), float("nan")) / max(CPU_SECONDS.get((model, base), 0.0), 1e-9)
 
 
 def ort_median_ms(onnx_path: Path, threads: int, repeat: int) -> float:
@@ -83,7 +99,7 @@ def mobilenets(args: argparse.Namespace, devices: dict[str, LocalDevice], thread
     backends: dict[str, str] = {}
     cols = "".join(f"{e + ' ms':>16}" for e in engines)
     speed = "".join(f"{e + ' x' + str(threads[0]) + 't':>18}" for e in engines if e != "ort")
-    print(f"{'model':<14}{'sparsity':>9}{'threads':>8}{cols}{speed}{'neon/ort':>9}{'load':>6}")
+    print(f"{'model':<14}{'sparsity':>9}{'threads':>8}{cols}{speed}{'neon/ort':>9}{'cpu/1t':>8}{'load':>6}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
             base = build(name)
@@ -111,7 +127,9 @@ def mobilenets(args: argparse.Namespace, devices: dict[str, LocalDevice], thread
                     row = "".join(f"{med[e]:>16.1f}" for e in engines)
                     row += "".join(f"{paired_speedup(times, e, threads[0], t):>18.2f}" for e in engines if e != "ort")
                     ratio = med["host-neon"] / med["ort"] if "ort" in med and "host-neon" in med else float("nan")
-                    print(f"{name:<14}{s:>9.0%}{t:>8}{row}{ratio:>9.2f}{max(before, load()):>6.1f}", flush=True)
+                    cpu = cpu_ratio(sbn, threads[0], t)  # of the first engine that is ours
+                    print(f"{name:<14}{s:>9.0%}{t:>8}{row}{ratio:>9.2f}{cpu:>8.2f}{max(before, load()):>6.1f}",
+                          flush=True)
     print("backends: " + ", ".join(f"{e} = {b}" for e, b in backends.items()))
 
 
@@ -121,7 +139,8 @@ def zoo(args: argparse.Namespace, devices: dict[str, LocalDevice], threads: list
         raise SystemExit(f"no converted zoo models under {ZOO_MODELS}: run benchmarks/zoo/bench.py first")
     engine = [e for e in args.engines.split(",") if e != "ort"][0]
     print(f"{'zoo model':<36}" + "".join(f"{str(t) + 't ms':>10}" for t in threads)
-          + "".join(f"{'x' + str(t) + 't':>8}" for t in threads[1:]) + f"{'load':>6}   ({engine})")
+          + "".join(f"{'x' + str(t) + 't':>8}" for t in threads[1:])
+          + "".join(f"{'cpu' + str(t) + 't':>8}" for t in threads[1:]) + f"{'load':>6}   ({engine})")
     for sbn in models:
         device = devices[engine]
 
@@ -132,6 +151,7 @@ def zoo(args: argparse.Namespace, devices: dict[str, LocalDevice], threads: list
         times = measure({engine: run}, threads, args.rounds)
         row = "".join(f"{statistics.median(times[(engine, t)]):>10.2f}" for t in threads)
         row += "".join(f"{paired_speedup(times, engine, threads[0], t):>8.2f}" for t in threads[1:])
+        row += "".join(f"{cpu_ratio(sbn, threads[0], t):>8.2f}" for t in threads[1:])
         print(f"{sbn.parent.name:<36}{row}{max(before, load()):>6.1f}", flush=True)
 
 
