@@ -6,7 +6,7 @@ delta to python/sparsebyte/data/, rebuilds the model from it and reports the agr
 run's model and the dense model's top-1 on the demo photo.
 
     python benchmarks/sparsify/recovery_bench.py --sparsity 0.5 --method distill --steps 400 --save out/kd50
-    python benchmarks/sparsify/make_demo_delta.py out/kd50
+    python benchmarks/sparsify/make_demo_delta.py out/kd50 [SPARSITY (default 0.5)]
 """
 
 from __future__ import annotations
@@ -51,4 +51,4 @@ def main(run_dir: str, sparsity: float = 0.5, group: int = 4) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 0.5)

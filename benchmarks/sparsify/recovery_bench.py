@@ -9,6 +9,7 @@ on the evaluation set: top-1 agreement, mean top-5 overlap, mean logit cosine.
 Methods (one row each):
 - none: one-shot magnitude pruning;
 - bn: one-shot + BatchNorm re-estimation on 256 augmented training crops (224x224);
+- bnrel: the same, applying only the shift pruning caused (measured against the dense model on the same crops);
 - distill: one-shot + BN re-estimation + distillation from the dense teacher (KL at temperature T) on augmented
   training crops (random resized crop, flip, colour jitter, mixup/cutmix), then a final BN re-estimation;
 - datafree: as distill, but on images synthesised from the teacher's BN statistics (DeepInversion) instead of photos.
@@ -63,7 +64,9 @@ def main() -> None:
     p.add_argument("--sparsity", type=float, default=0.5)
     p.add_argument("--group", type=int, default=4)
     p.add_argument("--rearrange", action="store_true")
-    p.add_argument("--method", choices=("none", "bn", "distill", "datafree"), default="distill")
+    p.add_argument("--keep-last-dense", action="store_true", help="classifier dense (1.28 M of 3.5 M weights)")
+    p.add_argument("--allocation", default="uniform", choices=("uniform", "global", "flops"))
+    p.add_argument("--method", choices=("none", "bn", "bnrel", "distill", "datafree"), default="distill")
     p.add_argument("--schedule", default="oneshot")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--eval-every", type=int, default=100)
@@ -92,6 +95,7 @@ def main() -> None:
     start = time.process_time()
     wall = time.time()
     row: dict = {"sparsity": args.sparsity, "group": args.group, "rearrange": args.rearrange, "method": args.method,
+                 "allocation": args.allocation, "classifier_pruned": not args.keep_last_dense,
                  "eval_images": len(images), "train_photos": len(train_photos), "load": os.getloadavg()[0]}
     calibration = [train_photos.batch(0, i, 32, Augment(224, jitter=0.0), seed=1)[0] for i in range(8)]
     curve: list[dict] = []
@@ -117,6 +121,8 @@ def main() -> None:
         return m["top1_agreement"]
 
     options = Options(args.sparsity, Pattern("group", group=args.group), rearrange=args.rearrange,
+                      bn_relative=args.method == "bnrel",
+                      allocation=args.allocation, prune_last=not args.keep_last_dense,
                       schedule=args.schedule, update_every=max(per_epoch // 2, 1),
                       train=TrainConfig(epochs=epochs, lr=args.lr, optimizer=args.optimizer, freeze_bn=args.freeze_bn),
                       distill=DistillConfig(temperature=args.temperature, feature_weight=args.feature_weight)

@@ -113,8 +113,8 @@ def _pil(array: np.ndarray) -> Any:
 
 # Recovered models shipped as deltas from the dense ImageNet weights (sparsify/delta.py), by (sparsity, G); made by
 # benchmarks/sparsify/make_demo_delta.py from a recovery_bench.py distillation run (docs/sparsify.md).
-DELTAS = {(0.5, 4): ("mobilenet_v2_g4_50_kd.npz", "distilled from the dense model on augmented crops of 27 photos "
-                                                 "from wheels (never this cat)")}
+KD_HOW = "distilled from the dense model on augmented crops of 27 photos from wheels (never this cat)"
+DELTAS = {(0.5, 4): ("mobilenet_v2_g4_50_kd.npz", KD_HOW), (0.3, 4): ("mobilenet_v2_g4_30_kd.npz", KD_HOW)}
 
 
 def sparse_classifier(dense: Any, sparsity: float = 0.5, group: int = 4) -> tuple[Any, dict[str, Any], str]:

@@ -180,3 +180,18 @@ def test_delta_rebuilds_the_recovered_model(tmp_path: Path) -> None:
     for (name, a), b in zip(result.model.state_dict().items(), rebuilt.state_dict().values(), strict=True):
         if a.is_floating_point():
             torch.testing.assert_close(a, b, atol=2e-4, rtol=0, msg=name)
+
+
+def test_relative_bn_reestimation_applies_only_the_shift_pruning_caused() -> None:
+    dense = coupling_net()
+    calibration = [x for x, _ in _images(2)]
+    same = copy.deepcopy(dense)
+    reestimate_bn(same, calibration, reference=dense)  # nothing pruned: nothing moves
+    for (name, a), b in zip(dense.state_dict().items(), same.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5, msg=name)
+    pruned = sparsify(copy.deepcopy(dense), EXAMPLE, Options(0.5, Pattern("group", group=4)), progress=False).model
+    reestimate_bn(pruned, calibration, passes=len(bn_layers(pruned)) + 1, tolerance=0.0, reference=dense)
+    pruned_in, dense_in = measure_bn_inputs(pruned, calibration), measure_bn_inputs(dense, calibration)
+    for name, layer in bn_layers(pruned).items():
+        expected = bn_layers(dense)[name].running_mean + (pruned_in[name][0] - dense_in[name][0]).float()
+        torch.testing.assert_close(layer.running_mean, expected, atol=1e-4, rtol=1e-4)

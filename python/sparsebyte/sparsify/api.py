@@ -44,6 +44,7 @@ class Options:
     train: TrainConfig = field(default_factory=lambda: TrainConfig(epochs=0))
     distill: DistillConfig | None = None  # None: the loss is loss_fn (cross-entropy on labels)
     bn_passes: int = 3  # BN re-estimation passes over the calibration images (after every mask update)
+    bn_relative: bool = False  # apply only the shift pruning caused, measured against the dense model (bn.py)
 
 
 @dataclass
@@ -121,10 +122,13 @@ def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, ba
     config = TrainConfig(**{**asdict(options.train), "epochs": epochs})
     schedule = Schedule(options.schedule, epochs * steps_per_epoch, options.prune_fraction, options.update_every)
     distiller = Distiller(teacher, model, options.distill or DistillConfig()) if teacher is not None else None
+    reference = None
+    if options.bn_relative and calibration is not None:
+        reference = teacher if teacher is not None else copy.deepcopy(model).eval()
 
     def recalibrate() -> None:
         if calibration is not None:
-            reestimate_bn(model, calibration, options.bn_passes)
+            reestimate_bn(model, calibration, options.bn_passes, reference=reference)
 
     result = train(masked, schedule, batches or (lambda epoch: []), steps_per_epoch, config, checkpoint, resume,
                    evaluate, progress, distiller=distiller, after_update=recalibrate if calibration else None,

@@ -97,23 +97,41 @@ def _train_mode_pass(model: nn.Module, images: Images) -> None:
 
 
 @torch.no_grad()
-def reestimate_bn(model: nn.Module, images: Images, passes: int = 3, tolerance: float = 1e-4) -> dict[str, float]:
+def reestimate_bn(model: nn.Module, images: Images, passes: int = 3, tolerance: float = 1e-4,
+                  reference: nn.Module | None = None) -> dict[str, float]:
     """Set every BN's running statistics to those of its input over `images` (a re-iterable of input batches, or
     a callable returning one). Stops early once no statistic moves by more than `tolerance` (relative to the
-    channel's standard deviation). Returns {"passes": n, "change": last relative change}."""
+    channel's standard deviation). Returns {"passes": n, "change": last relative change}.
+
+    reference: the dense model (same architecture and BN names). Then only the shift that pruning caused is
+    applied: running mean = dense running mean + (pruned input mean - dense input mean) on `images`, running var =
+    dense running var * (pruned input var / dense input var). A few photos from another domain than the training
+    set then move the statistics by what pruning changed, not towards the photos' own statistics."""
     layers = bn_layers(model)
     if not layers:
         return {"passes": 0, "change": 0.0}
     if passes < 1:
         raise ValueError(f"passes must be >= 1, got {passes}")
-    _train_mode_pass(model, images)
-    change, done = float("inf"), 1
+    base: dict[str, tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]] = {}
+    if reference is not None:
+        ref_layers = bn_layers(reference)
+        if set(ref_layers) != set(layers):
+            raise ValueError("reference: its BatchNorm layers differ from the model's")
+        for name, (mean, var) in measure_bn_inputs(reference, images).items():
+            r = ref_layers[name]
+            base[name] = (mean, var, r.running_mean.double().clone(), r.running_var.double().clone())
+    else:
+        _train_mode_pass(model, images)
+    change, done = float("inf"), 1 if reference is None else 0
     while done < passes:
         done += 1
         stats = measure_bn_inputs(model, images)
         change = 0.0
         for name, (mean, var) in stats.items():
             m = layers[name]
+            if name in base:
+                d_mean, d_var, r_mean, r_var = base[name]
+                mean, var = r_mean + (mean - d_mean), r_var * (var + m.eps) / (d_var + m.eps)
             scale = (var + m.eps).sqrt()
             change = max(change, float(((mean - m.running_mean.double()).abs() / scale).max()),
                          float(((var - m.running_var.double()).abs() / (var + m.eps)).max()))

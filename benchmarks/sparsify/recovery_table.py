@@ -1,0 +1,48 @@
+"""The docs table from recovery_results.jsonl: every cell of the grid (G = 1, 4; 30/50/70%; with and without
+rearrangement; each recovery method), measured rows with their figures, the others marked "not run".
+
+    python benchmarks/sparsify/recovery_table.py [recovery_results.jsonl]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+METHODS = ("none", "bn", "bnrel", "distill", "datafree")
+NAMES = {"none": "one-shot only", "bn": "BN re-estimation", "bnrel": "BN shift correction", "distill": "distillation, real photos",
+         "datafree": "distillation, data-free"}
+
+
+def fmt(row: dict) -> str:
+    curve = row.get("curve") or []
+    steps = f"{row['steps']} steps" if row.get("steps") else "-"
+    points = "; ".join(f"{p['cpu_minutes']:.1f} min: {p['top1_agreement']:.0%}" for p in curve)
+    extra = "" if row.get("classifier_pruned", True) else " (classifier dense)"
+    return (f"| {row['top1_agreement']:.1%} | {row['top5_overlap']:.2f} | {row['logit_cosine']:.3f} | "
+            f"{row['cpu_minutes']:.1f} | {steps}{extra} | {'yes' if row.get('chelsea_top1_kept') else 'no'} | "
+            f"{points or '-'} |")
+
+
+def table(rows: list[dict]) -> str:
+    lines = ["| G | sparsity | rearranged | recovery | top-1 agreement | top-5 overlap | logit cosine | CPU min | "
+             "training | cat top-1 kept | curve (CPU min: top-1) |", "|" + "---|" * 11]
+    for group in (4, 1):
+        for sparsity in (0.3, 0.5, 0.7):
+            for rearr in ((False, True) if group > 1 else (False,)):
+                for method in METHODS:
+                    found = [r for r in rows if r["group"] == group and abs(r["sparsity"] - sparsity) < 1e-9
+                             and r["rearrange"] == rearr and r["method"] == method]
+                    head = f"| {group} | {sparsity:.0%} | {'yes' if rearr else 'no'} | {NAMES[method]} "
+                    if not found:
+                        lines.append(head + "| not run | | | | | | |")
+                    for r in found:
+                        lines.append(head + fmt(r))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    path = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "recovery_results.jsonl"
+    print(table([json.loads(line) for line in path.read_text().splitlines() if line.strip()]))
