@@ -289,7 +289,8 @@ void sb_parallel_for(sb_threadpool* p, size_t n, size_t grain, sb_range_fn fn, v
     return;
   }
   const size_t most = (size_t)p->threads * SB_CHUNKS_PER_THREAD;
-  dispatch(p, n, grain, units < most ? units : most, fn, ctx);
+  /* fewer than 2 grains per chunk: one grain each (chunks of 1 and 2 grains would end in a ragged last round) */
+  dispatch(p, n, grain, units < 2 * most ? units : most, fn, ctx);
 }
 
 void sb_parallel_for_cost(sb_threadpool* p, size_t n, size_t grain, double cost, sb_range_fn fn, void* ctx) {
@@ -304,7 +305,7 @@ void sb_parallel_for_cost(sb_threadpool* p, size_t n, size_t grain, double cost,
   size_t chunks = (size_t)p->threads * SB_CHUNKS_PER_THREAD;
   if ((double)chunks > by_cost) chunks = (size_t)by_cost;
   if (chunks > (size_t)p->threads) chunks -= chunks % (size_t)p->threads; /* whole rounds */
-  if (chunks > units) chunks = units;
+  if (units < 2 * chunks) chunks = units; /* one grain each, as in sb_parallel_for */
   dispatch(p, n, grain, chunks, fn, ctx);
 }
 #endif
