@@ -37,7 +37,11 @@ NATIVE_FILES = (
 )
 # The WebAssembly engine and its ES-module API, shipped when web/dist was built before the wheel.
 WASM_DIST = ("web/dist/sparsebyte.js", "web/dist/sparsebyte.wasm")
-WEB_FILES = (*WASM_DIST, "web/src/index.js", "web/src/index.d.ts", "web/tools/run-model.mjs", "web/package.json")
+# The pthreads build loadModel(src, {threads}) picks when threads > 1 (web/wasm.mk): shipped when built.
+WASM_THREADS_DIST = ("web/dist/sparsebyte-mt.js", "web/dist/sparsebyte-mt.wasm", "web/dist/mt-worker/package.json",
+                     "web/dist/mt-worker/sparsebyte-mt.worker.js")
+WEB_FILES = (*WASM_DIST, *WASM_THREADS_DIST, "web/src/index.js", "web/src/index.d.ts", "web/tools/run-model.mjs",
+             "web/package.json")
 
 # Optional dependencies reachable from the CLI: top-level module -> the one command that installs it.
 OPTIONAL_DEPENDENCIES = {

@@ -115,6 +115,7 @@ def test_the_wheel_ships_the_device_sources_under_native(artifacts: dict[str, An
     assert {"Makefile", "engine/include/sparsebyte.h", "tools/qemu-insn-count/Makefile"} <= shipped
     assert "sparsebyte/_engine" in " ".join(names) and "sparsebyte/data/imagenet_labels.txt" in names
     assert ("web/dist/sparsebyte.wasm" in shipped) == artifacts["web_dist"]
+    assert ("web/dist/mt-worker/sparsebyte-mt.worker.js" in shipped) == artifacts["web_dist"]  # threads > 1
 
 
 def test_installed_outside_the_checkout(env: Env) -> None:
