@@ -135,8 +135,8 @@ def sparse_classifier(dense: Any, sparsity: float = 0.5, group: int = 4) -> tupl
         apply_delta(sparse, masks, path)
         how = f"{head}, {delta[1]} ({path.name}, {path.stat().st_size / 1e6:.1f} MB delta)"
     else:
-        reestimate_bn(sparse, calibration_batches(), reference=dense)
-        how = (f"{head} + BatchNorm shift correction on {CALIBRATION_IMAGES} crops of {len(CALIBRATION_PHOTOS)} "
+        reestimate_bn(sparse, calibration_batches())
+        how = (f"{head} + BatchNorm re-estimation on {CALIBRATION_IMAGES} crops of {len(CALIBRATION_PHOTOS)} "
                f"other scikit-image photos (no labels, no training)")
     sparse.eval()
     return sparse, masks, how

@@ -67,10 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--bn-images", type=int, default=256,
                      help="re-estimate BatchNorm statistics on this many images after pruning and after every mask "
                           "update (0: never); with --epochs 0 this is the whole recovery (the cheapest step)")
-    rec.add_argument("--bn-mode", choices=("relative", "absolute"), default="relative",
-                     help="relative: apply only the shift pruning caused, measured against the dense model on the "
-                          "same images (robust to photos unlike the training set); absolute: the images' own "
-                          "statistics")
+    rec.add_argument("--bn-mode", choices=("absolute", "relative"), default="absolute",
+                     help="absolute: the images' own statistics; relative (experimental, measured worse on "
+                          "MobileNetV2, docs/sparsify.md): apply only the shift pruning caused, against the dense "
+                          "model on the same images")
     rec.add_argument("--freeze-bn", action="store_true", help="BN layers in eval mode while fine-tuning")
     rec.add_argument("--image-size", type=int, default=None, help="training crop size (default: the input's)")
     rec.add_argument("--epoch-images", type=int, default=1024, help="augmented images per epoch for image data")
