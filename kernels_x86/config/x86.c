@@ -10,9 +10,10 @@
 static const sb_kernel_rule rules[] = {
     /* ---- X1: f32-spmm, f32-gemm, f32-conv, f32-spconv ---- */
     /* SpMM (benchmarks/kernels --targets x86, ns/MAC MAC-weighted over 90 MobileNet 1x1/FC cases per G at
-     * 50/70/90%, load ~10 on 2 cores so per-case figures are noisy): G1 avx512_64x 0.37 (best in 81 cases) vs avx2
-     * 0.81; G2 avx512 0.25 (77) vs 0.40; G4 avx2_24x 0.144 (81) beats avx512_64x 0.267 (deleted), so G4 runs the
-     * AVX2 kernel at the AVX-512 level too; G8 avx512_32x 0.142 (69) vs avx2_8x 0.173; scalar 3.2. */
+     * 50/70/90%, load ~14 on 2 cores so per-case figures are noisy; docs/x86.md): G1 avx512_64x 0.121 (best in 43
+     * cases) vs avx2 0.135; G2 avx512 0.058 (59) vs avx2 0.053 (25); G4 avx2_24x 0.036 (83): it beat avx512_64x
+     * 0.144 vs 0.267 in the first run (deleted), so G4 runs the AVX2 kernel at the AVX-512 level too; G8
+     * avx512_32x 0.037 (74) vs avx2_8x 0.040; SSE4.1 0.08-0.14; scalar 2.4. */
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx512_g1_64x, 1, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx512_g2_64x, 2, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx512_g8_32x, 8, 0, 0, 0, 0, 0),
@@ -24,11 +25,12 @@ static const sb_kernel_rule rules[] = {
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__sse41_g2_16x, 2, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__sse41_g4_8x, 4, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__sse41_g8_4x, 8, 0, 0, 0, 0, 0),
+    /* Dense 1x1/FC/MatMul, 60 cases: avx512_8x32 0.023 ns/MAC (best in 37), avx2_6x16 0.023 (23), sse41 0.070. */
     SB_RULE(F32_GEMM, sb_f32_gemm_ukernel__avx512_8x32, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_GEMM, sb_f32_gemm_ukernel__avx2_6x16, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_GEMM, sb_f32_gemm_ukernel__sse41_4x8, 0, 0, 0, 0, 0, 0),
     /* Dense kxk convs (stems) and kernel-level sparse convs: im2col panels of output pixels through the gemm and
-     * spmm templates. */
+     * spmm templates (f32-conv, 12 cases: avx512 0.099 ns/MAC, avx2 0.116, sse41 0.229, scalar 2.57). */
     SB_RULE(F32_CONV, sb_f32_conv_ukernel__avx512, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_CONV, sb_f32_conv_ukernel__avx2, 0, 0, 0, 0, 0, 0),
     SB_RULE(F32_CONV, sb_f32_conv_ukernel__sse41, 0, 0, 0, 0, 0, 0),
