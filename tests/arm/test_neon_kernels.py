@@ -14,7 +14,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "kernels"))
 
-from build_harness import CONFIGS, build, run  # noqa: E402
+from build_harness import CONFIGS, built, run  # noqa: E402
 
 LIST_LINE = re.compile(r"^SB_UKERNEL\((\w+),\s*(\w+),\s*(-?\d+),\s*(-?\d+)\)", re.MULTILINE)
 RESULT_LINE = re.compile(r"^(PASS|FAIL) (\S+) (\S+) \[(\w+), params (-?\d+),(-?\d+)\]: (\d+) cases, (\d+) failed$",
@@ -40,9 +40,9 @@ def test_lists_name_kernels_of_every_compute_family() -> None:
 
 
 @pytest.mark.parametrize("config_name", ["neon-simde", "aarch64-qemu"])
-def test_every_neon_kernel_passes_the_harness(config_name: str, tmp_path: Path) -> None:
+def test_every_neon_kernel_passes_the_harness(config_name: str) -> None:
     config = CONFIGS[config_name]
-    binary = build(config, tmp_path)
+    binary = built(config)  # the binary tests/kernels runs too, when both run in one session
     result = run(config, binary)
     assert result.returncode == 0, f"{config_name}:\n{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
     tested = {(m.group(2), m.group(3)): m for m in RESULT_LINE.finditer(result.stdout)}

@@ -10,6 +10,7 @@ configuration; add one to CONFIGS to test another architecture's kernels.
 from __future__ import annotations
 
 import argparse
+import atexit
 import concurrent.futures
 import os
 import re
@@ -233,6 +234,20 @@ def build(config: Config, out_dir: Path, kernels_dir: str = "engine/kernels") ->
     cmd = [config.cc, *flags, *sources, "-o", str(binary), "-lm"]
     _run_compiler(config, cmd)
     return binary
+
+
+_BUILT: dict[tuple[object, ...], Path] = {}
+
+
+def built(config: Config) -> Path:
+    """The harness of `config`, built once per process and build key (the x86 levels share one binary; tests/kernels
+    and tests/arm share these) into a temporary directory removed at exit."""
+    key = config.build_key()
+    if key not in _BUILT:
+        root = Path(tempfile.mkdtemp(prefix=f"sb-harness-{config.name}-"))
+        atexit.register(shutil.rmtree, root, True)
+        _BUILT[key] = build(config, root)
+    return _BUILT[key]
 
 
 def _run_compiler(config: Config, cmd: list[str]) -> None:

@@ -13,7 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from build_harness import CONFIGS, REPO, Config, build, run
+from build_harness import CONFIGS, REPO, build, built, run
 
 sys.path.insert(0, str(REPO / "engine" / "kernels"))
 import gen_registry  # noqa: E402
@@ -21,19 +21,6 @@ import gen_registry  # noqa: E402
 FAMILIES = [name for name, _, _ in gen_registry.families()]  # engine/kernels/families.inc
 RESULT_LINE = re.compile(r"^(PASS|FAIL) (\S+) (\S+) \[(\w+), params (-?\d+),(-?\d+)\]: (\d+) cases, (\d+) failed$")
 SUMMARY_LINE = re.compile(r"^(\d+) passed, (\d+) failed$")
-
-
-@pytest.fixture(scope="module")
-def harness_binaries(tmp_path_factory: pytest.TempPathFactory) -> dict[object, Path]:
-    """Built lazily, once per configuration."""
-    return {}
-
-
-def built(config: Config, cache: dict[object, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    key = config.build_key()  # the x86 levels share one binary
-    if key not in cache:
-        cache[key] = build(config, tmp_path_factory.mktemp(config.name))
-    return cache[key]
 
 
 def parse_output(stdout: str) -> tuple[list[re.Match[str]], tuple[int, int]]:
@@ -46,14 +33,12 @@ def parse_output(stdout: str) -> tuple[list[re.Match[str]], tuple[int, int]]:
 
 
 @pytest.mark.parametrize("config_name", sorted(CONFIGS))
-def test_every_registered_kernel_matches_reference(
-    config_name: str, harness_binaries: dict[object, Path], tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_every_registered_kernel_matches_reference(config_name: str) -> None:
     config = CONFIGS[config_name]
     reason = config.missing_requirement()
     if reason is not None:
         pytest.skip(reason)
-    binary = built(config, harness_binaries, tmp_path_factory)
+    binary = built(config)
     result = run(config, binary)
     assert result.returncode == 0, f"kernel_test failed for {config_name}:\n{result.stdout}\n{result.stderr}"
     results, (passed, failed) = parse_output(result.stdout)
@@ -75,11 +60,9 @@ def test_every_registered_kernel_matches_reference(
         assert any(m.group(4) == "neon" for m in results), "an SB_ARCH_NEON build registered no NEON kernel"
 
 
-def test_family_filter_and_usage_errors(
-    harness_binaries: dict[object, Path], tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_family_filter_and_usage_errors() -> None:
     config = CONFIGS["scalar"]
-    binary = built(config, harness_binaries, tmp_path_factory)
+    binary = built(config)
     result = run(config, binary, ["--family", "f32_vadd", "--quick"])
     assert result.returncode == 0, result.stdout + result.stderr
     results, (passed, failed) = parse_output(result.stdout)

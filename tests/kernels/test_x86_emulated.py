@@ -12,8 +12,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from build_harness import CONFIGS, REPO
-from test_kernels import built, parse_output
+from build_harness import CONFIGS, REPO, built
+from test_kernels import parse_output
 
 sys_x86 = platform.machine().lower() in ("x86_64", "amd64")
 pytestmark = pytest.mark.skipif(not sys_x86, reason="the x86 kernels are built on x86-64 hosts only")
@@ -30,10 +30,10 @@ def emulated(binary: Path, cpu: str, *args: str, force: str | None = None) -> su
 
 
 @pytest.fixture(scope="module")
-def binary(harness_binaries: dict[object, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
+def binary() -> Path:
     if shutil.which("qemu-x86_64") is None:
         pytest.fail("qemu-x86_64 is not installed (Debian qemu-user, .ci/install)")
-    return built(CONFIG, harness_binaries, tmp_path_factory)
+    return built(CONFIG)
 
 
 def x86_families() -> set[str]:
