@@ -5,7 +5,8 @@ engine/src/**/*.c, engine/kernels/*/scalar.c, engine/kernels/registry.c; on an a
 listed by kernels_arm/kernels.mk (with -DSB_ARCH_NEON); on x86-64 the x86 kernels of kernels_x86/kernels.mk (with
 -DSB_ARCH_X86: SSE4.1, AVX2+FMA and AVX-512F in one extension, the level picked at load from cpuid; each level's
 file enables its instruction set itself, so no per-file flags; docs/x86.md). SPARSEBYTE_NEON_SIMDE=1 builds the
-NEON sources on x86 through SIMDe instead (with -mfma so vfmaq_f32 rounds like ARM).
+NEON sources on x86 through SIMDe instead (with -mfma so vfmaq_f32 rounds like ARM);
+SPARSEBYTE_BUILD_KERNELS=scalar builds the scalar reference kernels only.
 
 The sources are found through sparsebyte.resources: the checkout or unpacked sdist this file sits in (setup.py),
 or the sources an installed wheel ships. A cross build (crossenv and the like set _PYTHON_HOST_PLATFORM, e.g.
@@ -99,7 +100,9 @@ def engine_sources_and_flags(relative: bool = True) -> tuple[list[str], list[str
         sources.append(registry)
     flags = ["-O2", "-std=c11", "-pthread"]
     macros: list[tuple[str, str | None]] = []
-    if target_machine().lower() in ("aarch64", "arm64"):
+    if os.environ.get("SPARSEBYTE_BUILD_KERNELS") == "scalar":
+        pass  # scalar reference kernels only (engine/tools/asan_pytest.py's clang build)
+    elif target_machine().lower() in ("aarch64", "arm64"):
         sources += _arm_sources()
         macros.append(("SB_ARCH_NEON", None))
     elif os.environ.get("SPARSEBYTE_NEON_SIMDE") == "1":

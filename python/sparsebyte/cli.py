@@ -224,13 +224,13 @@ def cmd_info(args: argparse.Namespace) -> int:
           f"backend {model.backend}")
     notes = layer_notes(meta)
     nodes = model.nodes
-    print(f"{'node':<48} {'op':<15} {'kernel':<32} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
+    kw = max([32, *(len(n.kernel) for n in nodes)])  # kernel names whole: they say which variant and ISA level ran
+    print(f"{'node':<48} {'op':<15} {'kernel':<{kw}} {'G':>2} {'sparsity':>8} {'MACs':>12} {'dense MACs':>12}  choice")
     for n in nodes:
         note = notes.get(n.name)
         name = n.name if len(n.name) <= 48 else "..." + n.name[-45:]  # the tail names the layer
-        kernel = n.kernel if len(n.kernel) <= 32 else "..." + n.kernel[-29:]
         sparsity_text = f"{note.sparsity:.1%}" if note and note.sparsity is not None else "-"
-        print(f"{name:<48} {n.op:<15} {kernel:<32} {(note and note.group) or '-':>2} {sparsity_text:>8} "
+        print(f"{name:<48} {n.op:<15} {n.kernel:<{kw}} {(note and note.group) or '-':>2} {sparsity_text:>8} "
               f"{n.macs:>12,} {n.dense_macs:>12,}  {note.choice if note else ''}")
     line = f"MACs {sum(n.macs for n in nodes):,} of {sum(n.dense_macs for n in nodes):,} dense"
     totals = metadata_totals(meta)

@@ -74,7 +74,7 @@ def test_io_info(tiny_files: dict[str, Path]) -> None:
     assert [(t.name, t.shape) for t in m.outputs] == [("output", (1, 10))]
     assert m.arena_bytes > 0
     assert m.weight_bytes >= 4 * (3 * 16 * 9 + 16 * 9 + 16 * 16 + 16 * 10)
-    assert m.backend in ("scalar", "neon", "neon-simde", "wasm-simd128")
+    assert m.backend in ("scalar", "neon", "neon-simde", "wasm-simd128", "x86-sse4.1", "x86-avx2", "x86-avx512")
     assert "input" in repr(m)
 
 

@@ -111,12 +111,13 @@ def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, ba
     if isinstance(teacher, str):
         if teacher != "dense":
             raise ValueError(f"teacher must be a module or 'dense', got {teacher!r}")
-        teacher = copy.deepcopy(model).eval()
+        dense_teacher = copy.deepcopy(model).eval()
         if resume:
             if "teacher" not in saved:
                 raise ValueError(f"checkpoint {checkpoint}: no teacher saved (run started without distillation)")
-            teacher.load_state_dict(saved["teacher"])  # the rearranged dense model the run started from
-        extra["teacher"] = teacher.state_dict()
+            dense_teacher.load_state_dict(saved["teacher"])  # the rearranged dense model the run started from
+        extra["teacher"] = dense_teacher.state_dict()
+        teacher = dense_teacher
     masked = MaskedModel(model, targets, options.pattern,
                          options.srste_lambda if options.schedule == "srste" else 0.0)
     config = TrainConfig(**{**asdict(options.train), "epochs": epochs})

@@ -43,7 +43,7 @@ def save_delta(dense: nn.Module, recovered: nn.Module, masks: dict[str, torch.Te
         elif bool(diff.abs().max() > 0):
             arrays[f"f:{key}"] = diff.to(torch.float16).numpy()
     with open(path, "wb") as f:
-        np.savez_compressed(f, **arrays)
+        np.savez_compressed(f, **arrays)  # type: ignore[arg-type]  # numpy's stub types **kwds as allow_pickle
     return Path(path).stat().st_size
 
 
