@@ -27,7 +27,8 @@ LIBS := -lm -lpthread
 
 BUILD ?= build
 CONFIGS := host asan aarch64 aarch64-scalar host-neon fuzz
-.PHONY: all clean $(CONFIGS) fuzz-run fuzz-replay fuzz-corpus asan-python
+.PHONY: all clean $(CONFIGS) fuzz-run fuzz-replay fuzz-corpus asan-python FORCE
+FORCE:
 all: host
 
 
@@ -40,7 +41,13 @@ TOOL_OBJS_$(1) := $$(patsubst %.c,$(BUILD)/$(1)/obj/%.o,$$(TOOL_SRCS))
 
 $(1): $(BUILD)/$(1)/libsparsebyte.a $(BUILD)/$(1)/sparsebyte-run
 
-$(BUILD)/$(1)/obj/%.o: %.c
+# The compiler and flags the objects were built with: a change (e.g. -DSB_ARCH_X86 when the x86 kernels came)
+# rewrites this file and so rebuilds every object, instead of linking stale ones.
+$(BUILD)/$(1)/flags: FORCE
+	@mkdir -p $$(dir $$@)
+	@echo '$(2) $(3)' | cmp -s - $$@ || echo '$(2) $(3)' > $$@
+
+$(BUILD)/$(1)/obj/%.o: %.c $(BUILD)/$(1)/flags
 	@mkdir -p $$(dir $$@)
 	$(2) $$(COMMON_FLAGS) $(3) -MMD -MP -c $$< -o $$@
 
