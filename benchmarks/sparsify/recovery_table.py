@@ -12,7 +12,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 METHODS = ("none", "bn", "bnrel", "distill", "datafree")
-NAMES = {"none": "one-shot only", "bn": "BN re-estimation", "bnrel": "BN shift correction", "distill": "distillation, real photos",
+NAMES = {"none": "one-shot only", "bn": "BN re-estimation", "bnrel": "BN shift correction",
+         "distill": "distillation, real photos",
          "datafree": "distillation, data-free"}
 
 

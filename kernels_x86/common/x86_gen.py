@@ -3,9 +3,18 @@ which committed files are stale, and the write / --check command line. Each gen.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
+import importlib.util
 from pathlib import Path
+
+# stale() and main() (the write / --check command line) are the WASM generators' own: one copy, loaded by path
+# (neither common/ folder is a package, and both generators' scripts run from anywhere).
+_spec = importlib.util.spec_from_file_location(
+    "_wasm_gen_common", Path(__file__).resolve().parents[2] / "kernels_wasm" / "common" / "gen_common.py")
+assert _spec is not None and _spec.loader is not None
+_wasm_gen_common = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_wasm_gen_common)
+stale = _wasm_gen_common.stale
+main = _wasm_gen_common.main
 
 # level -> (SB_X86_LEVEL value, registry arch name, what it needs); highest first, as the choice table lists them
 LEVELS = {"avx512": ("SB_X86_AVX512", "AVX-512F"), "avx2": ("SB_X86_AVX2", "AVX2+FMA"),
@@ -40,23 +49,3 @@ def list_header(family: str, params: str, rows: list[tuple[str, str, int, int]])
         lines += ["#undef SB_LIST_ARCH", f'#define SB_LIST_ARCH "{level}"']
         lines += [f"SB_UKERNEL({fam}, {name}, {p1}, {p2})" for _, name, p1, p2 in group]
     return "\n".join(lines) + "\n"
-
-
-def stale(here: Path, want: dict[Path, str], glob: str) -> list[str]:
-    """Files that differ from what the generator writes, and generated-looking files it no longer writes."""
-    bad = [p.name for p, text in want.items() if not p.is_file() or p.read_text() != text]
-    bad += [p.name for p in here.glob(glob) if p not in want]
-    return bad
-
-
-def main(here: Path, want: Callable[[], dict[Path, str]], glob: str, script: str) -> int:
-    if "--check" in sys.argv[1:]:
-        bad = stale(here, want(), glob)
-        if bad:
-            print(f"out of date: {', '.join(bad)} (run python3 {script})", file=sys.stderr)
-        return 1 if bad else 0
-    for old in here.glob(glob):
-        old.unlink()
-    for path, text in want().items():
-        path.write_text(text)
-    return 0
