@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from interrupt_support import Interrupted, failing_batches
 from PIL import Image
 from tiny_models import coupling_net, plain_net
 
@@ -20,10 +21,6 @@ from sparsebyte.sparsify.masks import Pattern
 from sparsebyte.sparsify.train import TrainConfig
 
 EXAMPLE = torch.zeros(1, 3, 8, 8)
-
-
-class Interrupted(Exception):
-    pass
 
 
 def _images(steps: int, batch: int = 8, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -102,17 +99,9 @@ def test_resumed_distillation_matches_an_uninterrupted_run(tmp_path: Path) -> No
     full = sparsify(plain_net(), EXAMPLE, options, batches=lambda epoch: data, steps_per_epoch=5,
                     calibration=calibration, progress=False)
 
-    def failing(epoch: int) -> list:
-        if epoch == 1:
-            def gen():  # noqa: ANN202
-                yield from data[:4]
-                raise Interrupted
-            return gen()
-        return data
-
     checkpoint = tmp_path / "run.ckpt"
     with pytest.raises(Interrupted):
-        sparsify(plain_net(), EXAMPLE, options, batches=failing, steps_per_epoch=5, checkpoint=checkpoint,
+        sparsify(plain_net(), EXAMPLE, options, batches=failing_batches(data), steps_per_epoch=5, checkpoint=checkpoint,
                  calibration=calibration, progress=False)
     resumed = sparsify(plain_net(), EXAMPLE, options, batches=lambda epoch: data, steps_per_epoch=5,
                        checkpoint=checkpoint, resume=True, calibration=calibration, progress=False)

@@ -2,6 +2,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from interrupt_support import Interrupted, failing_batches
 from tiny_models import plain_net
 
 from sparsebyte.sparsify.api import Options, sparsify
@@ -71,27 +72,15 @@ def test_srste_schedule_trains_and_ends_masked() -> None:
         assert torch.all(modules[name].weight[mask == 0] == 0)
 
 
-class Interrupted(Exception):
-    pass
-
-
 def test_resumed_training_matches_an_uninterrupted_run(tmp_path: Path) -> None:
     data = _data(5)
     options = Options(0.5, Pattern("group", group=4), rearrange=True, schedule="gradual", update_every=2,
                       train=TrainConfig(epochs=3, lr=0.05, checkpoint_every=3))
     full = sparsify(plain_net(), EXAMPLE, options, batches=lambda epoch: data, steps_per_epoch=5, progress=False)
 
-    def failing(epoch: int) -> list:
-        if epoch == 1:
-            def gen():  # noqa: ANN202
-                yield from data[:4]
-                raise Interrupted
-            return gen()
-        return data
-
     checkpoint = tmp_path / "run.ckpt"
     with pytest.raises(Interrupted):
-        sparsify(plain_net(), EXAMPLE, options, batches=failing, steps_per_epoch=5, checkpoint=checkpoint,
+        sparsify(plain_net(), EXAMPLE, options, batches=failing_batches(data), steps_per_epoch=5, checkpoint=checkpoint,
                  progress=False)
     state = torch.load(checkpoint, weights_only=False)
     assert state["step"] == 9  # the last multiple of checkpoint_every before the failure at step 10
