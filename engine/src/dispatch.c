@@ -9,11 +9,6 @@ extern const sb_kernel_entry* sb_tvm_lookup(const char* node_name, sb_kernel_fam
                                             const sb_kernel_entry* chosen) __attribute__((weak));
 
 const sb_kernel_entry* sb_pick_kernel(sb_kernel_family family, sb_kernel_shape shape, const sb_node* node) {
-  const char* level_error = sb_kernel_level_error(); /* a refused SPARSEBYTE_KERNELS (registry.h) */
-  if (level_error) {
-    sb_fail(SB_ERR_ARGUMENT, "node '%s' (%s): %s", node->name, node->def->name, level_error);
-    return NULL;
-  }
   const sb_kernel_entry* chosen = sb_choose_kernel(family, &shape, NULL);
   if (!chosen) {
     sb_fail(SB_ERR_UNSUPPORTED, "node '%s' (%s): no %s kernel in this build fits (%s %d, %s %d)", node->name,

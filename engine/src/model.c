@@ -37,6 +37,12 @@ void sb_model_free(sb_model* m) {
 
 /* Takes ownership of bytes (64-byte aligned, size bytes). */
 static sb_status finish_load(uint8_t* bytes, size_t size, sb_model** out) {
+  /* A refused SPARSEBYTE_KERNELS (registry.h) is the caller's argument, not something the model lacks. */
+  const char* level_error = sb_kernel_level_error();
+  if (level_error) {
+    free(bytes);
+    return sb_fail(SB_ERR_ARGUMENT, "%s", level_error);
+  }
   sb_model* m = calloc(1, sizeof *m);
   if (!m) {
     free(bytes);

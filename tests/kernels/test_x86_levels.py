@@ -77,9 +77,9 @@ def test_default_is_the_cpus_best_level(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_unknown_level_is_a_named_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPARSEBYTE_KERNELS", "neon")
-    with pytest.raises(sparsebyte.UnsupportedError, match=r"SPARSEBYTE_KERNELS=neon: unknown level .*avx2"):
+    with pytest.raises(sparsebyte.ArgumentError, match=r"SPARSEBYTE_KERNELS=neon: unknown level .*avx2"):
         sparsebyte.Model(CASES[0].bytes())
     if "avx512" not in RUNNABLE:
         monkeypatch.setenv("SPARSEBYTE_KERNELS", "avx512")
-        with pytest.raises(sparsebyte.UnsupportedError, match="this CPU does not run that level"):
+        with pytest.raises(sparsebyte.ArgumentError, match="this CPU does not run that level"):
             sparsebyte.Model(CASES[0].bytes())
