@@ -33,6 +33,7 @@ class Profile:
     rows: list[LayerRow]
     latency_ms: dict[str, float] = field(default_factory=dict)  # median/min/max of whole runs
     run_insns: int | None = None
+    work_insns: int | None = None  # every thread's work (waiting excluded); run_insns is then the critical path
     arena_bytes: int = 0
     weight_bytes: int = 0
     peak_rss_kb: int | None = None
@@ -138,6 +139,7 @@ def build_profile(model: str | Path, report: dict[str, Any], metric: str = "ms")
     return Profile(model=str(model), device=str(report.get("device", "?")), backend=str(report.get("backend", "?")),
                    threads=int(report.get("threads", 1)), metric=metric, rows=rows,
                    latency_ms=dict(report.get("latency_ms", {})), run_insns=report.get("run_insns"),
+                   work_insns=report.get("work_insns"),
                    arena_bytes=int(report.get("arena_bytes", 0)), weight_bytes=int(report.get("weight_bytes", 0)),
                    peak_rss_kb=int(rss) if isinstance(rss, int) and rss >= 0 else None,
                    note=str(report.get("note", "")))
@@ -162,7 +164,11 @@ def cost_header(metric: str) -> str:
 
 def summary(p: Profile) -> str:
     parts = [f"{p.label} on {p.device} ({p.backend}, {p.threads} thread{'s' if p.threads > 1 else ''})"]
-    if p.metric == "insns":
+    if p.metric == "insns" and p.threads > 1:
+        work = f", {p.work_insns:,.0f} in all threads" if p.work_insns else ""
+        parts.append(f"critical path {p.run_insns or p.total_cost:,.0f} instructions on {p.threads} equal cores"
+                     f"{work} (emulated: counts, not times)")
+    elif p.metric == "insns":
         parts.append(f"run {p.run_insns or p.total_cost:,.0f} instructions (emulated: counts, not times)")
     elif p.latency_ms:
         lat = p.latency_ms

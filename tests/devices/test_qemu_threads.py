@@ -14,6 +14,7 @@ from torch import nn
 from sparsebyte.devices import QemuDevice
 from sparsebyte.devices.base import RunOptions
 from sparsebyte.devices.qemu import makespan
+from sparsebyte.report import build_profile, summary
 
 
 class InlineCountingDevice(QemuDevice):
@@ -72,6 +73,10 @@ def test_two_threads_split_the_work_and_give_the_same_results(models: dict[str, 
     # instructions more on a worker than on the caller: memset of its stack buffer, at another alignment)
     again = device.run(models["wide"], [tmp_path / "x.npy"], 1, RunOptions(threads=2)).report
     assert again["critical_path_insns"] == pytest.approx(r["critical_path_insns"], rel=1e-3)
+    # the profile's summary names the figure for what it is
+    line = summary(build_profile(models["wide"], r, "insns"))
+    assert f"critical path {r['critical_path_insns']:,} instructions on 2 equal cores" in line
+    assert f"{r['work_insns']:,} in all threads" in line
 
 
 def test_makespan_claims_chunks_in_order() -> None:
