@@ -2,7 +2,9 @@
  *
  * sb_parallel_for cuts [0, n) into chunks of whole grains, sizes within one grain of each other (a few per thread, a
  * multiple of the thread count when the cost allows, so a slow or descheduled thread does not hold the others up
- * and equal chunks end in whole rounds); the caller and the workers claim them one at a time. Chunks never split a
+ * and equal chunks end in whole rounds); the caller and the workers claim them one at a time, the caller from the
+ * first chunk up and (odd-numbered) workers from the last one down, so each thread keeps the same part of every
+ * operator and finds its inputs in its own cache (see JOB_FRONT). Chunks never split a
  * reduction and each index is computed the same way whichever thread runs it, so results do not depend on the
  * thread count. sb_parallel_for_cost also takes the loop's whole cost (MACs or elements touched): a loop too small
  * to amortise a dispatch runs inline on the caller, and no chunk is cheaper than SB_CHUNK_MIN_COST.
@@ -111,12 +113,17 @@ void sb_mutex_unlock(sb_mutex* m) {
   if (m) pthread_mutex_unlock(&m->mutex);
 }
 
-/* The job word: job id (32 bits) | chunk count (16) | next unclaimed chunk (16). A claim is a CAS that checks the id,
- * so a worker that wakes late (after its job ended, even while the next one is being written) never runs a chunk of
- * a job that is not current, and the caller never waits for a worker that did not claim anything. */
+/* The job word: job id (32 bits) | next chunk from the front (16) | end of the unclaimed chunks (16). The caller (and
+ * every even-numbered worker) claims from the front, odd-numbered workers from the back, so on 2 threads the caller
+ * runs the first chunks and the worker the last ones of every operator: consecutive operators split alike (channel
+ * blocks, pixel chunks) find their inputs in the cache of the core that wrote them (MobileNet-v1 90 %: 2 threads did
+ * 1.38x the 1-thread CPU work with first-come claims, 1.29x with these and conv_common.c's channel blocks). A claim is
+ * a CAS that checks the id, so a worker that wakes late (after its job ended, even while the next one is being
+ * written) never runs a chunk of a job that is not current, and the caller never waits for a worker that did not
+ * claim anything. */
 #define JOB_ID(v) ((uint32_t)((v) >> 32))
-#define JOB_CHUNKS(v) ((size_t)(((v) >> 16) & 0xFFFFu))
-#define JOB_NEXT(v) ((size_t)((v)&0xFFFFu))
+#define JOB_FRONT(v) ((size_t)(((v) >> 16) & 0xFFFFu))
+#define JOB_BACK(v) ((size_t)((v)&0xFFFFu))
 #define SB_MAX_CHUNKS 0xFFFFu
 
 struct sb_threadpool {
@@ -132,11 +139,12 @@ struct sb_threadpool {
   /* the current job: written by the caller before it publishes the job word, read only by chunk owners */
   sb_range_fn fn;
   void* ctx;
-  size_t n, grain, units; /* chunk c: grains [units * c / chunks, units * (c + 1) / chunks) */
+  size_t n, grain, units, chunks; /* chunk c: grains [units * c / chunks, units * (c + 1) / chunks) */
 };
 
 typedef struct worker_arg {
   sb_threadpool* pool;
+  int index; /* 1.. */
 } worker_arg;
 
 /* Spins for the predicate for up to SB_SPIN_NS (yielding the CPU now and then: on a loaded machine the thread we
@@ -153,12 +161,13 @@ typedef struct worker_arg {
     }                                                                      \
   } while (0)
 
-/* Claims and runs chunks of job `id` until none is left (or the job word has moved on). */
-static void run_chunks(sb_threadpool* p, uint32_t id) {
+/* Claims and runs chunks of job `id` until none is left (or the job word has moved on): from the front, or from the
+ * back (odd-numbered workers). */
+static void run_chunks(sb_threadpool* p, uint32_t id, int from_back) {
   uint64_t v = atomic_load(&p->job);
-  while (JOB_ID(v) == id && JOB_NEXT(v) < JOB_CHUNKS(v)) {
-    if (!atomic_compare_exchange_weak(&p->job, &v, v + 1)) continue;
-    const size_t c = JOB_NEXT(v), chunks = JOB_CHUNKS(v);
+  while (JOB_ID(v) == id && JOB_FRONT(v) < JOB_BACK(v)) {
+    if (!atomic_compare_exchange_weak(&p->job, &v, from_back ? v - 1 : v + (1u << 16))) continue;
+    const size_t c = from_back ? JOB_BACK(v) - 1 : JOB_FRONT(v), chunks = p->chunks;
     const size_t begin = p->units * c / chunks * p->grain, end = p->units * (c + 1) / chunks * p->grain;
     p->fn(p->ctx, begin, end < p->n ? end : p->n);
     /* after this increment the caller may return and write the next job: touch no job field past it */
@@ -187,12 +196,13 @@ static uint32_t wait_for_job(sb_threadpool* p, uint32_t seen) {
 static void* worker_main(void* arg) {
   worker_arg* w = arg;
   sb_threadpool* p = w->pool;
+  const int from_back = w->index & 1;
   free(w);
   uint32_t seen = 0;
   for (;;) {
     seen = wait_for_job(p, seen);
     if (atomic_load(&p->stopping)) break;
-    run_chunks(p, seen);
+    run_chunks(p, seen, from_back);
   }
   return NULL;
 }
@@ -219,6 +229,7 @@ sb_threadpool* sb_threadpool_create(int threads) {
     worker_arg* w = malloc(sizeof *w);
     if (!w) break;
     w->pool = p;
+    w->index = i;
     if (pthread_create(&p->workers[i], NULL, worker_main, w) != 0) {
       free(w);
       break;
@@ -238,7 +249,7 @@ static void wake_workers(sb_threadpool* p) {
 /* Publishes a new job word (the next id) and wakes sleeping workers. */
 static void publish(sb_threadpool* p, size_t chunks) {
   const uint64_t id = (uint64_t)(JOB_ID(atomic_load(&p->job)) + 1u);
-  atomic_store(&p->job, id << 32 | (uint64_t)chunks << 16);
+  atomic_store(&p->job, id << 32 | (uint64_t)chunks);
   wake_workers(p);
 }
 
@@ -268,9 +279,10 @@ static void dispatch(sb_threadpool* p, size_t n, size_t grain, size_t chunks, sb
   p->n = n;
   p->grain = grain;
   p->units = (n + grain - 1) / grain;
+  p->chunks = chunks;
   atomic_store(&p->done, 0);
   publish(p, chunks);
-  run_chunks(p, JOB_ID(atomic_load(&p->job)));
+  run_chunks(p, JOB_ID(atomic_load(&p->job)), 0);
   SPIN_UNTIL(atomic_load_explicit(&p->done, memory_order_acquire) == chunks);
   if (atomic_load(&p->done) == chunks) return;
   pthread_mutex_lock(&p->lock);
