@@ -13,7 +13,15 @@ runner's CPU time at N threads / at 1 thread (cpu/1t: extra work the threads cos
 several of our engines it sums them). The load average is printed per row: on a shared machine 2-thread wall
 figures mean something only when it is well below the core count (docs/threads.md). --zoo times the zoo's converted
 models (benchmarks/zoo/models/*/model.sbn, made by benchmarks/zoo/bench.py) with the first of --engines instead of
-the MobileNets. MNN's sparse path is not compared."""
+the MobileNets. MNN's sparse path is not compared.
+
+What the machine itself gives 2 threads is printed at the start and the end ("machine: N threads x ..."): a register
+FMA loop and a cache-sized memset on N threads vs 1 (tools compiled here with gcc). On this KVM guest it varies
+between runs (1.56-2.0x for the FMA loop at 07:50 on 2026-12-02 with the 2 vCPUs otherwise idle), so an engine's
+2-thread speed-up is to be read against it. --rt runs everything at SCHED_FIFO priority (root, or CAP_SYS_NICE):
+on a machine shared with other jobs our threads then get both cores, and while fewer threads than cores are timed
+a spinning process holds each idle core, so that 1-thread runs do not share the caches with other jobs either; other
+jobs stall meanwhile (they keep 5 % of each core: sched_rt_runtime_us), so use it for short runs."""
 
 from __future__ import annotations
 
@@ -22,6 +30,7 @@ import copy
 import os
 import resource
 import statistics
+import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -71,6 +80,100 @@ def load() -> float:
     return os.getloadavg()[0]
 
 
+PROBE_C = r"""
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+typedef float v8 __attribute__((vector_size(32)));
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec * 1e-9; }
+static volatile float sink;
+static void* fma_loop(void* arg) { /* 8 independent FMA chains in registers */
+  long n = (long)arg; v8 x[8], m = {0}, b = {0};
+  for (int i = 0; i < 8; i++) { x[i] = m; x[i] += 1.0f + i * 1e-3f; }
+  m += 0.999999f; b += 1e-6f;
+  for (long k = 0; k < n; k++)
+    for (int i = 0; i < 8; i++) x[i] = x[i] * m + b;
+  float s = 0; for (int i = 0; i < 8; i++) s += x[i][0]; sink = s; return 0;
+}
+#define MEM_BYTES (1 << 20)
+static void* mem_loop(void* arg) { /* memset of a 1 MiB buffer (about one core's L2) */
+  long n = (long)arg; char* p = aligned_alloc(64, MEM_BYTES);
+  for (long r = 0; r < n; r++) { memset(p, (int)r, MEM_BYTES); __asm__ volatile("" ::"r"(p) : "memory"); }
+  sink = p[7]; free(p); return 0;
+}
+static double timed(void* (*fn)(void*), long n, int threads) {
+  pthread_t t[64]; double t0 = now();
+  for (int i = 1; i < threads; i++) pthread_create(&t[i], 0, fn, (void*)n);
+  fn((void*)n);
+  for (int i = 1; i < threads; i++) pthread_join(t[i], 0);
+  return now() - t0;
+}
+int main(int argc, char** argv) {
+  if (argc > 1 && !strcmp(argv[1], "spin")) { for (;;) __asm__ volatile("" ::: "memory"); }
+  int threads = argc > 1 ? atoi(argv[1]) : 2;
+  double f1 = 1e9, fn = 1e9, m1 = 1e9, mn = 1e9;
+  for (int r = 0; r < 5; r++) { /* best of 5: the machine's capacity, not its noise */
+    double a = timed(fma_loop, 4000000, 1), b = timed(fma_loop, 4000000, threads);
+    double c = timed(mem_loop, 2000, 1), d = timed(mem_loop, 2000, threads);
+    if (a < f1) f1 = a; if (b < fn) fn = b; if (c < m1) m1 = c; if (d < mn) mn = d;
+  }
+  printf("%.3f %.3f\n", threads * f1 / fn, threads * m1 / mn);
+  return 0;
+}
+"""
+_PROBE: list[Path] = []
+
+
+def probe_binary() -> Path | None:
+    """The FMA / memset probe (compiled once per run), or None without gcc."""
+    if not _PROBE:
+        out = Path(tempfile.mkdtemp(prefix="host_bench_probe_")) / "probe"
+        src = out.with_suffix(".c")
+        src.write_text(PROBE_C)
+        try:
+            subprocess.run(["gcc", "-O2", "-march=native", "-o", str(out), str(src), "-lpthread"], check=True,
+                           capture_output=True, timeout=60)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        _PROBE.append(out)
+    return _PROBE[0]
+
+
+def machine(threads: int) -> str:
+    """What the machine gives `threads` threads over 1 right now: FMA-bound and cache-bandwidth-bound loops."""
+    probe = probe_binary()
+    if probe is None or threads < 2:
+        return "machine: probe unavailable"
+    fma, mem = subprocess.run([str(probe), str(threads)], check=True, capture_output=True, text=True,
+                              timeout=120).stdout.split()
+    return f"machine: {threads} threads x{float(fma):.2f} on an FMA loop, x{float(mem):.2f} on a 1 MiB memset"
+
+
+class IdleCores:
+    """With --rt, while t threads are timed, spinning SCHED_FIFO processes hold the other cores (see the doc)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.spinners: list[subprocess.Popen[bytes]] = []
+
+    def hold(self, threads: int) -> None:
+        self.release()
+        probe = probe_binary() if self.enabled else None
+        if probe is not None:
+            self.spinners = [subprocess.Popen([str(probe), "spin"]) for _ in range((os.cpu_count() or 1) - threads)]
+
+    def release(self) -> None:
+        for p in self.spinners:
+            p.kill()
+            p.wait()
+        self.spinners = []
+
+
+IDLE = IdleCores(False)
+
+
 def measure(contenders: dict[str, object], threads: list[int], rounds: int) -> dict[tuple[str, int], list[float]]:
     """contenders: name -> callable(threads) -> ms; every round runs each contender at each thread count once."""
     times: dict[tuple[str, int], list[float]] = {}
@@ -78,7 +181,11 @@ def measure(contenders: dict[str, object], threads: list[int], rounds: int) -> d
         order = threads if r % 2 == 0 else threads[::-1]  # neither thread count always runs first
         for name, fn in contenders.items():
             for t in order:
-                times.setdefault((name, t), []).append(fn(t))  # type: ignore[operator]
+                IDLE.hold(t)
+                try:
+                    times.setdefault((name, t), []).append(fn(t))  # type: ignore[operator]
+                finally:
+                    IDLE.release()
     return times
 
 
@@ -165,12 +272,19 @@ def main() -> None:
     parser.add_argument("--engines", default="host-neon,host,ort",
                         help="contenders: host-neon (NEON through SIMDe), host (make host), ort (onnxruntime)")
     parser.add_argument("--zoo", action="store_true", help="the zoo's converted models instead of the MobileNets")
+    parser.add_argument("--rt", action="store_true",
+                        help="SCHED_FIFO priority and spinners on the idle cores (a shared machine; see above)")
     args = parser.parse_args()
     threads = [int(t) for t in args.threads.split(",")]
+    if args.rt:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # inherited by the runners and ort's threads
+        IDLE.enabled = True
     devices = {config: LocalDevice(runner(config), config)  # built when stale
                for config in ("host-neon", "host") if config in args.engines.split(",")}
-    print(f"load average {load():.2f} on {os.cpu_count()} cores at the start")
+    print(f"load average {load():.2f} on {os.cpu_count()} cores at the start{', SCHED_FIFO' if args.rt else ''}")
+    print(machine(max(threads)), flush=True)
     (zoo if args.zoo else mobilenets)(args, devices, threads)
+    print(machine(max(threads)))
     print(f"load average {load():.2f} at the end")
 
 
