@@ -1,16 +1,9 @@
 // Drives Debian's headless Chromium (playwright-core from web/node_modules) through the demo page: classify the
 // bundled photo and print what the page shows as JSON. Usage: node tests/wasm/browser_demo.mjs URL [SCREENSHOT.png]
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
+import { launchChromium } from '../../web/tools/chromium.mjs';
 
 const [url, screenshot] = process.argv.slice(2);
-const browser = await chromium.launch({
-  executablePath: process.env.SB_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'], // playwright adds --headless and a fresh --user-data-dir
-});
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
   const consoleErrors = [];

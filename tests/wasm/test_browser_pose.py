@@ -5,16 +5,14 @@ input (the letterboxed PNG the page loads)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from wasm_support import REPO, WEB, require_tools
+from wasm_support import REPO, build_demo_assets, demo_server, require_browser
 
 # JS decodes the wasm engine's outputs in float64 from the same pixels; the host engine's differ by ~1e-6 relative
 COORD_TOLERANCE = 1e-4
@@ -22,25 +20,11 @@ COORD_TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def pose_server(wasm_build: Path, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201 (generator fixture)
-    require_tools("chromium")
-    if not (WEB / "node_modules" / "playwright-core").is_dir():
-        pytest.fail("web/node_modules/playwright-core missing: run `npm ci` in web/ (.ci/install does)")
+    require_browser()
     assets = tmp_path_factory.mktemp("pose_assets")
-    spec = importlib.util.spec_from_file_location("sb_demo_build_pose", REPO / "demos" / "browser" / "build.py")
-    assert spec is not None and spec.loader is not None
-    demo_build = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(demo_build)
-    manifest = demo_build.build_assets(assets, build_wasm=False, classifier=False, pose=True)
-    proc = subprocess.Popen(
-        [sys.executable, str(REPO / "demos/browser/serve.py"), "--port", "0", "--assets", str(assets)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        line = proc.stdout.readline() if proc.stdout else ""
-        assert "http://127.0.0.1:" in line, f"serve.py did not start: {line!r}"
-        yield line.strip().split()[-1], assets, manifest["pose"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    manifest = build_demo_assets(assets, classifier=False, pose=True)
+    with demo_server(assets) as url:
+        yield url, assets, manifest["pose"]
 
 
 def _python_detections(assets: Path, pose: dict) -> dict[str, list]:
