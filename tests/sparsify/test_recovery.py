@@ -139,10 +139,12 @@ def test_cli_distills_on_an_image_folder_with_bn_reestimation(tmp_path: Path, ca
     out = tmp_path / "out"
     code = cli.main(["--torch", "tiny_models:plain_net", "--input-shape", "1,3,8,8", "--data", f"images:{photos}",
                      "--image-size", "8", "--epochs", "1", "--epoch-images", "16", "--batch-size", "8",
-                     "--bn-images", "8", "--sparsity", "0.5", "--no-onnx", "--quiet", "-o", str(out)])
+                     "--bn-images", "8", "--bn-mode", "absolute", "--sparsity", "0.5", "--no-onnx", "--quiet",
+                     "-o", str(out)])
     assert code == 0
     text = capsys.readouterr().out
     assert "distillation from the dense model" in text and "BN re-estimated" in text
+    assert "layer-wise reconstruction (obs)" in text  # the default with image data and the oneshot schedule
     assert (out / "masks.pt").exists()
     code = cli.main(["--torch", "tiny_models:plain_net", "--input-shape", "1,3,8,8", "--data", "synthetic:8",
                      "--image-size", "8", "--synth-steps", "2", "--bn-images", "8", "--no-onnx", "--quiet",

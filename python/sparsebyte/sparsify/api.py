@@ -24,6 +24,7 @@ from .distill import DistillConfig, Distiller
 from .masked import MaskedModel
 from .masks import Pattern
 from .rearrange import RearrangeReport, rearrange
+from .reconstruct import ReconstructConfig, allocate_by_error, error_curves, reconstruct
 from .schedule import Schedule
 from .train import Batches, TrainConfig, load_checkpoint, train
 
@@ -32,7 +33,7 @@ from .train import Batches, TrainConfig, load_checkpoint, train
 class Options:
     sparsity: float = 0.5  # fraction of zero weights over the pruned layers (N:M: set by N:M)
     pattern: Pattern = field(default_factory=Pattern)
-    allocation: str = "uniform"  # "uniform", "global", "flops"
+    allocation: str = "uniform"  # "uniform", "global", "flops", "error" (needs calibration images)
     prune_first: bool = False  # prune the first conv/FC (stem) too
     prune_last: bool = True  # prune the last conv/FC (classifier) too
     exclude: tuple[str, ...] = ()  # module names kept dense
@@ -45,6 +46,9 @@ class Options:
     distill: DistillConfig | None = None  # None: the loss is loss_fn (cross-entropy on labels)
     bn_passes: int = 3  # BN re-estimation passes over the calibration images (after every mask update)
     bn_relative: bool = False  # apply only the shift pruning caused, measured against the dense model (bn.py)
+    bn_reestimate: bool = True  # re-estimate BN statistics on the calibration images (after every mask update)
+    reconstruct: ReconstructConfig | None = None  # layer-wise reconstruction on the calibration images (oneshot)
+    error_grid: tuple[float, ...] = tuple(i / 20 for i in range(20))  # sparsities tried by allocation "error"
 
 
 @dataclass
@@ -56,6 +60,7 @@ class Result:
     example_input: torch.Tensor
     rearrangement: RearrangeReport | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    reconstruction: dict[str, dict[str, float]] = field(default_factory=dict)  # per layer: error, magnitude_error
     options: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -91,6 +96,13 @@ def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, ba
         raise ValueError(f"schedule {options.schedule!r} needs training (epochs > 0 and batches)")
     if options.rearrange and options.pattern.kind != "group":
         raise ValueError("rearrangement applies to the group pattern")
+    if options.reconstruct is not None or options.allocation == "error":
+        if options.pattern.kind != "group":
+            raise ValueError("reconstruction and allocation 'error' apply to the group pattern")
+        if options.schedule != "oneshot":
+            raise ValueError("reconstruction and allocation 'error' need the oneshot schedule")
+        if calibration is None:
+            raise ValueError("reconstruction and allocation 'error' need calibration images")
     report = None
     if options.distill is not None and teacher is None:
         teacher = "dense"
@@ -106,8 +118,16 @@ def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, ba
         if options.rearrange:
             report = rearrange(model, example_input, options.pattern.group, options.sparsity)
         layers = find_layers(model, example_input, options.prune_first, options.prune_last, options.exclude)
-        targets = allocate(layers, options.sparsity, options.pattern, options.allocation)
+        if options.allocation == "error":
+            grid = list(options.error_grid)
+            curves = error_curves(model, [lay.name for lay in layers], options.pattern, calibration,  # type: ignore
+                                  grid, options.reconstruct)
+            targets = allocate_by_error(curves, {lay.name: lay.weight.numel() for lay in layers}, grid,
+                                        options.sparsity)
+        else:
+            targets = allocate(layers, options.sparsity, options.pattern, options.allocation)
     extra: dict[str, Any] = {}
+    dense_copy: nn.Module | None = None
     if isinstance(teacher, str):
         if teacher != "dense":
             raise ValueError(f"teacher must be a module or 'dense', got {teacher!r}")
@@ -117,9 +137,14 @@ def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, ba
                 raise ValueError(f"checkpoint {checkpoint}: no teacher saved (run started without distillation)")
             dense_teacher.load_state_dict(saved["teacher"])  # the rearranged dense model the run started from
         extra["teacher"] = dense_teacher.state_dict()
-        teacher = dense_teacher
+        teacher = dense_copy = dense_teacher
+    preset, rec_report = None, {}
+    if options.reconstruct is not None and not resume:
+        dense_ref = dense_copy if dense_copy is not None else copy.deepcopy(model).eval()
+        preset, rec_report = reconstruct(model, dense_ref, targets, options.pattern, calibration,  # type: ignore
+                                         options.reconstruct)
     masked = MaskedModel(model, targets, options.pattern,
-                         options.srste_lambda if options.schedule == "srste" else 0.0)
+                         options.srste_lambda if options.schedule == "srste" else 0.0, preset=preset)
     config = TrainConfig(**{**asdict(options.train), "epochs": epochs})
     schedule = Schedule(options.schedule, epochs * steps_per_epoch, options.prune_fraction, options.update_every)
     distiller = Distiller(teacher, model, options.distill or DistillConfig()) if teacher is not None else None
@@ -128,15 +153,16 @@ def sparsify(model: nn.Module, example_input: torch.Tensor, options: Options, ba
         reference = teacher if teacher is not None else copy.deepcopy(model).eval()
 
     def recalibrate() -> None:
-        if calibration is not None:
+        if calibration is not None and options.bn_reestimate:
             reestimate_bn(model, calibration, options.bn_passes, reference=reference)
 
     result = train(masked, schedule, batches or (lambda epoch: []), steps_per_epoch, config, checkpoint, resume,
                    evaluate, progress, distiller=distiller, after_update=recalibrate if calibration else None,
                    extra_state=extra)
-    if calibration is not None and epochs > 0:
+    if calibration is not None and options.bn_reestimate and epochs > 0:
         recalibrate()  # train-mode BN leaves moving averages of the last batches: end on exact statistics
     masks = masked.bake()
     model.eval()
     opts = asdict(options)
-    return Result(model, masks, options.pattern, targets, example_input, report, result.history, opts)
+    return Result(model, masks, options.pattern, targets, example_input, report, result.history, options=opts,
+                  reconstruction=rec_report)

@@ -35,7 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
     pat.add_argument("--pattern", choices=("group", "unstructured", "nm"), default="group")
     pat.add_argument("--group", type=int, default=4, choices=(1, 2, 4, 8), help="G: output channels per group")
     pat.add_argument("--nm", default="2:4", metavar="N:M", help="N:M for --pattern nm (default 2:4)")
-    pat.add_argument("--allocation", choices=("uniform", "global", "flops"), default="uniform")
+    pat.add_argument("--allocation", choices=("uniform", "global", "flops", "error"), default="uniform",
+                     help="per-layer sparsity: uniform; global or flops (one magnitude ranking across layers); error "
+                          "(needs calibration images: each layer's held-out reconstruction error at sparsities "
+                          "0-95%%, then the smallest summed error per weight zeroed)")
     pat.add_argument("--prune-first", action="store_true", help="prune the first conv too (default: dense)")
     pat.add_argument("--keep-last-dense", action="store_true", help="keep the last layer (classifier) dense")
     pat.add_argument("--exclude", action="append", default=[], metavar="MODULE", help="keep this layer dense")
@@ -67,10 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--bn-images", type=int, default=256,
                      help="re-estimate BatchNorm statistics on this many images after pruning and after every mask "
                           "update (0: never); with --epochs 0 this is the whole recovery (the cheapest step)")
-    rec.add_argument("--bn-mode", choices=("absolute", "relative"), default="absolute",
+    rec.add_argument("--reconstruct", choices=("obs", "magnitude", "none"), default=None,
+                     help="layer-wise reconstruction on the --bn-images calibration images (oneshot schedule): each "
+                          "layer in execution order gets its group masks and kept weights fitted so that its output "
+                          "matches the dense model's on the inputs of the already-pruned model (obs: SparseGPT-style "
+                          "sweep with OBS saliency; magnitude: magnitude masks, ridge least-squares weights). "
+                          "Default: obs with images:/labeled:/synthetic data and the oneshot schedule, else none")
+    rec.add_argument("--damp", type=float, default=0.01,
+                     help="reconstruction ridge: lambda = DAMP x mean input energy, towards the dense weights")
+    rec.add_argument("--bn-mode", choices=("absolute", "relative", "none"), default=None,
                      help="absolute: the images' own statistics; relative (experimental, measured worse on "
                           "MobileNetV2, docs/sparsify.md): apply only the shift pruning caused, against the dense "
-                          "model on the same images")
+                          "model on the same images; none: keep the dense model's statistics. Default: none with "
+                          "reconstruction (it matches each layer's output, so the dense statistics stay valid; a few "
+                          "photos' own statistics cost agreement), else absolute")
     rec.add_argument("--freeze-bn", action="store_true", help="BN layers in eval mode while fine-tuning")
     rec.add_argument("--image-size", type=int, default=None, help="training crop size (default: the input's)")
     rec.add_argument("--epoch-images", type=int, default=1024, help="augmented images per epoch for image data")
@@ -192,12 +205,17 @@ def _data(args: argparse.Namespace) -> tuple[Any, int, Any]:
     return (lambda epoch: loader), steps, None
 
 
+def _mean_error(report: dict[str, dict[str, float]], key: str) -> float:
+    return sum(r[key] for r in report.values()) / max(len(report), 1)
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from .api import Options, sparsify
     from .distill import DistillConfig
     from .masks import Pattern
+    from .reconstruct import ReconstructConfig
     from .train import TrainConfig
 
     torch.manual_seed(0)
@@ -231,7 +249,20 @@ def run(args: argparse.Namespace) -> int:
                       schedule=args.schedule, srste_lambda=args.srste_lambda, update_every=args.update_every,
                       train=TrainConfig(epochs=args.epochs, lr=args.lr, optimizer=args.optimizer,
                                         freeze_bn=args.freeze_bn),
-                      distill=distill if args.epochs > 0 else None, bn_relative=args.bn_mode == "relative")
+                      distill=distill if args.epochs > 0 else None)
+    if args.reconstruct is None:
+        args.reconstruct = "obs" if calibration is not None and args.schedule == "oneshot" else "none"
+    if args.reconstruct != "none" and calibration is None:
+        raise UsageError("--reconstruct needs calibration images: --data images:DIR, labeled:DIR or synthetic, "
+                         "and --bn-images > 0")
+    if args.allocation == "error" and args.reconstruct == "none":
+        raise UsageError("--allocation error needs --reconstruct obs or magnitude")
+    if args.bn_mode is None:
+        args.bn_mode = "none" if args.reconstruct != "none" else "absolute"
+    options.reconstruct = ReconstructConfig(score=args.reconstruct, damp=args.damp) \
+        if args.reconstruct != "none" else None
+    options.bn_reestimate = args.bn_mode != "none"
+    options.bn_relative = args.bn_mode == "relative"
     example = torch.zeros(shape)
     result = sparsify(model, example, options, batches, steps, evaluate, args.checkpoint, args.resume,
                       progress=not args.quiet, calibration=calibration)
@@ -239,7 +270,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"distillation from the dense model: KL at T={distill.temperature:g}"  # type: ignore[union-attr]
               f"{f', features x{args.feature_weight:g}' if args.feature_weight else ''}, {args.epochs} epochs x "
               f"{steps} steps")
-    if calibration is not None:
+    if calibration is not None and options.reconstruct is not None:
+        print(f"layer-wise reconstruction ({args.reconstruct}) on {sum(len(b) for b in calibration)} images: "
+              f"mean relative layer error {_mean_error(result.reconstruction, 'error'):.4f} "
+              f"(magnitude pruning: {_mean_error(result.reconstruction, 'magnitude_error'):.4f})")
+    if calibration is not None and options.bn_reestimate:
         print(f"BN re-estimated on {sum(len(b) for b in calibration)} images after pruning and every mask update")
     if result.rearrangement is not None:
         print(result.rearrangement.summary())

@@ -35,8 +35,12 @@ class WeightMask(nn.Module):
 class MaskedModel:
     """Masks on `layers` (module names) of `model`, in `pattern`, at per-layer target sparsities."""
 
-    def __init__(self, model: nn.Module, targets: dict[str, float], pattern: Pattern, srste_lambda: float = 0.0):
+    def __init__(self, model: nn.Module, targets: dict[str, float], pattern: Pattern, srste_lambda: float = 0.0,
+                 preset: dict[str, torch.Tensor] | None = None):
+        """preset: the final masks, already chosen (layer-wise reconstruction): update(1.0) installs them instead of
+        ranking magnitudes."""
         self.model = model
+        self.preset = preset
         self.targets = dict(targets)
         self.pattern = pattern
         self.srste_lambda = srste_lambda
@@ -77,7 +81,9 @@ class MaskedModel:
         dense weights' magnitudes. In plain mode the pruned weights are zeroed."""
         for name in self.layers:
             pattern = self.pattern
-            if pattern.kind == "nm":
+            if self.preset is not None and fraction >= 1.0:
+                mask = self.preset[name].to(self.mask(name).dtype)
+            elif pattern.kind == "nm":
                 n = round(pattern.m - fraction * (pattern.m - pattern.n))
                 mask = make_mask(self.dense_weight(name), 0.0, Pattern("nm", n=min(n, pattern.m - 1), m=pattern.m)) \
                     if n < pattern.m else torch.ones_like(self.mask(name))
