@@ -214,10 +214,18 @@ void sb_conv_run(sb_model* m, sb_node* n) {
         sb_split_groups(s->sparse.group_start, (size_t)s->sparse.num_groups, job.blocks, job.block_start);
       sb_parallel_for(m->pool, items, 1, run_tiles, &job);
     } else if (depthwise) {
-      /* channels first, blocks of >= 8 channels over whole planes; row chunks of >= 8 rows only past the channels
-       * (a chunk of r rows reads r + kh - 1 input rows: 2-row chunks did 1.68x the work, TQ's qemu counts) */
-      sb_parallel_for(m->pool, split_2d(&job, target, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1), 1,
-                      run_dw_tiles, &job);
+      /* Where the 1x1 convs around it split pixels (plane >= channels) and there are >= 4 rows per thread: one
+       * band of rows per thread, so each thread reads the rows its own pixel chunks of the conv before wrote (the
+       * pool's two-ended claims give the caller the first chunks of both) and writes those the next one reads:
+       * data written by one core and read by the other costs 2.8x a same-core pass on this KVM guest at times
+       * (docs/threads.md). Otherwise channels first, blocks of >= 8 channels over whole planes; row chunks of >= 8
+       * rows only past the channels (a chunk of r rows reads r + kh - 1 input rows: 2-row chunks did 1.68x the
+       * work, TQ's qemu counts). */
+      const size_t threads = (size_t)sb_threadpool_threads(m->pool);
+      const size_t items = plane >= (size_t)c->out_c && (size_t)c->out_h >= 4 * threads
+                               ? split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 8, 0)
+                               : split_2d(&job, target, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1);
+      sb_parallel_for(m->pool, items, 1, run_dw_tiles, &job);
     } else {
       sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
     }
