@@ -250,6 +250,31 @@ def built(config: Config) -> Path:
     return _BUILT[key]
 
 
+def relinked(config: Config, replacements: dict[str, Path], out_dir: Path) -> Path:
+    """The harness of `config` (gcc configurations) with some sources replaced by other files: only those are
+    compiled, the rest are built()'s objects; e.g. a test's modified copy of a choice table."""
+    binary = built(config)
+    assert Path(config.cc).name.endswith("gcc"), f"{config.name}: relinked() reuses gcc's per-source objects"
+    flags = [*common_flags(), *config.flags]
+    sources = harness_sources(config)
+    unknown = set(replacements) - set(sources)
+    assert not unknown, f"{config.name} does not compile {sorted(unknown)}"
+    objects = _object_names(sources, binary.parent / "obj")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for i, src in enumerate(sources):
+        if src in replacements:
+            objects[i] = str(out_dir / Path(objects[i]).name)
+            _run_compiler(config, [config.cc, *flags, "-c", str(replacements[src]), "-o", objects[i]])
+    relinked_binary = out_dir / config.output_name
+    _run_compiler(config, [config.cc, *flags, *objects, "-o", str(relinked_binary), "-lm"])
+    return relinked_binary
+
+
+def _object_names(sources: list[str], obj_dir: Path) -> list[str]:
+    """Each source's object, named after its whole path (kernel files share base names)."""
+    return [str(obj_dir / (re.sub(r"[^\w.-]", "_", src) + ".o")) for src in sources]
+
+
 def _run_compiler(config: Config, cmd: list[str]) -> None:
     out = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -257,10 +282,9 @@ def _run_compiler(config: Config, cmd: list[str]) -> None:
 
 
 def _compile_objects(config: Config, flags: list[str], sources: list[str], obj_dir: Path) -> list[str]:
-    """Compiles each source to its own object (named after its whole path: kernel files share base names) in
-    parallel; returns the objects in source order."""
+    """Compiles each source to its own object in parallel; returns the objects in source order."""
     obj_dir.mkdir(parents=True, exist_ok=True)
-    objects = [str(obj_dir / (re.sub(r"[^\w.-]", "_", src) + ".o")) for src in sources]
+    objects = _object_names(sources, obj_dir)
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         jobs = [pool.submit(_run_compiler, config, [config.cc, *flags, "-c", src, "-o", obj])
                 for src, obj in zip(sources, objects, strict=True)]
