@@ -16,12 +16,16 @@ models (benchmarks/zoo/models/*/model.sbn, made by benchmarks/zoo/bench.py) with
 the MobileNets. MNN's sparse path is not compared.
 
 What the machine itself gives 2 threads is printed at the start and the end ("machine: N threads x ..."): a register
-FMA loop and a cache-sized memset on N threads vs 1 (tools compiled here with gcc). On this KVM guest it varies
-between runs (1.56-2.0x for the FMA loop at 07:50 on 2026-12-02 with the 2 vCPUs otherwise idle), so an engine's
-2-thread speed-up is to be read against it. --rt runs everything at SCHED_FIFO priority (root, or CAP_SYS_NICE):
-on a machine shared with other jobs our threads then get both cores, and while fewer threads than cores are timed
-a spinning process holds each idle core, so that 1-thread runs do not share the caches with other jobs either; other
-jobs stall meanwhile (they keep 5 % of each core: sched_rt_runtime_us), so use it for short runs."""
+FMA loop and a cache-sized memset on N threads vs 1, and what it costs a core to work on data the other core just
+wrote (1 MiB read-modify-write passes taking turns between 2 cores / the same passes on one; tools compiled here
+with gcc). On this KVM guest these vary within minutes (on 2026-12-02 07:40-08:00 with the 2 vCPUs otherwise idle:
+the FMA loop 1.56-2.0x, the hand-over 0.86-2.8x), and a model's 2-thread speed-up with them (MobileNetV2 90 %
+0.65-1.46x in the same quarter of an hour), so read an engine's speed-up against them.
+
+--rt runs everything at SCHED_FIFO priority (root, or CAP_SYS_NICE): on a machine shared with other jobs our threads
+then get both cores, and while fewer threads than cores are timed a spinning process holds each idle core, so that
+1-thread runs do not share the caches with other jobs either; other jobs stall meanwhile (they keep 5 % of each
+core: sched_rt_runtime_us), so use it for short runs."""
 
 from __future__ import annotations
 
@@ -82,6 +86,7 @@ def load() -> float:
 
 PROBE_C = r"""
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +108,40 @@ static void* mem_loop(void* arg) { /* memset of a 1 MiB buffer (about one core's
   for (long r = 0; r < n; r++) { memset(p, (int)r, MEM_BYTES); __asm__ volatile("" ::"r"(p) : "memory"); }
   sink = p[7]; free(p); return 0;
 }
+static float* handoff_buf;
+static atomic_int handoff_turn;
+static void handoff_pass(void) { /* read-modify-write 1 MiB, vectorised: what an operator does to its input */
+  float* b = handoff_buf;
+  for (int i = 0; i < MEM_BYTES / 4; i++) b[i] = b[i] * 0.5f + 1.0f;
+  __asm__ volatile("" ::"r"(b) : "memory");
+}
+static void* handoff_other(void* arg) {
+  long n = (long)arg;
+  for (long r = 0; r < n; r++) {
+    while (atomic_load(&handoff_turn) != 1) {}
+    handoff_pass();
+    atomic_store(&handoff_turn, 0);
+  }
+  return 0;
+}
+/* the same 1 MiB passes, all on one core vs taking turns on two (each pass reads what the other core wrote):
+ * time of the second / the first, 1.0 when cores share their caches for free */
+static double handoff(long n) {
+  handoff_buf = aligned_alloc(64, MEM_BYTES); memset(handoff_buf, 0, MEM_BYTES);
+  double t0 = now();
+  for (long r = 0; r < 2 * n; r++) handoff_pass();
+  double t1 = now();
+  pthread_t t; atomic_store(&handoff_turn, 0); pthread_create(&t, 0, handoff_other, (void*)n);
+  for (long r = 0; r < n; r++) {
+    while (atomic_load(&handoff_turn) != 0) {}
+    handoff_pass();
+    atomic_store(&handoff_turn, 1);
+  }
+  pthread_join(t, 0);
+  double t2 = now();
+  free(handoff_buf);
+  return (t2 - t1) / (t1 - t0);
+}
 static double timed(void* (*fn)(void*), long n, int threads) {
   pthread_t t[64]; double t0 = now();
   for (int i = 1; i < threads; i++) pthread_create(&t[i], 0, fn, (void*)n);
@@ -113,13 +152,13 @@ static double timed(void* (*fn)(void*), long n, int threads) {
 int main(int argc, char** argv) {
   if (argc > 1 && !strcmp(argv[1], "spin")) { for (;;) __asm__ volatile("" ::: "memory"); }
   int threads = argc > 1 ? atoi(argv[1]) : 2;
-  double f1 = 1e9, fn = 1e9, m1 = 1e9, mn = 1e9;
+  double f1 = 1e9, fn = 1e9, m1 = 1e9, mn = 1e9, h = 1e9;
   for (int r = 0; r < 5; r++) { /* best of 5: the machine's capacity, not its noise */
     double a = timed(fma_loop, 4000000, 1), b = timed(fma_loop, 4000000, threads);
-    double c = timed(mem_loop, 2000, 1), d = timed(mem_loop, 2000, threads);
-    if (a < f1) f1 = a; if (b < fn) fn = b; if (c < m1) m1 = c; if (d < mn) mn = d;
+    double c = timed(mem_loop, 2000, 1), d = timed(mem_loop, 2000, threads), e = handoff(500);
+    if (a < f1) f1 = a; if (b < fn) fn = b; if (c < m1) m1 = c; if (d < mn) mn = d; if (e < h) h = e;
   }
-  printf("%.3f %.3f\n", threads * f1 / fn, threads * m1 / mn);
+  printf("%.3f %.3f %.3f\n", threads * f1 / fn, threads * m1 / mn, h);
   return 0;
 }
 """
@@ -146,9 +185,10 @@ def machine(threads: int) -> str:
     probe = probe_binary()
     if probe is None or threads < 2:
         return "machine: probe unavailable"
-    fma, mem = subprocess.run([str(probe), str(threads)], check=True, capture_output=True, text=True,
-                              timeout=120).stdout.split()
-    return f"machine: {threads} threads x{float(fma):.2f} on an FMA loop, x{float(mem):.2f} on a 1 MiB memset"
+    fma, mem, handoff = subprocess.run([str(probe), str(threads)], check=True, capture_output=True, text=True,
+                                       timeout=120).stdout.split()
+    return (f"machine: {threads} threads x{float(fma):.2f} on an FMA loop, x{float(mem):.2f} on a 1 MiB memset; "
+            f"1 MiB passes alternating between 2 cores take {float(handoff):.2f}x the time on one core")
 
 
 class IdleCores:
