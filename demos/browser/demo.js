@@ -1,6 +1,7 @@
 // The demo page: loads the wasm engine and the dense and sparse MobileNetV2 (.sbn), preprocesses an image like
 // sparsebyte.images.preprocess (short side 256, centre crop 224, ImageNet mean/std, NCHW) and shows top-5 and latency.
 import { engineInfo, loadModel } from '/web/src/index.js';
+import { pageThreads, threadsLabel } from './options.js';
 import { setupPoseTab } from './pose.js';
 
 const MEAN = [0.485, 0.456, 0.406];
@@ -98,11 +99,11 @@ async function main() {
   }
   const [labels, dense, sparse, info] = await Promise.all([
     fetch(`/assets/${manifest.labels}`).then((r) => r.json()),
-    loadModel(`/assets/${manifest.dense}`),
-    loadModel(`/assets/${manifest.sparse}`),
+    loadModel(`/assets/${manifest.dense}`, { threads: pageThreads() }),
+    loadModel(`/assets/${manifest.sparse}`, { threads: pageThreads() }),
     engineInfo(),
   ]);
-  $('backend').textContent = `${info.version}, kernels: ${info.backend}`;
+  $('backend').textContent = `${info.version}, kernels: ${info.backend}, ${threadsLabel(dense)}`;
   const sizes = await Promise.all(
     [manifest.dense, manifest.sparse].map(async (f) => (await fetch(`/assets/${f}`, { method: 'HEAD' })).headers.get('content-length')),
   );

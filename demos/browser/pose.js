@@ -2,6 +2,7 @@
 // decoded as MediaPipe's graph does, on the bundled photo or the user's image. Every option and the anchors come from pose_detection.json, which build.py
 // writes from sparsebyte.ssd (the Python decoder): no constant is repeated here.
 import { loadModel } from '/web/src/index.js';
+import { pageThreads, threadsLabel } from './options.js';
 
 /** Letterboxes `image` into the model input (keep aspect ratio, centred on black) on `canvas`; returns the NHWC tensor
  * in the graph's float range and the letterbox padding (fractions left, top, right, bottom). A 224x224 image is
@@ -158,11 +159,12 @@ export async function setupPoseTab(manifest) {
   const files = manifest.pose;
   const [params, dense, sparse] = await Promise.all([
     fetch(`/assets/${files.params}`).then((r) => r.json()),
-    loadModel(`/assets/${files.dense}`),
-    loadModel(`/assets/${files.sparse}`),
+    loadModel(`/assets/${files.dense}`, { threads: pageThreads() }),
+    loadModel(`/assets/${files.sparse}`, { threads: pageThreads() }),
   ]);
+  document.body.dataset.poseThreads = String(dense.threads);
   $('pose-info').textContent = `${files.label}; ${params.anchor_values.length} SSD anchors, weighted NMS ` +
-    `(options: ${params.source})`;
+    `(options: ${params.source}); ${threadsLabel(dense)}`;
   const loadImage = (src) =>
     new Promise((resolve, reject) => {
       const img = new Image();

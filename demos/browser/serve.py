@@ -22,7 +22,7 @@ REPO = HERE.parents[1]
 
 # Everything the page loads, and nothing else: the page itself, the engine's ES module, its emscripten glue and wasm.
 PAGE_FILES = {"/": HERE / "index.html", "/index.html": HERE / "index.html", "/demo.js": HERE / "demo.js",
-              "/pose.js": HERE / "pose.js"}
+              "/pose.js": HERE / "pose.js", "/options.js": HERE / "options.js"}
 ENGINE_FILES = ("web/src/index.js", "web/dist/sparsebyte.js", "web/dist/sparsebyte.wasm", "web/dist/sparsebyte-mt.js",
                 "web/dist/sparsebyte-mt.wasm", "web/dist/mt-worker/sparsebyte-mt.worker.js")
 

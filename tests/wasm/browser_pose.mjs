@@ -21,6 +21,7 @@ try {
     dense: document.getElementById('pose-dense-ms').textContent,
     sparse: document.getElementById('pose-sparse-ms').textContent,
     tabHidden: document.getElementById('tab-pose').hidden,
+    threads: Number(document.body.dataset.poseThreads),
   }));
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
   console.log(JSON.stringify({ ...result, consoleErrors }));

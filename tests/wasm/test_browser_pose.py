@@ -39,14 +39,16 @@ def _python_detections(assets: Path, pose: dict) -> dict[str, list]:
 
 
 def test_pose_tab_boxes_equal_python(pose_server: tuple[str, Path, dict], tmp_path: Path) -> None:
+    """On 2 threads (?threads=2: the pthreads build in the cross-origin-isolated page), whose results equal 1's."""
     url, assets, pose = pose_server
     shot = tmp_path / "pose.png"
-    out = subprocess.run(["node", str(REPO / "tests/wasm/browser_pose.mjs"), url, str(shot)], capture_output=True,
-                         text=True, timeout=300, check=False)
+    out = subprocess.run(["node", str(REPO / "tests/wasm/browser_pose.mjs"), f"{url}?threads=2", str(shot)],
+                         capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stderr[-4000:]
     page = json.loads(out.stdout)
     assert page["state"] == "done", page
     assert not page["tabHidden"]
+    assert page["threads"] == 2, page
     assert page["consoleErrors"] == []
     want = _python_detections(assets, pose)
     assert len(want["sparse"]) >= 1, "the astronaut must be detected"
