@@ -93,13 +93,9 @@ CONFIGS: dict[str, Config] = {
         x86_level("sse41", "sse4.1", ("sse4_1",)),
         x86_level("avx2", "avx2", ("avx2", "fma")),
         x86_level("avx512", "avx512", ("avx2", "fma", "avx512f")),
-        # every level this CPU runs, and the scalar kernels, under ASan + UBSan
-        Config("x86-asan", "gcc", (*SANITIZE, "-DSB_ARCH_X86"), source_lists=X86_SOURCES, requires_file=X86_MK),
-        Config(
-            "scalar-asan",
-            "gcc",
-            ("-O1", "-g", "-fno-omit-frame-pointer", "-fsanitize=address,undefined", "-fno-sanitize-recover=all"),
-        ),
+        # every level this CPU runs, and the scalar kernels (so no scalar-only ASan build), under ASan + UBSan
+        Config("x86-asan", "gcc", (*SANITIZE, "-DSB_ARCH_X86"), source_lists=X86_SOURCES, requires_file=X86_MK,
+               cpu_flags=("sse4_1",)),
         Config(
             "neon-simde",
             "gcc",
@@ -111,14 +107,10 @@ CONFIGS: dict[str, Config] = {
             "neon-simde-asan",
             "gcc",
             (
-                "-O1",
-                "-g",
-                "-fno-omit-frame-pointer",
-                "-fsanitize=address,undefined",
-                "-fno-sanitize-recover=all",
+                *SANITIZE,
                 # SIMDe emulates each NEON register as a union on the stack: instrumenting those made
                 # f32-spconv/neon.c alone take 285 s of CPU to compile (59 s without); heap and global accesses, where
-                # the kernels' inputs, weights and outputs live, stay checked (scalar-asan and x86-asan check stacks)
+                # the kernels' inputs, weights and outputs live, stay checked (x86-asan checks stacks too)
                 "--param=asan-stack=0",
                 "-DSB_ARCH_NEON",
                 "-DSB_NEON_SIMDE",
