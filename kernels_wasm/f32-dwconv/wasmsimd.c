@@ -1,4 +1,5 @@
-/* f32-dwconv on WASM SIMD128. 3x3 and 5x5 kernels with stride 1 or 2 go through a zero-padded row ring (dwconv_fast,
+/* f32-dwconv on WASM SIMD128. 3x3 and 5x5 kernels with stride 1 or 2 and channels a multiple of 4 go through
+ * dwconv_c4 (4 channels interleaved, the _c4 kernels); the others through a zero-padded row ring (dwconv_fast,
  * 1-2 output rows x 4 pixels per step, no edge cases inside, stride-2 rows deinterleaved); everything else is a
  * one-lane direct conv per channel (common/direct_conv.h). The stride params of the list only steer dispatch: every
  * kernel here handles any shape. */
@@ -189,6 +190,146 @@ SB_WASM_INLINE void dwconv_fast(const size_t K, const size_t S, const size_t NVT
   }
 }
 
+/* 4 channels interleaved (the _c4 kernels): NCHW rows of 7 or 14 pixels waste lanes and reload every tap's row, so each
+ * group of 4 channels is transposed into a zero-padded [row][column][4 channels] buffer, every tap of NP output pixels
+ * is one weight vector (the 4 channels' weight) times NP loads, and the [pixel][4] results are transposed back into
+ * the 4 output planes (activation on the way). Taps in a loop (not unrolled: V8 hoists a block's loads above its
+ * arithmetic, NP accumulators + NP loads + 1 weight must fit in 15 xmm registers). */
+#define SB_DW_C4_IN_PIX 1024  /* padded input pixels of a strip (16 KiB; 28x28 plus a 5x5 border fits whole) */
+#define SB_DW_C4_OUT_PIX 784  /* output pixels of a strip */
+
+SB_WASM_INLINE void dw_c4_tile(const size_t S, const size_t NP, const size_t taps, const float* in, const int32_t* off,
+                               const v128_t* wv, v128_t vb, float* ob) {
+  v128_t acc[7];
+  for (size_t p = 0; p < NP; p++) acc[p] = vb;
+#pragma clang loop unroll(disable)
+  for (size_t t = 0; t < taps; t++) {
+    const float* r = in + off[t];
+    const v128_t w = wv[t];
+    for (size_t p = 0; p < NP; p++) acc[p] = wasm_f32x4_add(acc[p], wasm_f32x4_mul(wasm_v128_load(r + 4 * S * p), w));
+  }
+  for (size_t p = 0; p < NP; p++) wasm_v128_store(ob + 4 * p, acc[p]);
+}
+
+SB_WASM_INLINE void dw_transpose4(v128_t* a, v128_t* b, v128_t* c, v128_t* d) {
+  const v128_t t0 = wasm_i32x4_shuffle(*a, *b, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(*a, *b, 2, 6, 3, 7);
+  const v128_t t2 = wasm_i32x4_shuffle(*c, *d, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(*c, *d, 2, 6, 3, 7);
+  *a = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
+  *b = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
+  *c = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
+  *d = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
+}
+
+/* Output rows [y0, y1) of the 4 channels at c, whose rows the buffer holds from padded row y0 * S on. */
+SB_WASM_INLINE void dw_c4_strip(const size_t K, const size_t S, const sb_conv_shape* s, size_t c, size_t pw,
+                                const int32_t* off, const v128_t* wv, v128_t vb, const float* input, float* output,
+                                const sb_activation* act, size_t y0, size_t y1, int zero_pads, float* buf,
+                                float* obuf) {
+  const size_t in_h = (size_t)s->in_h, in_w = (size_t)s->in_w, out_w = (size_t)s->out_w;
+  const size_t pl = (size_t)s->pad_left, pt = (size_t)s->pad_top;
+  const size_t span_w = (out_w - 1) * S + K, cols = in_w < span_w - pl ? in_w : span_w - pl;
+  const size_t in_plane = in_h * in_w, out_plane = (size_t)s->out_h * out_w;
+  const size_t r_lo = y0 * S, r_hi = (y1 - 1) * S + K;
+  const float* s0 = input + c * in_plane;
+  for (size_t r = r_lo; r < r_hi; r++) {
+    float* d = buf + (r - r_lo) * pw * 4;
+    if (r < pt || r - pt >= in_h) { /* a padding row: zero (an earlier strip may have left input there) */
+      if (zero_pads)
+        for (size_t i = 0; i < pw * 4; i += 4) wasm_v128_store(d + i, wasm_f32x4_splat(0.0f));
+      continue;
+    }
+    /* columns outside [pl, pl + cols) are never written: they stay zero */
+    const float* r0 = s0 + (r - pt) * in_w;
+    const float *r1 = r0 + in_plane, *r2 = r1 + in_plane, *r3 = r2 + in_plane;
+    d += pl * 4;
+    size_t x = 0;
+    for (; x + 4 <= cols; x += 4) {
+      v128_t va = wasm_v128_load(r0 + x), vb1 = wasm_v128_load(r1 + x), vc = wasm_v128_load(r2 + x),
+             vd = wasm_v128_load(r3 + x);
+      dw_transpose4(&va, &vb1, &vc, &vd);
+      wasm_v128_store(d + 4 * x, va);
+      wasm_v128_store(d + 4 * x + 4, vb1);
+      wasm_v128_store(d + 4 * x + 8, vc);
+      wasm_v128_store(d + 4 * x + 12, vd);
+    }
+    for (; x < cols; x++) wasm_v128_store(d + 4 * x, wasm_f32x4_make(r0[x], r1[x], r2[x], r3[x]));
+  }
+  for (size_t oy = y0; oy < y1; oy++) {
+    const float* row = buf + (oy * S - r_lo) * pw * 4;
+    float* ob = obuf + (oy - y0) * out_w * 4;
+    size_t ox = 0;
+    for (; ox + 7 <= out_w; ox += 7) dw_c4_tile(S, 7, K * K, row + ox * S * 4, off, wv, vb, ob + ox * 4);
+    if (ox + 4 <= out_w) {
+      dw_c4_tile(S, 4, K * K, row + ox * S * 4, off, wv, vb, ob + ox * 4);
+      ox += 4;
+    }
+    if (ox + 2 <= out_w) {
+      dw_c4_tile(S, 2, K * K, row + ox * S * 4, off, wv, vb, ob + ox * 4);
+      ox += 2;
+    }
+    if (ox < out_w) dw_c4_tile(S, 1, K * K, row + ox * S * 4, off, wv, vb, ob + ox * 4);
+  }
+  float* o0 = output + c * out_plane + y0 * out_w;
+  float *o1 = o0 + out_plane, *o2 = o1 + out_plane, *o3 = o2 + out_plane;
+  const size_t n = (y1 - y0) * out_w;
+  size_t p = 0;
+  for (; p + 4 <= n; p += 4) {
+    v128_t a = sb_wasm_activate(act, wasm_v128_load(obuf + 4 * p));
+    v128_t b = sb_wasm_activate(act, wasm_v128_load(obuf + 4 * p + 4));
+    v128_t e = sb_wasm_activate(act, wasm_v128_load(obuf + 4 * p + 8));
+    v128_t f = sb_wasm_activate(act, wasm_v128_load(obuf + 4 * p + 12));
+    dw_transpose4(&a, &b, &e, &f);
+    wasm_v128_store(o0 + p, a);
+    wasm_v128_store(o1 + p, b);
+    wasm_v128_store(o2 + p, e);
+    wasm_v128_store(o3 + p, f);
+  }
+  for (; p < n; p++) {
+    const v128_t y = sb_wasm_activate(act, wasm_v128_load(obuf + 4 * p));
+    o0[p] = wasm_f32x4_extract_lane(y, 0);
+    o1[p] = wasm_f32x4_extract_lane(y, 1);
+    o2[p] = wasm_f32x4_extract_lane(y, 2);
+    o3[p] = wasm_f32x4_extract_lane(y, 3);
+  }
+}
+
+/* Returns 0 (nothing done) when the shape does not fit: channels not a multiple of 4, rows too wide for the buffers.
+ * Taller planes go in strips of output rows whose padded input rows fit. */
+SB_WASM_INLINE int dwconv_c4(const size_t K, const size_t S, const sb_conv_shape* s, const float* weights,
+                             const float* bias, const float* input, float* output, const sb_activation* act,
+                             size_t oy_begin, size_t oy_end) {
+  const size_t in_w = (size_t)s->in_w, out_w = (size_t)s->out_w, C = (size_t)s->out_c;
+  if (s->stride_w != (int32_t)S || s->stride_h != (int32_t)S || s->dil_h != 1 || s->dil_w != 1 ||
+      s->kh != (int32_t)K || s->kw != (int32_t)K || s->pad_left < 0 || s->pad_top < 0 || C % 4 != 0 || out_w == 0 ||
+      oy_end <= oy_begin)
+    return 0;
+  const size_t pl = (size_t)s->pad_left;
+  const size_t span_w = (out_w - 1) * S + K;
+  const size_t pw = span_w > in_w + pl ? span_w : in_w + pl;
+  if (pl >= span_w || pw * K > SB_DW_C4_IN_PIX || out_w > SB_DW_C4_OUT_PIX) return 0;
+  size_t R = (SB_DW_C4_IN_PIX / pw - K) / S + 1; /* output rows per strip */
+  if (R * out_w > SB_DW_C4_OUT_PIX) R = SB_DW_C4_OUT_PIX / out_w;
+  float buf[SB_DW_C4_IN_PIX * 4] __attribute__((aligned(16)));
+  float obuf[SB_DW_C4_OUT_PIX * 4] __attribute__((aligned(16)));
+  const int strips = oy_end - oy_begin > R; /* else the padding rows are never written: zeroed once */
+  const size_t used = ((oy_end - oy_begin < R ? oy_end - oy_begin : R) - 1) * S + K;
+  for (size_t i = 0; i < used * pw * 4; i += 4) wasm_v128_store(buf + i, wasm_f32x4_splat(0.0f));
+  int32_t off[25];
+  for (size_t t = 0; t < K * K; t++) off[t] = (int32_t)(((t / K) * pw + t % K) * 4);
+  for (size_t c = 0; c < C; c += 4) {
+    v128_t wv[25];
+    const float* wc = weights + c * K * K;
+    for (size_t t = 0; t < K * K; t++)
+      wv[t] = wasm_f32x4_make(wc[t], wc[K * K + t], wc[2 * K * K + t], wc[3 * K * K + t]);
+    const v128_t vb = bias != NULL ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+    for (size_t y0 = oy_begin; y0 < oy_end; y0 += R) {
+      const size_t y1 = oy_end - y0 < R ? oy_end : y0 + R;
+      dw_c4_strip(K, S, s, c, pw, off, wv, vb, input, output, act, y0, y1, strips, buf, obuf);
+    }
+  }
+  return 1;
+}
+
 
 #define SB_DWCONV_KERNEL(name, K, S)                                                                           \
   void name(const sb_conv_shape* s, const float* weights, const float* bias, const float* input, float* output, \
@@ -300,6 +441,22 @@ void sb_f32_dwconv_ukernel__wasmsimd_5x5s1(const sb_conv_shape* s, const float* 
     default: dwconv_fast(5, 1, 0, s, weights, bias, input, output, act, oy_begin, oy_end); break;
   }
 }
+
+/* The small-plane kernels (kernels_wasm/config/wasmsimd.c sends planes of at most 196 output pixels here): dwconv_c4,
+ * else (channels not a multiple of 4) the kernel of the same K and S. Separate kernels, not a branch in those: the
+ * same path inside the 5x5 s1 kernel (even out of line) made its 28x28 layer 1.35x slower, which never takes it. */
+#define SB_DWCONV_C4_KERNEL(K, S)                                                                               \
+  void sb_f32_dwconv_ukernel__wasmsimd_##K##x##K##s##S##_c4(const sb_conv_shape* s, const float* weights,      \
+                                                          const float* bias, const float* input, float* output, \
+                                                          const sb_activation* act, size_t oy_begin,            \
+                                                          size_t oy_end) {                                      \
+    if (!dwconv_c4(K, S, s, weights, bias, input, output, act, oy_begin, oy_end))                               \
+      sb_f32_dwconv_ukernel__wasmsimd_##K##x##K##s##S(s, weights, bias, input, output, act, oy_begin, oy_end);   \
+  }
+SB_DWCONV_C4_KERNEL(3, 1)
+SB_DWCONV_C4_KERNEL(3, 2)
+SB_DWCONV_C4_KERNEL(5, 1)
+SB_DWCONV_C4_KERNEL(5, 2)
 
 void sb_f32_dwconv_ukernel__wasmsimd_any(const sb_conv_shape* s, const float* weights, const float* bias,
                                          const float* input, float* output, const sb_activation* act,
