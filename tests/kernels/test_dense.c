@@ -161,6 +161,10 @@ static const conv_case dwconv_listed[] = {
     {2, 4, 1501, 2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 2},     {2, 5, 1203, 2, 3, 3, 2, 2, 1, 1, 1, 1, 1, 2},
     {1, 6, 1100, 1, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1},     {1, 7, 999, 1, 5, 5, 2, 2, 2, 2, 2, 2, 1, 1},
     {2, 9, 1001, 2, 7, 7, 1, 1, 3, 3, 3, 3, 1, 2},     {3, 12, 23, 3, 7, 7, 1, 1, 2, 3, 4, 1, 1, 3},
+    /* 4-channel interleaved WASM path (channels a multiple of 4): planes taller than its buffer go in strips of rows
+     * (padding rows at the top and bottom strips, over rows an earlier strip filled); 7x7 and 14x14 planes */
+    {8, 40, 40, 8, 5, 5, 1, 1, 2, 2, 2, 2, 1, 8},      {4, 50, 47, 4, 3, 3, 2, 2, 1, 1, 1, 1, 1, 4},
+    {12, 7, 7, 12, 5, 5, 1, 1, 2, 2, 2, 2, 1, 12},     {8, 14, 14, 8, 3, 3, 2, 2, 0, 0, 1, 1, 1, 8},
 };
 
 void test_f32_dwconv(const sb_kernel_entry* e, checker* c, const test_options* opt) {

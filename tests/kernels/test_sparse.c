@@ -34,7 +34,7 @@ static const spmm_case spmm_listed[] = {
 };
 
 static void run_spmm_case(const sb_kernel_entry* e, checker* c, rng* r, const spmm_case* sc, int32_t group,
-                          const sb_activation* act) {
+                          const sb_activation* act, int split) {
   sb_f32_spmm_ukernel* fn = (sb_f32_spmm_ukernel*)e->fn;
   const size_t plane_stride = sc->pixels + sc->extra;
   sparse_buffers sw;
@@ -45,10 +45,26 @@ static void run_spmm_case(const sb_kernel_entry* e, checker* c, rng* r, const sp
   double* ref = xmalloc((size_t)sc->cout * sc->pixels * sizeof(double));
   double* mag = xmalloc((size_t)sc->cout * sc->pixels * sizeof(double));
 
-  check_begin_case(c, "Cout %d Cin %d G %d T %d pixels %zu plane_stride %zu offset %zu act %s", sc->cout, sc->cin,
-                   group, sw.group_start[sw.w.num_groups], sc->pixels, plane_stride, sc->offset,
-                   activation_label(act));
-  fn(sc->pixels, plane_stride, &sw.w, input + sc->offset, output + sc->offset, act);
+  const size_t cut = split ? (size_t)sw.w.num_groups / 2 : 0;
+  check_begin_case(c, "Cout %d Cin %d G %d T %d pixels %zu plane_stride %zu offset %zu act %s groups split at %zu",
+                   sc->cout, sc->cin, group, sw.group_start[sw.w.num_groups], sc->pixels, plane_stride, sc->offset,
+                   activation_label(act), cut);
+  if (cut == 0) {
+    fn(sc->pixels, plane_stride, &sw.w, input + sc->offset, output + sc->offset, act);
+  } else {
+    /* two calls over slices of the groups, as the engine's threads make them: group_start[] stays absolute */
+    for (int part = 0; part < 2; part++) {
+      const size_t g0 = part ? cut : 0, g1 = part ? (size_t)sw.w.num_groups : cut, g = (size_t)group;
+      const size_t first = g0 * g, last = g1 * g < (size_t)sc->cout ? g1 * g : (size_t)sc->cout;
+      sb_sparse_weights w = sw.w;
+      w.num_groups = (int32_t)(g1 - g0);
+      w.out_channels = (int32_t)(last - first);
+      w.nnz += g0;
+      w.group_start += g0;
+      w.bias += first;
+      fn(sc->pixels, plane_stride, &w, input + sc->offset, output + first * plane_stride + sc->offset, act);
+    }
+  }
   oracle_gemm(sc->pixels, plane_stride, (size_t)sc->cout, (size_t)sc->cin, sw.dense, sw.bias, input + sc->offset, ref,
               mag);
   check_slice_output(c, act, output, ref, mag, (size_t)sc->cout, sc->pixels, plane_stride, sc->offset);
@@ -72,7 +88,7 @@ void test_f32_spmm(const sb_kernel_entry* e, checker* c, const test_options* opt
     for (size_t i = 0; i < sizeof spmm_listed / sizeof spmm_listed[0]; i++) {
       if (opt->quick && i % 2 == 1) continue;
       const sb_activation act = test_activation(act_index++);
-      run_spmm_case(e, c, &r, &spmm_listed[i], groups[gi], &act);
+      run_spmm_case(e, c, &r, &spmm_listed[i], groups[gi], &act, (int)(i % 2));
     }
     const int random_cases = opt->quick ? 10 : 40;
     for (int i = 0; i < random_cases; i++) {
@@ -85,7 +101,7 @@ void test_f32_spmm(const sb_kernel_entry* e, checker* c, const test_options* opt
       sc.density = densities[rng_int(&r, 0, 5)];
       sc.empty_group_prob = rng_chance(&r, 0.5) ? 0.2 : 0.0;
       const sb_activation act = test_activation(act_index++);
-      run_spmm_case(e, c, &r, &sc, groups[gi], &act);
+      run_spmm_case(e, c, &r, &sc, groups[gi], &act, i % 2);
     }
   }
 }
