@@ -19,8 +19,10 @@ What the machine itself gives 2 threads is printed at the start and the end ("ma
 FMA loop and a cache-sized memset on N threads vs 1, and what it costs a core to work on data the other core just
 wrote (1 MiB read-modify-write passes taking turns between 2 cores / the same passes on one; tools compiled here
 with gcc). On this KVM guest these vary within minutes (on 2026-12-02 07:40-08:00 with the 2 vCPUs otherwise idle:
-the FMA loop 1.56-2.0x, the hand-over 0.86-2.8x), and a model's 2-thread speed-up with them (MobileNetV2 90 %
-0.65-1.46x in the same quarter of an hour), so read an engine's speed-up against them.
+the FMA loop 1.56-2.0x, the hand-over 0.86-3.6x), and a model's 2-thread speed-up with them (MobileNetV2 90 %
+0.50-1.57x in the same half hour), so read an engine's speed-up against them. The "xfer" column is the hand-over
+probe just before and just after the row's rounds: near 1.0 the row shows the pool, above 2 the machine (memory-bound
+models cannot gain from a second core while data crossing between cores costs that much; docs/threads.md).
 
 --rt runs everything at SCHED_FIFO priority (root, or CAP_SYS_NICE): on a machine shared with other jobs our threads
 then get both cores, and while fewer threads than cores are timed a spinning process holds each idle core, so that
@@ -151,6 +153,11 @@ static double timed(void* (*fn)(void*), long n, int threads) {
 }
 int main(int argc, char** argv) {
   if (argc > 1 && !strcmp(argv[1], "spin")) { for (;;) __asm__ volatile("" ::: "memory"); }
+  if (argc > 1 && !strcmp(argv[1], "handoff")) { /* median of 3 */
+    double a = handoff(300), b = handoff(300), c = handoff(300);
+    printf("%.3f\n", a > b ? (b > c ? b : a > c ? c : a) : (a > c ? a : b > c ? c : b));
+    return 0;
+  }
   int threads = argc > 1 ? atoi(argv[1]) : 2;
   double f1 = 1e9, fn = 1e9, m1 = 1e9, mn = 1e9, h = 1e9;
   for (int r = 0; r < 5; r++) { /* best of 5: the machine's capacity, not its noise */
@@ -189,6 +196,15 @@ def machine(threads: int) -> str:
                                        timeout=120).stdout.split()
     return (f"machine: {threads} threads x{float(fma):.2f} on an FMA loop, x{float(mem):.2f} on a 1 MiB memset; "
             f"1 MiB passes alternating between 2 cores take {float(handoff):.2f}x the time on one core")
+
+
+def handoff() -> str:
+    """The hand-over probe alone (about 0.1 s): 1 MiB passes alternating between 2 cores / on one."""
+    probe = probe_binary()
+    if probe is None:
+        return "?"
+    out = subprocess.run([str(probe), "handoff"], check=True, capture_output=True, text=True, timeout=60).stdout
+    return f"{float(out):.1f}"
 
 
 class IdleCores:
@@ -246,7 +262,8 @@ def mobilenets(args: argparse.Namespace, devices: dict[str, LocalDevice], thread
     backends: dict[str, str] = {}
     cols = "".join(f"{e + ' ms':>16}" for e in engines)
     speed = "".join(f"{e + ' x' + str(threads[0]) + 't':>18}" for e in engines if e != "ort")
-    print(f"{'model':<14}{'sparsity':>9}{'threads':>8}{cols}{speed}{'neon/ort':>9}{'cpu/1t':>8}{'load':>6}")
+    print(f"{'model':<14}{'sparsity':>9}{'threads':>8}{cols}{speed}{'neon/ort':>9}{'cpu/1t':>8}{'load':>6}"
+          f"{'xfer':>10}")
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models.split(","):
             base = build(name)
@@ -267,16 +284,17 @@ def mobilenets(args: argparse.Namespace, devices: dict[str, LocalDevice], thread
                             ms, backends[e] = runner_median_ms(devices[e], sbn, t, args.repeat)
                             return ms
                         contenders[e] = run
-                before = load()
+                before, xfer = load(), handoff()
                 times = measure(contenders, threads, args.rounds)
+                xfer += "-" + handoff()
                 for t in threads:
                     med = {e: statistics.median(times[(e, t)]) for e in engines}
                     row = "".join(f"{med[e]:>16.1f}" for e in engines)
                     row += "".join(f"{paired_speedup(times, e, threads[0], t):>18.2f}" for e in engines if e != "ort")
                     ratio = med["host-neon"] / med["ort"] if "ort" in med and "host-neon" in med else float("nan")
                     cpu = cpu_ratio(sbn, threads[0], t)  # of the first engine that is ours
-                    print(f"{name:<14}{s:>9.0%}{t:>8}{row}{ratio:>9.2f}{cpu:>8.2f}{max(before, load()):>6.1f}",
-                          flush=True)
+                    print(f"{name:<14}{s:>9.0%}{t:>8}{row}{ratio:>9.2f}{cpu:>8.2f}{max(before, load()):>6.1f}"
+                          f"{xfer:>10}", flush=True)
     print("backends: " + ", ".join(f"{e} = {b}" for e, b in backends.items()))
 
 
@@ -287,19 +305,20 @@ def zoo(args: argparse.Namespace, devices: dict[str, LocalDevice], threads: list
     engine = [e for e in args.engines.split(",") if e != "ort"][0]
     print(f"{'zoo model':<36}" + "".join(f"{str(t) + 't ms':>10}" for t in threads)
           + "".join(f"{'x' + str(t) + 't':>8}" for t in threads[1:])
-          + "".join(f"{'cpu' + str(t) + 't':>8}" for t in threads[1:]) + f"{'load':>6}   ({engine})")
+          + "".join(f"{'cpu' + str(t) + 't':>8}" for t in threads[1:]) + f"{'load':>6}{'xfer':>10}   ({engine})")
     for sbn in models:
         device = devices[engine]
 
         def run(t: int, sbn: Path = sbn, device: LocalDevice = device) -> float:  # the runner's random inputs
             return runner_median_ms(device, sbn, t, args.repeat)[0]
 
-        before = load()
+        before, xfer = load(), handoff()
         times = measure({engine: run}, threads, args.rounds)
+        xfer += "-" + handoff()
         row = "".join(f"{statistics.median(times[(engine, t)]):>10.2f}" for t in threads)
         row += "".join(f"{paired_speedup(times, engine, threads[0], t):>8.2f}" for t in threads[1:])
         row += "".join(f"{cpu_ratio(sbn, threads[0], t):>8.2f}" for t in threads[1:])
-        print(f"{sbn.parent.name:<36}{row}{max(before, load()):>6.1f}", flush=True)
+        print(f"{sbn.parent.name:<36}{row}{max(before, load()):>6.1f}{xfer:>10}", flush=True)
 
 
 def main() -> None:
