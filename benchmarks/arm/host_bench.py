@@ -159,13 +159,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   int threads = argc > 1 ? atoi(argv[1]) : 2;
-  double f1 = 1e9, fn = 1e9, m1 = 1e9, mn = 1e9, h = 1e9;
-  for (int r = 0; r < 5; r++) { /* best of 5: the machine's capacity, not its noise */
+  double f1 = 1e9, fn = 1e9, m1 = 1e9, mn = 1e9, h[5];
+  for (int r = 0; r < 5; r++) { /* best of 5 for the loops (the capacity), the median hand-over (it has stretches) */
     double a = timed(fma_loop, 4000000, 1), b = timed(fma_loop, 4000000, threads);
-    double c = timed(mem_loop, 2000, 1), d = timed(mem_loop, 2000, threads), e = handoff(500);
-    if (a < f1) f1 = a; if (b < fn) fn = b; if (c < m1) m1 = c; if (d < mn) mn = d; if (e < h) h = e;
+    double c = timed(mem_loop, 2000, 1), d = timed(mem_loop, 2000, threads);
+    if (a < f1) f1 = a; if (b < fn) fn = b; if (c < m1) m1 = c; if (d < mn) mn = d;
+    h[r] = handoff(500);
+    for (int i = r; i > 0 && h[i] < h[i - 1]; i--) { double t = h[i]; h[i] = h[i - 1]; h[i - 1] = t; }
   }
-  printf("%.3f %.3f %.3f\n", threads * f1 / fn, threads * m1 / mn, h);
+  printf("%.3f %.3f %.3f\n", threads * f1 / fn, threads * m1 / mn, h[2]);
   return 0;
 }
 """
