@@ -6,16 +6,11 @@
 #include <math.h>
 #include <wasm_simd128.h>
 
-#include "sb_kernels.h"
+#include "f32-pool/pool_pixel.h"
 
 #define SB_UKERNEL(family, fn, p1, p2) sb_##family##_ukernel fn;
 #include "list.h"
 #undef SB_UKERNEL
-
-static inline void clip_window(int32_t start, int32_t size, int32_t limit, int32_t* begin, int32_t* end) {
-  *begin = start < 0 ? 0 : start;
-  *end = start + size > limit ? limit : start + size;
-}
 
 /* The interior pixel range [lo, hi) of a row: every 4-pixel block starting in it reads inside [0, in_w). */
 static void interior(const sb_pool_shape* s, int32_t* lo, int32_t* hi) {
@@ -65,38 +60,6 @@ static inline __attribute__((always_inline)) v128_t sum_block(const sb_pool_shap
   return sum;
 }
 
-static float max_pixel(const sb_pool_shape* s, const float* plane, int32_t y0, int32_t y1, int32_t ox) {
-  int32_t x0, x1;
-  clip_window(ox * s->stride_w - s->pad_left, s->kw, s->in_w, &x0, &x1);
-  float best = -INFINITY;
-  for (int32_t y = y0; y < y1; y++)
-    for (int32_t x = x0; x < x1; x++) {
-      const float v = plane[(size_t)y * s->in_w + x];
-      best = v > best ? v : best;
-    }
-  return (y0 < y1 && x0 < x1) ? best : 0.0f;
-}
-
-static float avg_pixel(const sb_pool_shape* s, const float* plane, int32_t y0, int32_t y1, int32_t rows_div,
-                       int32_t ox) {
-  int32_t x0, x1;
-  clip_window(ox * s->stride_w - s->pad_left, s->kw, s->in_w, &x0, &x1);
-  float sum = 0.0f;
-  int32_t count = 0;
-  for (int32_t y = y0; y < y1; y++)
-    for (int32_t x = x0; x < x1; x++) {
-      sum += plane[(size_t)y * s->in_w + x];
-      count++;
-    }
-  int32_t divisor = count;
-  if (s->count_include_pad) {
-    int32_t px0, px1;
-    clip_window(ox * s->stride_w, s->kw, s->in_w + s->pad_left + s->pad_right, &px0, &px1);
-    divisor = rows_div * (px1 - px0);
-  }
-  return count > 0 ? sum / (float)divisor : 0.0f;
-}
-
 static inline __attribute__((always_inline)) void pool_planes(const sb_pool_shape* s, const float* input,
                                                               float* output, size_t c_begin, size_t c_end,
                                                               const int is_max, const int sw) {
@@ -107,22 +70,22 @@ static inline __attribute__((always_inline)) void pool_planes(const sb_pool_shap
     float* out_plane = output + c * s->out_h * s->out_w;
     for (int32_t oy = 0; oy < s->out_h; oy++) {
       int32_t y0, y1, py0, py1;
-      clip_window(oy * s->stride_h - s->pad_top, s->kh, s->in_h, &y0, &y1);
-      clip_window(oy * s->stride_h, s->kh, s->in_h + s->pad_top + s->pad_bottom, &py0, &py1);
+      sb_pool_clip(oy * s->stride_h - s->pad_top, s->kh, s->in_h, &y0, &y1);
+      sb_pool_clip(oy * s->stride_h, s->kh, s->in_h + s->pad_top + s->pad_bottom, &py0, &py1);
       const int32_t rows_div = py1 - py0;
       float* out = out_plane + (size_t)oy * s->out_w;
       const int vec = y0 < y1;
       const v128_t div = wasm_f32x4_splat((float)((s->count_include_pad ? rows_div : y1 - y0) * s->kw));
       int32_t ox = 0;
       for (; ox < (vec ? lo : s->out_w); ox++)
-        out[ox] = is_max ? max_pixel(s, plane, y0, y1, ox) : avg_pixel(s, plane, y0, y1, rows_div, ox);
+        out[ox] = is_max ? sb_pool_max_pixel(s, plane, y0, y1, ox) : sb_pool_avg_pixel(s, plane, y0, y1, rows_div, ox);
       for (; vec && ox < hi; ox += 4) {
         const int32_t ix0 = ox * sw - s->pad_left;
         wasm_v128_store(out + ox, is_max ? max_block(s, plane, y0, y1, ix0, sw)
                                          : wasm_f32x4_div(sum_block(s, plane, y0, y1, ix0, sw), div));
       }
       for (; ox < s->out_w; ox++)
-        out[ox] = is_max ? max_pixel(s, plane, y0, y1, ox) : avg_pixel(s, plane, y0, y1, rows_div, ox);
+        out[ox] = is_max ? sb_pool_max_pixel(s, plane, y0, y1, ox) : sb_pool_avg_pixel(s, plane, y0, y1, rows_div, ox);
     }
   }
 }
