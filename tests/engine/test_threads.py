@@ -47,10 +47,13 @@ def threads_model() -> Case:
     wf = r.standard_normal((200, 36)).astype(np.float32)
     bf = r.standard_normal(200).astype(np.float32)
     ws = uneven_sparse_weight(600, 200, 1, 4, seed=24)[:, :, 0, 0] * 0.1
+    addend = r.standard_normal((1, 70, 30, 30)).astype(np.float32)
     s = SbnWriter()
     x = s.add_tensor("x", (1, 16, 30, 30))
+    t1b = s.add_constant("addend", addend)
     t1 = s.add_tensor("conv3", (1, 24, 30, 30))
     t2 = s.add_tensor("sp1x1_big", (1, 70, 30, 30))
+    t2a = s.add_tensor("add_pixels", (1, 70, 30, 30))
     t3 = s.add_tensor("dw_s2", (1, 70, 15, 15))
     t4 = s.add_tensor("dw_s2b", (1, 70, 8, 8))
     t5 = s.add_tensor("pw_small", (1, 100, 8, 8))
@@ -66,8 +69,9 @@ def threads_model() -> Case:
     s.add_node("CONV_SPARSE", "sp1x1_big", [t1, s.add_constant("nnz2", nnz), s.add_constant("idx2", idx),
                                             s.add_constant("val2", val), s.add_constant("b2", b2)], [t2],
                {**CONV1, "G": 4}, act=RELU)
+    s.add_node("ADD", "add_pixels", [t2, t1b], [t2a])  # split by pixels of every channel (binary.c)
     dw = {**CONV3, "stride_h": 2, "stride_w": 2, "groups": 70}
-    s.add_node("CONV", "dw_s2", [t2, s.add_constant("wd1", wd1)], [t3], dw, act=("CLIP", 0.0, 6.0))
+    s.add_node("CONV", "dw_s2", [t2a, s.add_constant("wd1", wd1)], [t3], dw, act=("CLIP", 0.0, 6.0))
     s.add_node("CONV", "dw_s2b", [t3, s.add_constant("wd2", wd2)], [t4], dw)
     s.add_node("CONV", "pw_small", [t4, s.add_constant("w5", w5), s.add_constant("b5", b5)], [t5], CONV1, act=RELU)
     nnz, idx, val = pack_group_sparse(w6, 8)
@@ -87,7 +91,7 @@ def threads_model() -> Case:
 
     def ref(ins: list[np.ndarray]) -> list[np.ndarray]:
         h = np.maximum(conv_ref(ins[0], w1, b1, pad=1), 0)
-        h = np.maximum(conv_ref(h, w2, b2), 0)
+        h = np.maximum(conv_ref(h, w2, b2), 0) + addend
         h = np.clip(conv_ref(h, wd1, np.zeros(70, np.float32), stride=2, pad=1, groups=70), 0, 6)
         h = conv_ref(h, wd2, np.zeros(70, np.float32), stride=2, pad=1, groups=70)
         h = np.maximum(conv_ref(h, w5, b5), 0)

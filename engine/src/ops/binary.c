@@ -173,6 +173,21 @@ static void run_same(void* ctx, size_t begin, size_t end) {
   ((sb_f32_vbinary_ukernel*)j->s->fn)(end - begin, j->a + begin, j->b + begin, j->y + begin, j->act);
 }
 
+/* BIN_SAME on [planes][plane] split by pixels: pixels [begin, end) of every plane. */
+typedef struct binary_pixels_job {
+  const binary_job* j;
+  size_t planes, plane;
+} binary_pixels_job;
+
+static void run_same_pixels(void* ctx, size_t begin, size_t end) {
+  const binary_pixels_job* pj = ctx;
+  const binary_job* j = pj->j;
+  for (size_t q = 0; q < pj->planes; q++) {
+    const size_t o = q * pj->plane + begin;
+    ((sb_f32_vbinary_ukernel*)j->s->fn)(end - begin, j->a + o, j->b + o, j->y + o, j->act);
+  }
+}
+
 static void run_channels(void* ctx, size_t begin, size_t end) {
   const binary_job* j = ctx;
   size_t p = j->s->pixels;
@@ -247,7 +262,17 @@ void sb_binary_run(sb_model* m, sb_node* n) {
   sb_tensor* yt = sb_output(m, n);
   if (s->mode == BIN_SAME) {
     binary_job job = {s, a, b, yt->data, &n->act};
-    sb_parallel_for_cost(m->pool, yt->count, 64, (double)yt->count, run_same, &job);
+    /* NCHW whose plane has at least as many pixels as channels: the convs around it split pixels (conv_common.c),
+     * so split pixels too (the same pixels of every channel per chunk), and each thread reads what its own chunks
+     * of the conv before wrote. Chunks start at multiples of 16 pixels of a plane, so every pixel takes the same
+     * vector lane or tail code at any thread count. */
+    const size_t plane = yt->rank == 4 ? (size_t)yt->dims[2] * (size_t)yt->dims[3] : 0;
+    if (plane && plane >= (size_t)yt->dims[1]) {
+      binary_pixels_job pj = {&job, yt->count / plane, plane};
+      sb_parallel_for_cost(m->pool, plane, 16, (double)yt->count, run_same_pixels, &pj);
+    } else {
+      sb_parallel_for_cost(m->pool, yt->count, 64, (double)yt->count, run_same, &job);
+    }
   } else if (s->mode == BIN_CHANNEL) {
     const float* big = s->big == 0 ? a : b;
     const float* small = s->big == 0 ? b : a;
