@@ -11,11 +11,13 @@ static const sb_kernel_rule rules[] = {
     /* ---- X1: f32-spmm, f32-gemm, f32-conv, f32-spconv ---- */
     /* SpMM (benchmarks/kernels --targets x86, ns/MAC MAC-weighted over 90 MobileNet 1x1/FC cases per G at
      * 50/70/90%, load ~14 on 2 cores so per-case figures are noisy; docs/x86.md): G1 avx512_64x 0.121 (best in 43
-     * cases) vs avx2 0.135; G2 avx512 0.058 (59) vs avx2 0.053 (25); G4 avx2_24x 0.036 (83): it beat avx512_64x
-     * 0.144 vs 0.267 in the first run (deleted), so G4 runs the AVX2 kernel at the AVX-512 level too; G8
+     * cases) vs avx2 0.135; G2 avx512 0.058 (59) vs avx2 0.053 (25); G4 avx512_48x 0.028 (best in 75 of 90, 07:55 UTC
+     * load ~10, with the one-vector remainder) vs avx512_32x (8, deleted), avx2_24x (1; 0.036 in 83 before
+     * avx512_48x existed; it had beaten avx512_64x 0.144 vs 0.267 before the unrolled template), sse41_8x (6); G8
      * avx512_32x 0.037 (74) vs avx2_8x 0.040; SSE4.1 0.08-0.14; scalar 2.4. */
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx512_g1_64x, 1, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx512_g2_64x, 2, 0, 0, 0, 0, 0),
+    SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx512_g4_48x, 4, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx512_g8_32x, 8, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx2_g1_32x, 1, 0, 0, 0, 0, 0),
     SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__avx2_g2_32x, 2, 0, 0, 0, 0, 0),

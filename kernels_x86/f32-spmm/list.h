@@ -4,6 +4,7 @@
 #define SB_LIST_ARCH "avx512"
 SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__avx512_g1_64x, 1, 64)
 SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__avx512_g2_64x, 2, 64)
+SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__avx512_g4_48x, 4, 48)
 SB_UKERNEL(f32_spmm, sb_f32_spmm_ukernel__avx512_g8_32x, 8, 32)
 #undef SB_LIST_ARCH
 #define SB_LIST_ARCH "avx2"
