@@ -40,14 +40,16 @@ from mobilenet_v2_bench import agreement, logits  # noqa: E402
 from photos import collect  # noqa: E402
 
 from sparsebyte.models.mobilenet_v2 import mobilenet_v2  # noqa: E402
+from sparsebyte.sparsify.allocate import find_layers  # noqa: E402
 from sparsebyte.sparsify.api import Options, sparsify  # noqa: E402
 from sparsebyte.sparsify.bn import reestimate_bn  # noqa: E402
 from sparsebyte.sparsify.data import Augment, ImageFolder, SynthConfig, TensorImages, synthesize  # noqa: E402
 from sparsebyte.sparsify.distill import DistillConfig  # noqa: E402
 from sparsebyte.sparsify.masks import Pattern  # noqa: E402
+from sparsebyte.sparsify.reconstruct import ReconstructConfig  # noqa: E402
 from sparsebyte.sparsify.train import TrainConfig  # noqa: E402
 
-PHOTOS = Path(os.environ.get("SPARSEBYTE_PHOTOS", Path.home() / ".cache" / "sparsebyte" / "photos"))
+PHOTOS = Path(os.environ.get("SPARSEBYTE_PHOTOS", Path.home() / ".cache" / "sparsebyte" / "photos2"))
 
 
 def eval_set(folder: ImageFolder) -> torch.Tensor:
@@ -65,8 +67,14 @@ def main() -> None:
     p.add_argument("--group", type=int, default=4)
     p.add_argument("--rearrange", action="store_true")
     p.add_argument("--keep-last-dense", action="store_true", help="classifier dense (1.28 M of 3.5 M weights)")
-    p.add_argument("--allocation", default="uniform", choices=("uniform", "global", "flops"))
-    p.add_argument("--method", choices=("none", "bn", "bnrel", "distill", "datafree"), default="distill")
+    p.add_argument("--allocation", default="uniform", choices=("uniform", "global", "flops", "error"))
+    p.add_argument("--method", choices=("none", "bn", "bnrel", "recon", "distill", "datafree"), default="distill")
+    p.add_argument("--reconstruct", choices=("obs", "magnitude", "none"), default="none",
+                   help="layer-wise reconstruction on the calibration images (method recon: obs)")
+    p.add_argument("--bn-mode", choices=("absolute", "relative", "none"), default=None,
+                   help="default: none with reconstruction, relative for method bnrel, else absolute")
+    p.add_argument("--calib-images", type=int, default=256, help="calibration images (224x224, no jitter)")
+    p.add_argument("--damp", type=float, default=0.01)
     p.add_argument("--schedule", default="oneshot")
     p.add_argument("--steps", type=int, default=600)
     p.add_argument("--eval-every", type=int, default=100)
@@ -97,7 +105,12 @@ def main() -> None:
     row: dict = {"sparsity": args.sparsity, "group": args.group, "rearrange": args.rearrange, "method": args.method,
                  "allocation": args.allocation, "classifier_pruned": not args.keep_last_dense,
                  "eval_images": len(images), "train_photos": len(train_photos), "load": os.getloadavg()[0]}
-    calibration = [train_photos.batch(0, i, 32, Augment(224, jitter=0.0), seed=1)[0] for i in range(8)]
+    if args.method == "recon" and args.reconstruct == "none":
+        args.reconstruct = "obs"
+    if args.bn_mode is None:
+        args.bn_mode = "none" if args.reconstruct != "none" else "relative" if args.method == "bnrel" else "absolute"
+    calibration = [train_photos.batch(0, i, 32, Augment(224, jitter=0.0), seed=1)[0]
+                   for i in range(-(-args.calib_images // 32))]
     curve: list[dict] = []
     source = train_photos
     if args.method == "datafree":
@@ -111,28 +124,50 @@ def main() -> None:
     epochs = -(-steps // args.eval_every) if steps else 0
     per_epoch = min(args.eval_every, steps) if steps else 0
 
-    def evaluate(model: torch.nn.Module) -> float:
+    def evaluate(model: torch.nn.Module, note: str | None = None) -> float:
         was = model.training
         model.eval()
         m = agreement(reference, logits(model, images))
         model.train(was)
-        curve.append({"cpu_minutes": cpu_minutes(start), **{k: round(v, 4) for k, v in m.items()}})
+        curve.append({"cpu_minutes": cpu_minutes(start), **{k: round(v, 4) for k, v in m.items()},
+                      **({"after": note} if note else {})})
         print(json.dumps(curve[-1]), flush=True)
         return m["top1_agreement"]
 
     options = Options(args.sparsity, Pattern("group", group=args.group), rearrange=args.rearrange,
-                      bn_relative=args.method == "bnrel",
+                      bn_relative=args.bn_mode == "relative", bn_reestimate=args.bn_mode != "none",
+                      reconstruct=ReconstructConfig(score=args.reconstruct, damp=args.damp)
+                      if args.reconstruct != "none" else None,
                       allocation=args.allocation, prune_last=not args.keep_last_dense,
                       schedule=args.schedule, update_every=max(per_epoch // 2, 1),
                       train=TrainConfig(epochs=epochs, lr=args.lr, optimizer=args.optimizer, freeze_bn=args.freeze_bn),
                       distill=DistillConfig(temperature=args.temperature, feature_weight=args.feature_weight)
                       if steps else None)
+    import sparsebyte.sparsify.api as api_mod
+
+    plain_reconstruct = api_mod.reconstruct
+
+    def traced_reconstruct(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        out = plain_reconstruct(*a, **k)  # the curve's point after reconstruction, before any distillation
+        evaluate(a[0], "reconstruction")
+        return out
+
+    api_mod.reconstruct = traced_reconstruct
     result = sparsify(copy.deepcopy(dense), torch.zeros(1, 3, 224, 224), options,
                       batches=(lambda epoch: source.batches(epoch, per_epoch, args.batch, aug)) if steps else None,
                       steps_per_epoch=per_epoch, evaluate=evaluate if steps else None,
-                      calibration=calibration if args.method != "none" else None, progress=False)
-    if steps and args.method == "datafree":
+                      calibration=calibration if args.method != "none" or args.reconstruct != "none" else None,
+                      progress=False)
+    if steps and args.method == "datafree" and args.bn_mode != "none":
         reestimate_bn(result.model, calibration)
+    if result.reconstruction:
+        row["reconstruction"] = {k: {m: round(v, 5) for m, v in r.items()} for k, r in result.reconstruction.items()}
+        row["layer_sparsity"] = {k: round(v, 4) for k, v in result.targets.items()}
+    row["measured_sparsity"] = round(result.sparsity, 4)  # zeros over the pruned layers' weights (the target's unit)
+    pixels = {lay.name: lay.pixels for lay in find_layers(dense, torch.zeros(1, 3, 224, 224))}
+    macs = {n: m.numel() * pixels[n] for n, m in result.masks.items()}
+    row["mac_sparsity"] = round(sum(float((m == 0).float().mean()) * macs[n] for n, m in result.masks.items())
+                                / sum(macs.values()), 4)  # the same, weighted by each layer's MACs
     final = agreement(reference, logits(result.model, images))
     chelsea = eval_photos.center_views(224)[[f.stem for f in eval_photos.files].index("chelsea")][None]
     with torch.no_grad():

@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-METHODS = ("none", "bn", "bnrel", "distill", "datafree")
+METHODS = ("none", "bn", "bnrel", "recon", "distill", "datafree")
 NAMES = {"none": "one-shot only", "bn": "BN re-estimation", "bnrel": "BN shift correction",
+         "recon": "layer-wise reconstruction",
          "distill": "distillation, real photos",
          "datafree": "distillation, data-free"}
 
@@ -27,6 +28,19 @@ def fmt(row: dict) -> str:
             f"{points or '-'} |")
 
 
+def label(row: dict) -> str:
+    """What a row adds to its method's name: reconstruction before distillation, the allocation, BN mode."""
+    settings = row.get("settings", {})
+    parts = []
+    if row["method"] != "recon" and settings.get("reconstruct", "none") != "none":
+        parts.append("after reconstruction")
+    if row.get("allocation", "uniform") != "uniform":
+        parts.append(f"{row['allocation']} allocation")
+    if settings.get("damp") not in (None, 0.01):
+        parts.append(f"damp {settings['damp']:g}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def table(rows: list[dict]) -> str:
     lines = ["| G | sparsity | rearranged | recovery | top-1 agreement | top-5 overlap | logit cosine | CPU min | "
              "training | cat top-1 kept | curve (CPU min: top-1) |", "|" + "---|" * 11]
@@ -36,11 +50,11 @@ def table(rows: list[dict]) -> str:
                 for method in METHODS:
                     found = [r for r in rows if r["group"] == group and abs(r["sparsity"] - sparsity) < 1e-9
                              and r["rearrange"] == rearr and r["method"] == method]
-                    head = f"| {group} | {sparsity:.0%} | {'yes' if rearr else 'no'} | {NAMES[method]} "
+                    head = f"| {group} | {sparsity:.0%} | {'yes' if rearr else 'no'} | {NAMES[method]}"
                     if not found:
-                        lines.append(head + "| not run | | | | | | |")
+                        lines.append(head + " | not run | | | | | | |")
                     for r in found:
-                        lines.append(head + fmt(r))
+                        lines.append(head + label(r) + " " + fmt(r))
     return "\n".join(lines)
 
 
