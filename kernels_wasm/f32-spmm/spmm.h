@@ -85,12 +85,17 @@ SB_WASM_INLINE void spmm_pixel(const size_t G, const sb_sparse_weights* w, size_
  * output channels sweeps them; without blocking each group re-streams the whole input from memory. */
 #define SB_SPMM_BLOCK_FLOATS 16384
 
+/* Pixels per block: whole tiles, at least one. */
+static inline size_t spmm_block(const sb_sparse_weights* w, size_t tile) {
+  const size_t block = SB_SPMM_BLOCK_FLOATS / ((size_t)w->in_channels + 1);
+  return block < tile ? tile : block - block % tile;
+}
+
 SB_WASM_INLINE void spmm_mode(const size_t G, const size_t NV, const int mode, size_t pixels, size_t plane_stride,
                               const sb_sparse_weights* w, const float* input, float* output, const sb_activation* act) {
   const v128_t lo = wasm_f32x4_splat(act->p0), hi = wasm_f32x4_splat(act->p1);
   const size_t cout = (size_t)w->out_channels, tile = 4 * NV;
-  size_t block = SB_SPMM_BLOCK_FLOATS / ((size_t)w->in_channels + 1);
-  block = block < tile ? tile : block - block % tile;
+  const size_t block = spmm_block(w, tile);
   for (size_t p0 = 0; p0 < pixels; p0 += block) {
     const size_t p_end = pixels - p0 < block ? pixels : p0 + block;
     for (size_t g = 0; g < (size_t)w->num_groups; g++) {
@@ -128,8 +133,7 @@ SB_WASM_INLINE void spmm1_mode(const size_t NV, const int mode, size_t pixels, s
                                const sb_sparse_weights* w, const float* input, float* output, const sb_activation* act) {
   const v128_t lo = wasm_f32x4_splat(act->p0), hi = wasm_f32x4_splat(act->p1);
   const size_t cout = (size_t)w->out_channels, tile = 4 * NV;
-  size_t block = SB_SPMM_BLOCK_FLOATS / ((size_t)w->in_channels + 1);
-  block = block < tile ? tile : block - block % tile;
+  const size_t block = spmm_block(w, tile);
   for (size_t p0 = 0; p0 < pixels; p0 += block) {
     const size_t p_end = pixels - p0 < block ? pixels : p0 + block;
     /* group_start[] holds absolute offsets (a thread's slice of the channels starts past 0) */
