@@ -78,7 +78,8 @@ def test_family_filter_and_usage_errors() -> None:
     assert "no kernel matches" in nothing.stderr
 
 
-# Each mutant breaks one rule of the kernel contract in a copy of the scalar kernels; the harness must notice.
+# Each mutant breaks one rule of the kernel contract in a copy of the scalar kernels (or a reference header they
+# include); the harness must notice.
 MUTANTS = [
     ("f32-spmm/scalar.c", "float acc = w->bias[c];", "float acc = 0.0f;", "f32_spmm"),
     ("f32-spmm/scalar.c", "const size_t lane = c % g_size;", "const size_t lane = c % 4 % g_size;", "f32_spmm"),
@@ -95,9 +96,9 @@ MUTANTS = [
     ("f32-conv/scalar.c", "(oc / out_per_group) * in_per_group", "(oc / out_per_group) * 0", "f32_conv"),
     ("f32-dwconv/scalar.c", "ox * s->stride_w - s->pad_left", "ox * s->stride_w", "f32_dwconv"),
     ("f32-spconv/scalar.c", "kx * s->dil_w", "kx", "f32_spconv"),
-    ("f32-pool/scalar.c", "float best = -INFINITY;", "float best = 0.0f;", "f32_maxpool"),
-    ("f32-pool/scalar.c", "if (s->count_include_pad) {", "if (0) {", "f32_avgpool"),
-    ("f32-pool/scalar.c", "divisor = (py1 - py0) * (px1 - px0);", "divisor = s->kh * s->kw;", "f32_avgpool"),
+    ("f32-pool/pool_pixel.h", "float best = -INFINITY;", "float best = 0.0f;", "f32_maxpool"),
+    ("f32-pool/pool_pixel.h", "if (s->count_include_pad) {", "if (0) {", "f32_avgpool"),
+    ("f32-pool/pool_pixel.h", "divisor = rows_div * (px1 - px0);", "divisor = rows_div * s->kw;", "f32_avgpool"),
     ("f32-gavgpool/scalar.c", "sum / (float)pixels", "sum / (float)(pixels + 1)", "f32_gavgpool"),
     ("f32-vbinary/scalar.c", "a[c * pixels + p] * b[c]", "a[c * pixels + p] * b[0]", "f32_vmulc"),
     (
