@@ -2,24 +2,17 @@
 // pthreads build, workers from the page) with the single-thread build's outputs; the same page served without
 // COOP/COEP falls back to the single-thread build. Prints JSON.
 //   node tests/wasm/test_wasm_threads_browser.mjs MODEL.sbn
-import { createRequire } from 'node:module';
 import { basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { launchChromium } from '../../web/tools/chromium.mjs';
 import { serveStatic } from '../../web/tools/serve-static.mjs';
-
-const require = createRequire(new URL('../../web/package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 
 const model = process.argv[2];
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const mounts = { '/web/': `${repo}/web`, '/models/': dirname(model) };
 const servers = { isolated: await serveStatic({ mounts, isolated: true }), plain: await serveStatic({ mounts, isolated: false }) };
-const browser = await chromium.launch({
-  executablePath: process.env.SB_CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+const browser = await launchChromium();
 const result = {};
 try {
   for (const [kind, server] of Object.entries(servers)) {
