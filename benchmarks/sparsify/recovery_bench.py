@@ -67,7 +67,7 @@ def main() -> None:
     p.add_argument("--group", type=int, default=4)
     p.add_argument("--rearrange", action="store_true")
     p.add_argument("--keep-last-dense", action="store_true", help="classifier dense (1.28 M of 3.5 M weights)")
-    p.add_argument("--allocation", default="uniform", choices=("uniform", "global", "flops", "error"))
+    p.add_argument("--allocation", default="uniform", choices=("uniform", "global", "flops", "error", "error-macs"))
     p.add_argument("--method", choices=("none", "bn", "bnrel", "recon", "distill", "datafree"), default="distill")
     p.add_argument("--reconstruct", choices=("obs", "magnitude", "none"), default="none",
                    help="layer-wise reconstruction on the calibration images (method recon: obs)")

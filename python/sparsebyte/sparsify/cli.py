@@ -35,10 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     pat.add_argument("--pattern", choices=("group", "unstructured", "nm"), default="group")
     pat.add_argument("--group", type=int, default=4, choices=(1, 2, 4, 8), help="G: output channels per group")
     pat.add_argument("--nm", default="2:4", metavar="N:M", help="N:M for --pattern nm (default 2:4)")
-    pat.add_argument("--allocation", choices=("uniform", "global", "flops", "error"), default="uniform",
+    pat.add_argument("--allocation", choices=("uniform", "global", "flops", "error", "error-macs"), default="uniform",
                      help="per-layer sparsity: uniform; global or flops (one magnitude ranking across layers); error "
                           "(needs calibration images: each layer's held-out reconstruction error at sparsities "
-                          "0-95%%, then the smallest summed error per weight zeroed)")
+                          "0-95%%, then the smallest summed error per weight zeroed); error-macs (the same per MAC "
+                          "zeroed, the target a fraction of the pruned layers' MACs: what the engine's speed follows)")
     pat.add_argument("--prune-first", action="store_true", help="prune the first conv too (default: dense)")
     pat.add_argument("--keep-last-dense", action="store_true", help="keep the last layer (classifier) dense")
     pat.add_argument("--exclude", action="append", default=[], metavar="MODULE", help="keep this layer dense")
@@ -255,7 +256,7 @@ def run(args: argparse.Namespace) -> int:
     if args.reconstruct != "none" and calibration is None:
         raise UsageError("--reconstruct needs calibration images: --data images:DIR, labeled:DIR or synthetic, "
                          "and --bn-images > 0")
-    if args.allocation == "error" and args.reconstruct == "none":
+    if args.allocation in ("error", "error-macs") and args.reconstruct == "none":
         raise UsageError("--allocation error needs --reconstruct obs or magnitude")
     if args.bn_mode is None:
         args.bn_mode = "none" if args.reconstruct != "none" else "absolute"

@@ -98,7 +98,7 @@ def _layer_stats(model: nn.Module, dense: nn.Module, name: str, images: Images, 
     n = 0
     try:
         for i, x in enumerate(_batches(images)):
-            for key, net in (("s", model), ("t", dense)):
+            for net in (model, dense):
                 try:
                     net(x)
                 except _Stop:
@@ -282,8 +282,8 @@ def dense_hessians(model: nn.Module, names: list[str], images: Images, max_colum
     """(X X^T, sum of the columns X, their number) (float64) of each layer's input in `model` over the even and over
     the odd batches of `images`, from one forward pass per batch: ({name: over even batches}, {name: over odd})."""
     modules = dict(model.named_modules())
-    halves: tuple[dict[str, tuple[torch.Tensor, torch.Tensor, int]], dict[str, tuple[torch.Tensor, torch.Tensor, int]]] \
-        = ({}, {})
+    Half = dict[str, tuple[torch.Tensor, torch.Tensor, int]]
+    halves: tuple[Half, Half] = ({}, {})
     state = {"batch": 0}
 
     def hook_for(name: str):
