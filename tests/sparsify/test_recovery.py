@@ -155,7 +155,7 @@ def test_cli_distills_on_an_image_folder_with_bn_reestimation(tmp_path: Path, ca
 
 
 def test_delta_rebuilds_the_recovered_model(tmp_path: Path) -> None:
-    from sparsebyte.sparsify.delta import apply_delta, save_delta
+    from sparsebyte.sparsify.delta import apply_delta, load_masks, save_delta
 
     dense = plain_net()
     result = sparsify(copy.deepcopy(dense), EXAMPLE, Options(0.5, Pattern("group", group=4)), progress=False)
@@ -171,6 +171,12 @@ def test_delta_rebuilds_the_recovered_model(tmp_path: Path) -> None:
     for (name, a), b in zip(result.model.state_dict().items(), rebuilt.state_dict().values(), strict=True):
         if a.is_floating_point():
             torch.testing.assert_close(a, b, atol=2e-4, rtol=0, msg=name)
+    assert load_masks(tmp_path / "d.npz") is None
+    save_delta(dense, result.model, result.masks, tmp_path / "m.npz", store_masks=True)  # masks not recomputable
+    stored = load_masks(tmp_path / "m.npz")
+    assert stored is not None and set(stored) == set(result.masks)
+    for name, mask in result.masks.items():
+        assert torch.equal(stored[name], mask.float()), name
 
 
 def test_relative_bn_reestimation_applies_only_the_shift_pruning_caused() -> None:

@@ -6,6 +6,8 @@ and smooth. The delta file (.npz, compressed) holds, per tensor of the state dic
 - pruned layers: the change of the kept weights only (the mask's nonzeros in order), int8 with one float16 scale per
   output channel;
 - everything else (stem, depthwise convs, BN affine terms and running statistics, biases): the change in float16.
+- with `store_masks` (masks that are not the one-shot masks of the dense weights, e.g. from layer-wise
+  reconstruction): each pruned layer's mask, bit-packed (`m:` entries; `load_masks` reads them back).
 Applying it to the dense weights gives the recovered model to within the int8 rounding of the change (the delta is
 a few percent of the weights, so the rounding error is ~1e-4 of a weight).
 """
@@ -21,10 +23,14 @@ from torch import nn
 
 
 def save_delta(dense: nn.Module, recovered: nn.Module, masks: dict[str, torch.Tensor],
-               path: str | os.PathLike) -> int:
+               path: str | os.PathLike, store_masks: bool = False) -> int:
     """Write recovered - dense (baked models, same architecture and channel order) to `path`; returns its size."""
     base, new = dense.state_dict(), recovered.state_dict()
     arrays: dict[str, np.ndarray] = {}
+    if store_masks:
+        for name, mask in masks.items():
+            arrays[f"m:{name}"] = np.packbits(mask.detach().bool().reshape(-1).numpy())
+            arrays[f"shape:{name}"] = np.asarray(mask.shape, dtype=np.int64)
     masked = {f"{name}.weight": mask for name, mask in masks.items()}
     for key, value in new.items():
         if not value.is_floating_point():
@@ -47,6 +53,20 @@ def save_delta(dense: nn.Module, recovered: nn.Module, masks: dict[str, torch.Te
     return Path(path).stat().st_size
 
 
+def load_masks(path: str | os.PathLike) -> dict[str, torch.Tensor] | None:
+    """The masks stored in the delta at `path` ({layer: 0/1 float mask}), or None if it stores none."""
+    data = np.load(path)
+    names = [e.partition(":")[2] for e in data.files if e.startswith("m:")]
+    if not names:
+        return None
+    out = {}
+    for name in names:
+        shape = tuple(int(v) for v in data[f"shape:{name}"])
+        bits = np.unpackbits(data[f"m:{name}"])[:int(np.prod(shape))]
+        out[name] = torch.from_numpy(bits.reshape(shape).astype(np.float32))
+    return out
+
+
 @torch.no_grad()
 def apply_delta(model: nn.Module, masks: dict[str, torch.Tensor], path: str | os.PathLike) -> nn.Module:
     """Add the delta at `path` to `model` (the dense weights, already pruned with `masks`) in place."""
@@ -58,6 +78,8 @@ def apply_delta(model: nn.Module, masks: dict[str, torch.Tensor], path: str | os
     masked = {f"{name}.weight": mask for name, mask in masks.items()}
     for entry in data.files:
         kind, _, key = entry.partition(":")
+        if kind in ("m", "shape"):
+            continue
         if key not in state:
             raise ValueError(f"{path}: {key} is not a tensor of {type(model).__name__}")
         if kind == "f":
