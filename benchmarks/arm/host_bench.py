@@ -52,12 +52,26 @@ ZOO_MODELS = Path(__file__).resolve().parents[1] / "zoo" / "models"
 CPU_SECONDS: dict[tuple[Path, int], float] = {}  # the runner's CPU time (user + sys) per model and thread count
 
 
-def runner_median_ms(device: LocalDevice, model: Path, threads: int, repeat: int) -> tuple[float, str]:
+WARMUP = 12  # runs before the timed ones: the adaptive split learns over the first 7 (docs/threads.md)
+
+
+def runner_median_ms(device: LocalDevice, model: Path, threads: int, repeat: int,
+                     split: str | None = None) -> tuple[float, str]:
+    """split: SPARSEBYTE_SPLIT for the runner (None: the engine's default, adaptive)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    report = device.run(model, options=RunOptions(warmup=1, repeat=repeat, threads=threads)).report
+    saved = os.environ.pop("SPARSEBYTE_SPLIT", None)
+    if split is not None:
+        os.environ["SPARSEBYTE_SPLIT"] = split
+    try:
+        report = device.run(model, options=RunOptions(warmup=WARMUP, repeat=repeat, threads=threads)).report
+    finally:
+        os.environ.pop("SPARSEBYTE_SPLIT", None)
+        if saved is not None:
+            os.environ["SPARSEBYTE_SPLIT"] = saved
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
-    CPU_SECONDS[(model, threads)] = CPU_SECONDS.get((model, threads), 0.0) + cpu
+    key = (model, threads) if split is None else (model, threads, split)
+    CPU_SECONDS[key] = CPU_SECONDS.get(key, 0.0) + cpu  # type: ignore[index]
     return float(report["latency_ms"]["median"]), str(report.get("backend", "?"))
 
 
@@ -283,7 +297,8 @@ def mobilenets(args: argparse.Namespace, devices: dict[str, LocalDevice], thread
                         contenders[e] = lambda t, onnx=dense_onnx: ort_median_ms(onnx, t, args.repeat)
                     else:
                         def run(t: int, e: str = e, sbn: Path = sbn) -> float:
-                            ms, backends[e] = runner_median_ms(devices[e], sbn, t, args.repeat)
+                            ms, backends[e] = runner_median_ms(devices[e.removesuffix("-cost")], sbn, t, args.repeat,
+                                                               "cost" if e.endswith("-cost") else None)
                             return ms
                         contenders[e] = run
                 before, xfer = load(), handoff()
@@ -309,10 +324,11 @@ def zoo(args: argparse.Namespace, devices: dict[str, LocalDevice], threads: list
           + "".join(f"{'x' + str(t) + 't':>8}" for t in threads[1:])
           + "".join(f"{'cpu' + str(t) + 't':>8}" for t in threads[1:]) + f"{'load':>6}{'xfer':>10}   ({engine})")
     for sbn in models:
-        device = devices[engine]
+        device = devices[engine.removesuffix("-cost")]
+        split = "cost" if engine.endswith("-cost") else None
 
         def run(t: int, sbn: Path = sbn, device: LocalDevice = device) -> float:  # the runner's random inputs
-            return runner_median_ms(device, sbn, t, args.repeat)[0]
+            return runner_median_ms(device, sbn, t, args.repeat, split)[0]
 
         before, xfer = load(), handoff()
         times = measure({engine: run}, threads, args.rounds)
@@ -331,7 +347,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--engines", default="host-neon,host,ort",
-                        help="contenders: host-neon (NEON through SIMDe), host (make host), ort (onnxruntime)")
+                        help="contenders: host-neon (NEON through SIMDe), host (make host), ort (onnxruntime); "
+                             "host-cost / host-neon-cost: the same runner with SPARSEBYTE_SPLIT=cost (the fixed "
+                             "cost rule instead of the adaptive split), paired with the others in every round")
+    parser.add_argument("--warmup", type=int, default=WARMUP,
+                        help="untimed runs per runner process first (the adaptive split learns in the first 7)")
     parser.add_argument("--zoo", action="store_true", help="the zoo's converted models instead of the MobileNets")
     parser.add_argument("--rt", action="store_true",
                         help="SCHED_FIFO priority and spinners on the idle cores (a shared machine; see above)")
@@ -340,8 +360,11 @@ def main() -> None:
     if args.rt:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # inherited by the runners and ort's threads
         IDLE.enabled = True
+    global WARMUP
+    WARMUP = args.warmup
+    configs = {e.removesuffix("-cost") for e in args.engines.split(",")}
     devices = {config: LocalDevice(runner(config), config)  # built when stale
-               for config in ("host-neon", "host") if config in args.engines.split(",")}
+               for config in ("host-neon", "host") if config in configs}
     print(f"load average {load():.2f} on {os.cpu_count()} cores at the start{', SCHED_FIFO' if args.rt else ''}")
     print(machine(max(threads)), flush=True)
     (zoo if args.zoo else mobilenets)(args, devices, threads)

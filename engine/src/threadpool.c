@@ -42,6 +42,10 @@ int sb_threadpool_threads(const sb_threadpool* pool) {
   (void)pool;
   return 1;
 }
+size_t sb_threadpool_dispatches(const sb_threadpool* pool) {
+  (void)pool;
+  return 0;
+}
 void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn, void* ctx) {
   (void)pool;
   (void)grain;
@@ -140,6 +144,7 @@ struct sb_threadpool {
   sb_range_fn fn;
   void* ctx;
   size_t n, grain, units, chunks; /* chunk c: grains [units * c / chunks, units * (c + 1) / chunks) */
+  size_t dispatches;              /* jobs so far; the caller's alone */
 };
 
 typedef struct worker_arg {
@@ -269,6 +274,7 @@ void sb_threadpool_destroy(sb_threadpool* p) {
 }
 
 int sb_threadpool_threads(const sb_threadpool* p) { return p ? p->threads : 1; }
+size_t sb_threadpool_dispatches(const sb_threadpool* p) { return p ? p->dispatches : 0; }
 
 /* Runs fn over [0, n) in `chunks` (<= the grains) chunks of whole grains, sizes within one grain of each other (so
  * that chunks = k * threads ends in k rounds), on the caller and whichever workers come. */
@@ -280,6 +286,7 @@ static void dispatch(sb_threadpool* p, size_t n, size_t grain, size_t chunks, sb
   p->grain = grain;
   p->units = (n + grain - 1) / grain;
   p->chunks = chunks;
+  p->dispatches++;
   atomic_store(&p->done, 0);
   publish(p, chunks);
   run_chunks(p, JOB_ID(atomic_load(&p->job)), 0);

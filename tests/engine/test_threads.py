@@ -163,3 +163,21 @@ def test_python_model_every_thread_count(model: tuple[Path, Path, Case]) -> None
         shared.set_threads(threads)
         for _ in range(3):
             np.testing.assert_allclose(np.asarray(shared.run(x)), one, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("rule", ["adaptive", "cost"])
+def test_split_rule_every_run_equals_one_thread(model: tuple[Path, Path, Case], rule: str,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """SPARSEBYTE_SPLIT (executor.c): the adaptive rule runs the first runs of every splitting node alternately inline
+    (the 1-thread code) and split, then the cheaper one with re-probes of the other; every run of it, like every run
+    of the fixed cost rule, gives 1 thread's bits (40 runs cover the warm-up of both modes and the first probes)."""
+    from sparsebyte import Model
+
+    path, _, case = model
+    x = case.inputs[0]
+    one = np.asarray(Model(path, threads=1).run(x))
+    monkeypatch.setenv("SPARSEBYTE_SPLIT", rule)
+    for threads in (2, 3):
+        shared = Model(path, threads=threads)
+        for run in range(40):
+            np.testing.assert_array_equal(np.asarray(shared.run(x)), one, err_msg=f"{rule}, {threads}t, run {run}")
