@@ -52,7 +52,7 @@ ZOO_MODELS = Path(__file__).resolve().parents[1] / "zoo" / "models"
 CPU_SECONDS: dict[tuple[Path, int], float] = {}  # the runner's CPU time (user + sys) per model and thread count
 
 
-WARMUP = 12  # runs before the timed ones: the adaptive split learns over the first 7 (docs/threads.md)
+WARMUP = [12]  # runs before the timed ones: the adaptive split learns over the first 7 (docs/threads.md)
 
 
 def runner_median_ms(device: LocalDevice, model: Path, threads: int, repeat: int,
@@ -63,7 +63,7 @@ def runner_median_ms(device: LocalDevice, model: Path, threads: int, repeat: int
     if split is not None:
         os.environ["SPARSEBYTE_SPLIT"] = split
     try:
-        report = device.run(model, options=RunOptions(warmup=WARMUP, repeat=repeat, threads=threads)).report
+        report = device.run(model, options=RunOptions(warmup=WARMUP[0], repeat=repeat, threads=threads)).report
     finally:
         os.environ.pop("SPARSEBYTE_SPLIT", None)
         if saved is not None:
@@ -350,7 +350,7 @@ def main() -> None:
                         help="contenders: host-neon (NEON through SIMDe), host (make host), ort (onnxruntime); "
                              "host-cost / host-neon-cost: the same runner with SPARSEBYTE_SPLIT=cost (the fixed "
                              "cost rule instead of the adaptive split), paired with the others in every round")
-    parser.add_argument("--warmup", type=int, default=WARMUP,
+    parser.add_argument("--warmup", type=int, default=WARMUP[0],
                         help="untimed runs per runner process first (the adaptive split learns in the first 7)")
     parser.add_argument("--zoo", action="store_true", help="the zoo's converted models instead of the MobileNets")
     parser.add_argument("--rt", action="store_true",
@@ -360,8 +360,7 @@ def main() -> None:
     if args.rt:
         os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))  # inherited by the runners and ort's threads
         IDLE.enabled = True
-    global WARMUP
-    WARMUP = args.warmup
+    WARMUP[0] = args.warmup
     configs = {e.removesuffix("-cost") for e in args.engines.split(",")}
     devices = {config: LocalDevice(runner(config), config)  # built when stale
                for config in ("host-neon", "host") if config in configs}

@@ -73,11 +73,11 @@ static void split_learn(struct sb_split_stat* st, int mode, float ns, int32_t in
   const int warm = st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM;
   const int probe = !warm && mode != st->best;
   float* e = &st->est_ns[mode];
-  if (st->samples[mode] == 0)
-    *e = ns;
-  else {
-    if (ns > 4.0f * *e) ns = 4.0f * *e; /* a preempted run must not swamp the estimate */
-    *e += (ns - *e) * (warm || probe ? 0.5f : 0.125f);
+  if (st->samples[mode] == 0 || (warm && ns < *e))
+    *e = ns; /* warm-up: the least of the samples (delays only add: preemption, a page fault, a late worker) */
+  else if (!warm) {
+    if (ns > 2.0f * *e) ns = 2.0f * *e; /* a preempted run must not swamp the estimate */
+    *e += (ns - *e) * (probe ? 0.5f : 0.125f);
   }
   if (st->samples[mode] < UINT16_MAX) st->samples[mode]++;
   if (st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM) return;
