@@ -163,6 +163,7 @@ def main() -> None:
     if result.reconstruction:
         row["reconstruction"] = {k: {m: round(v, 5) for m, v in r.items()} for k, r in result.reconstruction.items()}
         row["layer_sparsity"] = {k: round(v, 4) for k, v in result.targets.items()}
+    row["bn_estimator"] = "sequential"  # bn.py since 47cc8ff (earlier rows: Jacobi passes, not converged)
     row["measured_sparsity"] = round(result.sparsity, 4)  # zeros over the pruned layers' weights (the target's unit)
     pixels = {lay.name: lay.pixels for lay in find_layers(dense, torch.zeros(1, 3, 224, 224))}
     macs = {n: m.numel() * pixels[n] for n, m in result.masks.items()}

@@ -23,7 +23,9 @@ def fmt(row: dict) -> str:
     steps = f"{row['steps']} steps" if row.get("steps") else "-"
     points = "; ".join(f"{p['cpu_minutes']:.1f} min: {p['top1_agreement']:.0%}" for p in curve)
     extra = "" if row.get("classifier_pruned", True) else " (classifier dense)"
-    return (f"| {row['top1_agreement']:.1%} | {row['top5_overlap']:.2f} | {row['logit_cosine']:.3f} | "
+    mac_sparsity = row.get("mac_sparsity", row["sparsity"] if row.get("allocation", "uniform") == "uniform" else None)
+    mac = "?" if mac_sparsity is None else f"{mac_sparsity:.1%}"  # uniform: every layer at the target
+    return (f"| {mac} | {row['top1_agreement']:.1%} | {row['top5_overlap']:.2f} | {row['logit_cosine']:.3f} | "
             f"{row['cpu_minutes']:.1f} | {steps}{extra} | {'yes' if row.get('chelsea_top1_kept') else 'no'} | "
             f"{points or '-'} |")
 
@@ -38,12 +40,19 @@ def label(row: dict) -> str:
         parts.append(f"{row['allocation']} allocation")
     if settings.get("damp") not in (None, 0.01):
         parts.append(f"damp {settings['damp']:g}")
+    if settings.get("freeze_bn"):
+        parts.append("BN frozen")
+    if settings.get("feature_weight"):
+        parts.append(f"feature weight {settings['feature_weight']:g}")
+    bn = settings.get("bn_mode") or ("relative" if row["method"] == "bnrel" else "absolute")
+    if row["method"] != "none" and bn != "none" and "bn_estimator" not in row:
+        parts.append("Jacobi BN")
     return f" ({', '.join(parts)})" if parts else ""
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| G | sparsity | rearranged | recovery | top-1 agreement | top-5 overlap | logit cosine | CPU min | "
-             "training | cat top-1 kept | curve (CPU min: top-1) |", "|" + "---|" * 11]
+    lines = ["| G | sparsity | rearranged | recovery | MAC sparsity | top-1 agreement | top-5 overlap | logit cosine | "
+             "CPU min | training | cat top-1 kept | curve (CPU min: top-1) |", "|" + "---|" * 12]
     for group in (4, 1):
         for sparsity in (0.3, 0.5, 0.7):
             for rearr in ((False, True) if group > 1 else (False,)):
@@ -52,7 +61,7 @@ def table(rows: list[dict]) -> str:
                              and r["rearrange"] == rearr and r["method"] == method]
                     head = f"| {group} | {sparsity:.0%} | {'yes' if rearr else 'no'} | {NAMES[method]}"
                     if not found:
-                        lines.append(head + " | not run | | | | | | |")
+                        lines.append(head + " | not run | | | | | | | |")
                     for r in found:
                         lines.append(head + label(r) + " " + fmt(r))
     return "\n".join(lines)
