@@ -37,26 +37,29 @@ sb_status sb_model_set_input(sb_model* m, int index, const float* data, size_t c
   return st;
 }
 
-/* Adaptive inline-vs-split (docs/threads.md). Whether splitting a node across the pool pays depends on the machine
- * at the time (on a KVM guest a hand-over between cores costs 1x-3x what it does on one core, from minute to minute)
- * and on the kernels' speed, which the fixed cost rule (SB_CHUNK_MIN_COST) cannot know. So with a pool every node
- * is timed: its first run splits (the cost rule: one counted run under qemu is the cost rule's) and only finds out
- * whether the node dispatches at all (nodes that do not are left alone); then SPLIT_WARM runs of each mode
- * alternate for the whole graph (each mode timed with its neighbours in the same mode); then each node runs in the
- * cheaper mode and re-times the other one now and then (every `interval` runs, doubling while the choice holds,
- * back to SPLIT_PROBE_MIN when it flips; staggered over the nodes so that no one run probes them all). Inline runs
- * the node with no pool, exactly the 1-thread code, and chunks never split a reduction, so results are the same bits
- * either way. SPARSEBYTE_SPLIT=cost keeps the cost rule alone (deterministic chunks: tests, qemu instruction counts).
- * All of it is run state, under the model's lock. */
-enum { SB_SPLIT_UNSEEN = 0, SB_SPLIT_NEVER, SB_SPLIT_TRACKED };
+/* Adaptive inline-vs-split (docs/threads.md). Whether splitting pays depends on the machine at the time (on this KVM
+ * guest a hand-over between cores costs 1x-3x what it does on one core, from minute to minute) and on the kernels'
+ * speed, which the fixed cost rule (SB_CHUNK_MIN_COST) cannot know. So with a pool the executor times whole runs:
+ * the first run splits (the cost rule: one counted run under qemu is the cost rule's; its time, with the arena's
+ * page faults, is dropped); the next SPLIT_WARM runs of each mode alternate; then every run takes the cheaper mode
+ * and the other one is re-timed now and then (every `interval` runs, doubling while the choice holds, back to
+ * SPLIT_PROBE_MIN when it flips). Inline runs every node with no pool, exactly the 1-thread code, and chunks never
+ * split a reduction, so results are the same bits either way.
+ * Per node it does not work here (tried first): a node's time depends on where its input was written, so a node
+ * run inline between split ones reads half its input from the other core's cache and its inline time grows 1.5-2x
+ * over the one measured in an all-inline run (MobileNetV2 dense, 2 threads: the per-node choice put 24 of 55 nodes
+ * inline and then moved them back to split one by one over 20 runs). Whole runs have no such cross-talk.
+ * SPARSEBYTE_SPLIT=cost keeps the cost rule alone (deterministic chunks: tests, qemu instruction counts). All of it
+ * is run state, under the model's lock. */
 #define SPLIT_WARM 3
 #define SPLIT_PROBE_MIN 8
 #define SPLIT_PROBE_MAX 512
-/* hysteresis: the other mode must be this much cheaper to take over (timing noise must not flip choices) */
+/* hysteresis: the other mode must be this much cheaper to take over (timing noise must not flip choices); ties go
+ * to inline, which leaves the other cores to other work */
 #define SPLIT_MARGIN 0.93f
 
 static void reset_split(sb_model* m) {
-  for (int32_t i = 0; i < m->num_nodes; i++) memset(&m->nodes[i].split, 0, sizeof m->nodes[i].split);
+  memset(&m->split, 0, sizeof m->split);
   m->split_pool = m->pool;
   m->split_threads = sb_threadpool_threads(m->pool);
   const char* rule = getenv("SPARSEBYTE_SPLIT");
@@ -64,27 +67,30 @@ static void reset_split(sb_model* m) {
 }
 
 static int split_mode(const struct sb_split_stat* st) {
-  if (st->state == SB_SPLIT_UNSEEN) return 1;
+  if (!st->seen) return 1;
   if (st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM) return st->samples[0] < st->samples[1] ? 0 : 1;
   return st->until_probe == 0 ? !st->best : st->best;
 }
 
-static void split_learn(struct sb_split_stat* st, int mode, float ns, int32_t index) {
+static void split_learn(struct sb_split_stat* st, int mode, float ns) {
+  if (!st->seen) {
+    st->seen = 1;
+    return;
+  }
   const int warm = st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM;
   const int probe = !warm && mode != st->best;
   float* e = &st->est_ns[mode];
   if (st->samples[mode] == 0 || (warm && ns < *e))
-    *e = ns; /* warm-up: the least of the samples (delays only add: preemption, a page fault, a late worker) */
+    *e = ns; /* warm-up: the least of the samples (delays only add: preemption, a late worker) */
   else if (!warm) {
     if (ns > 2.0f * *e) ns = 2.0f * *e; /* a preempted run must not swamp the estimate */
     *e += (ns - *e) * (probe ? 0.5f : 0.125f);
   }
   if (st->samples[mode] < UINT16_MAX) st->samples[mode]++;
   if (st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM) return;
-  if (warm) { /* warm-up just ended: first choice; first probes staggered over the nodes */
+  if (warm) { /* warm-up just ended: the first choice */
     st->best = st->est_ns[1] < st->est_ns[0] * SPLIT_MARGIN;
-    st->interval = SPLIT_PROBE_MIN;
-    st->until_probe = (uint16_t)(SPLIT_PROBE_MIN + (uint32_t)index * 5u % SPLIT_PROBE_MIN);
+    st->interval = st->until_probe = SPLIT_PROBE_MIN;
     return;
   }
   if (probe) {
@@ -101,43 +107,60 @@ static void split_learn(struct sb_split_stat* st, int mode, float ns, int32_t in
   }
 }
 
+/* The adaptive split's clock, out of line: qemu's counting marks the clock reads inside run_nodes as the profile's
+ * node boundaries (python/sparsebyte/devices/qemu.py pairs them), so these must not be there. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static double split_clock_ms(void) {
+  return now_ms();
+}
+
 static void run_nodes(sb_model* m) {
-  sb_threadpool* const pool = m->pool;
-  if (pool && (m->split_pool != pool || m->split_threads != sb_threadpool_threads(pool))) reset_split(m);
-  const int adaptive = pool && m->split_adaptive;
   for (int32_t i = 0; i < m->num_nodes; i++) {
     sb_node* n = &m->nodes[i];
-    struct sb_split_stat* st = &n->split;
-    const int tracked = adaptive && st->state != SB_SPLIT_NEVER;
-    const int mode = tracked ? split_mode(st) : 1;
-    const size_t dispatched = tracked ? sb_threadpool_dispatches(pool) : 0;
-    if (!mode) m->pool = NULL; /* the 1-thread code path */
-    /* the same two clock reads serve the profile and the split stats (qemu's counts pair them per node) */
-    double start = m->profiling || tracked ? now_ms() : 0.0;
+    double start = m->profiling ? now_ms() : 0.0;
     n->def->run(m, n);
     if (!n->def->fuses_activation) {
       sb_tensor* y = &m->tensors[n->output];
       if (n->act.kind != SB_ACT_NONE)
         for (size_t k = 0; k < y->count; k++) y->data[k] = sb_activate(&n->act, y->data[k]);
     }
-    if (m->profiling || tracked) {
-      const double ms = now_ms() - start;
-      if (m->profiling) n->time_ms = ms;
-      if (tracked) {
-        if (st->state == SB_SPLIT_UNSEEN) /* the first run only finds out (its time has the arena's page faults) */
-          st->state = sb_threadpool_dispatches(pool) != dispatched ? SB_SPLIT_TRACKED : SB_SPLIT_NEVER;
-        else
-          split_learn(st, mode, (float)(ms * 1e6), i);
-      }
-    }
+    if (m->profiling) n->time_ms = now_ms() - start;
+  }
+}
+
+/* run_nodes in the mode the adaptive split picks (split with the pool held, or inline with no pool), timed. */
+static void run_graph(sb_model* m) {
+  sb_threadpool* const pool = m->pool;
+  if (pool && (m->split_pool != pool || m->split_threads != sb_threadpool_threads(pool))) reset_split(m);
+  if (!pool || !m->split_adaptive) {
+    run_nodes(m);
+    return;
+  }
+  const int mode = split_mode(&m->split);
+  double start = m->profiling ? 0.0 : split_clock_ms();
+  if (mode) {
+    sb_threadpool_hold(pool, 1);
+    run_nodes(m);
+    sb_threadpool_hold(pool, 0);
+  } else {
+    m->pool = NULL; /* the 1-thread code path; the workers sleep */
+    run_nodes(m);
     m->pool = pool;
   }
+  double ms = 0.0;
+  if (m->profiling) /* the profile's own clock reads: nothing added inside run_nodes */
+    for (int32_t i = 0; i < m->num_nodes; i++) ms += m->nodes[i].time_ms;
+  else
+    ms = split_clock_ms() - start;
+  split_learn(&m->split, mode, (float)(ms * 1e6));
 }
 
 sb_status sb_model_run(sb_model* m) {
   if (!m) return sb_fail(SB_ERR_ARGUMENT, "model is NULL");
   sb_mutex_lock(m->lock);
-  run_nodes(m);
+  run_graph(m);
   sb_mutex_unlock(m->lock);
   return SB_OK;
 }
@@ -185,7 +208,7 @@ sb_status sb_model_infer(sb_model* m, const float* const* inputs, const size_t* 
   }
   sb_mutex_lock(m->lock);
   for (int i = 0; inputs && i < m->num_inputs; i++) put_input(m, i, inputs[i]);
-  run_nodes(m);
+  run_graph(m);
   for (int i = 0; outputs && i < m->num_outputs; i++) copy_out(&m->tensors[m->outputs[i]], outputs[i], output_counts[i]);
   sb_mutex_unlock(m->lock);
   return SB_OK;

@@ -67,14 +67,6 @@ struct sb_node {
   int aliases_input; /* RESHAPE whose output shares its input's storage */
   int64_t macs, dense_macs;
   double time_ms;
-  struct sb_split_stat { /* adaptive inline-vs-split (executor.c), reset when the pool changes */
-    float est_ns[2];          /* per mode (0 inline, 1 split): EWMA of the node's wall time */
-    uint16_t samples[2];      /* runs timed in each mode (saturating) */
-    uint16_t interval;        /* runs between probes of the mode not chosen (doubles while the choice holds) */
-    uint16_t until_probe;
-    uint8_t state;            /* SB_SPLIT_UNSEEN, _NEVER (the node never dispatches), _TRACKED */
-    uint8_t best;             /* the chosen mode */
-  } split;
 };
 
 typedef struct sb_threadpool sb_threadpool;
@@ -102,7 +94,15 @@ struct sb_model {
   int profiling;
   int threads;
   sb_threadpool* pool;
-  /* adaptive splitting (executor.c): the pool the nodes' split stats were learnt on, and the rule in force */
+  /* adaptive splitting (executor.c): what the runs learnt, on which pool, and the rule in force */
+  struct sb_split_stat {
+    float est_ns[2];     /* per mode (0 inline, 1 split): the run's wall time (warm-up: least; then EWMA) */
+    uint16_t samples[2]; /* runs timed in each mode (saturating) */
+    uint16_t interval;   /* runs between probes of the mode not chosen (doubles while the choice holds) */
+    uint16_t until_probe;
+    uint8_t seen;        /* the first run (not timed) is over */
+    uint8_t best;        /* the chosen mode */
+  } split;
   const sb_threadpool* split_pool;
   int split_threads;
   int split_adaptive; /* SPARSEBYTE_SPLIT=adaptive (default) | cost */
@@ -153,8 +153,8 @@ void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn
 void sb_parallel_for_cost(sb_threadpool* pool, size_t n, size_t grain, double cost, sb_range_fn fn, void* ctx);
 /* Threads of the pool, the caller included (1 for NULL). */
 int sb_threadpool_threads(const sb_threadpool* pool);
-/* Jobs the pool has dispatched to its workers so far (0 for NULL): the executor learns which nodes ever split. */
-size_t sb_threadpool_dispatches(const sb_threadpool* pool);
+/* on: a run starts (idle workers spin until it ends instead of sleeping; sleeping ones wake); off: it ended. */
+void sb_threadpool_hold(sb_threadpool* pool, int on);
 /* partition.c: chunks worth running for a loop of whole cost `cost` on the pool (1: run it inline): up to 4 per
  * thread, none below SB_CHUNK_MIN_COST, a multiple of the thread count when above it, at most `most`. */
 size_t sb_target_chunks(const sb_threadpool* pool, double cost, size_t most);

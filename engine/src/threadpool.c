@@ -42,9 +42,9 @@ int sb_threadpool_threads(const sb_threadpool* pool) {
   (void)pool;
   return 1;
 }
-size_t sb_threadpool_dispatches(const sb_threadpool* pool) {
+void sb_threadpool_hold(sb_threadpool* pool, int on) {
   (void)pool;
-  return 0;
+  (void)on;
 }
 void sb_parallel_for(sb_threadpool* pool, size_t n, size_t grain, sb_range_fn fn, void* ctx) {
   (void)pool;
@@ -140,11 +140,11 @@ struct sb_threadpool {
   atomic_int stopping;
   atomic_int sleeping_workers; /* workers in (or about to enter) cond_wait on work_ready */
   atomic_int caller_sleeping;  /* the caller in (or about to enter) cond_wait on work_done */
+  atomic_int holding;          /* a run is in progress: idle workers keep spinning (sb_threadpool_hold) */
   /* the current job: written by the caller before it publishes the job word, read only by chunk owners */
   sb_range_fn fn;
   void* ctx;
   size_t n, grain, units, chunks; /* chunk c: grains [units * c / chunks, units * (c + 1) / chunks) */
-  size_t dispatches;              /* jobs so far; the caller's alone */
 };
 
 typedef struct worker_arg {
@@ -185,13 +185,17 @@ static void run_chunks(sb_threadpool* p, uint32_t id, int from_back) {
   }
 }
 
-/* Waits until the job id differs from seen: spins for SB_SPIN_NS, then sleeps. Returns the new id. */
+/* Waits until the job id differs from seen: spins for SB_SPIN_NS (for as long as the pool is held), then sleeps
+ * until a new job or a hold. Returns the job id then (still `seen` when woken by a hold). */
 static uint32_t wait_for_job(sb_threadpool* p, uint32_t seen) {
-  SPIN_UNTIL(JOB_ID(atomic_load_explicit(&p->job, memory_order_acquire)) != seen);
+  do
+    SPIN_UNTIL(JOB_ID(atomic_load_explicit(&p->job, memory_order_acquire)) != seen);
+  while (JOB_ID(atomic_load(&p->job)) == seen && atomic_load_explicit(&p->holding, memory_order_relaxed));
   if (JOB_ID(atomic_load(&p->job)) == seen) {
     pthread_mutex_lock(&p->lock);
     atomic_fetch_add(&p->sleeping_workers, 1);
-    while (JOB_ID(atomic_load(&p->job)) == seen) pthread_cond_wait(&p->work_ready, &p->lock);
+    while (JOB_ID(atomic_load(&p->job)) == seen && !atomic_load(&p->holding))
+      pthread_cond_wait(&p->work_ready, &p->lock);
     atomic_fetch_sub(&p->sleeping_workers, 1);
     pthread_mutex_unlock(&p->lock);
   }
@@ -229,6 +233,7 @@ sb_threadpool* sb_threadpool_create(int threads) {
   atomic_init(&p->stopping, 0);
   atomic_init(&p->sleeping_workers, 0);
   atomic_init(&p->caller_sleeping, 0);
+  atomic_init(&p->holding, 0);
   p->threads = 1;
   for (int i = 1; i < threads; i++) {
     worker_arg* w = malloc(sizeof *w);
@@ -249,6 +254,17 @@ static void wake_workers(sb_threadpool* p) {
   pthread_mutex_lock(&p->lock);
   pthread_cond_broadcast(&p->work_ready);
   pthread_mutex_unlock(&p->lock);
+}
+
+/* A run that splits holds the pool (executor.c, around the whole run): idle workers spin between its nodes instead
+ * of sleeping after SB_SPIN_NS, and sleeping ones are woken at its start, so neither its first node nor one after a
+ * long serial stretch pays a futex wake-up (~0.1 ms on this KVM guest; the adaptive split would blame splitting for
+ * it). Released, workers sleep SB_SPIN_NS after their last job, as before. The Dekker pair of
+ * wake_workers/wait_for_job covers `holding` too. */
+void sb_threadpool_hold(sb_threadpool* p, int on) {
+  if (!p) return;
+  atomic_store(&p->holding, on != 0);
+  if (on) wake_workers(p);
 }
 
 /* Publishes a new job word (the next id) and wakes sleeping workers. */
@@ -274,7 +290,6 @@ void sb_threadpool_destroy(sb_threadpool* p) {
 }
 
 int sb_threadpool_threads(const sb_threadpool* p) { return p ? p->threads : 1; }
-size_t sb_threadpool_dispatches(const sb_threadpool* p) { return p ? p->dispatches : 0; }
 
 /* Runs fn over [0, n) in `chunks` (<= the grains) chunks of whole grains, sizes within one grain of each other (so
  * that chunks = k * threads ends in k rounds), on the caller and whichever workers come. */
@@ -286,7 +301,6 @@ static void dispatch(sb_threadpool* p, size_t n, size_t grain, size_t chunks, sb
   p->grain = grain;
   p->units = (n + grain - 1) / grain;
   p->chunks = chunks;
-  p->dispatches++;
   atomic_store(&p->done, 0);
   publish(p, chunks);
   run_chunks(p, JOB_ID(atomic_load(&p->job)), 0);

@@ -168,9 +168,9 @@ def test_python_model_every_thread_count(model: tuple[Path, Path, Case]) -> None
 @pytest.mark.parametrize("rule", ["adaptive", "cost"])
 def test_split_rule_every_run_equals_one_thread(model: tuple[Path, Path, Case], rule: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """SPARSEBYTE_SPLIT (executor.c): the adaptive rule runs the first runs of every splitting node alternately inline
-    (the 1-thread code) and split, then the cheaper one with re-probes of the other; every run of it, like every run
-    of the fixed cost rule, gives 1 thread's bits (40 runs cover the warm-up of both modes and the first probes)."""
+    """SPARSEBYTE_SPLIT (executor.c): the adaptive rule runs its first runs alternately inline (every node on the
+    1-thread code) and split, then the cheaper mode with re-probes of the other; every run of it, like every run of
+    the fixed cost rule, gives 1 thread's bits (40 runs cover the warm-up of both modes and the first probes)."""
     from sparsebyte import Model
 
     path, _, case = model
