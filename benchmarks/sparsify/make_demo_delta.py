@@ -7,7 +7,7 @@ the delta to python/sparsebyte/data/, rebuilds the model from it and reports the
 rebuilt model from the run's model and both models' top-3 on the demo photo.
 
     python benchmarks/sparsify/recovery_bench.py --sparsity 0.5 --method distill --steps 400 --save out/kd50
-    python benchmarks/sparsify/make_demo_delta.py out/kd50 [SPARSITY (default 0.5)]
+    python benchmarks/sparsify/make_demo_delta.py out/kd50 [SPARSITY (default 0.5) [BITS (default 8)]]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from sparsebyte.sparsify.export import load_masks
 DATA = Path(__file__).resolve().parents[2] / "python" / "sparsebyte" / "data"
 
 
-def main(run_dir: str, sparsity: float = 0.5, group: int = 4) -> None:
+def main(run_dir: str, sparsity: float = 0.5, group: int = 4, bits: int = 8) -> None:
     torch.set_num_threads(1)
     dense = mobilenet_v2(pretrained=True).eval()
     recovered = mobilenet_v2(pretrained=False)
@@ -44,7 +44,7 @@ def main(run_dir: str, sparsity: float = 0.5, group: int = 4) -> None:
         for name, mask in masks.items():
             modules[name].weight.mul_(mask)
     path = DATA / f"mobilenet_v2_g{group}_{round(sparsity * 100)}_kd.npz"  # then list it in demo.DELTAS
-    size = save_delta(dense, recovered, masks, path, store_masks=store)
+    size = save_delta(dense, recovered, masks, path, store_masks=store, bits=bits)
     apply_delta(rebuilt, masks, path)
     print(f"masks: {'stored in the delta' if store else 'the one-shot masks (recomputed)'}")
     x = torch.from_numpy(preprocess(sample_photo("chelsea")))
@@ -56,4 +56,5 @@ def main(run_dir: str, sparsity: float = 0.5, group: int = 4) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 0.5)
+    args = sys.argv[1:]
+    main(args[0], float(args[1]) if len(args) > 1 else 0.5, bits=int(args[2]) if len(args) > 2 else 8)

@@ -177,6 +177,22 @@ def test_delta_rebuilds_the_recovered_model(tmp_path: Path) -> None:
     assert stored is not None and set(stored) == set(result.masks)
     for name, mask in result.masks.items():
         assert torch.equal(stored[name], mask.float()), name
+    # a layer left out of the masks (a dense classifier) is quantised per row, to `bits`
+    last = list(result.masks)[-1]
+    partial = {n: m for n, m in result.masks.items() if n != last}
+    errors = []
+    for bits in (8, 4):
+        save_delta(dense, result.model, partial, tmp_path / "p.npz", bits=bits)
+        again = copy.deepcopy(rebuilt)
+        again.load_state_dict(dense.state_dict())
+        apply_delta(again, partial, tmp_path / "p.npz")
+        with torch.no_grad():
+            for name, mask in partial.items():
+                dict(again.named_modules())[name].weight.mul_(mask)  # as the demo prunes before the delta
+        want, got = dict(result.model.named_parameters())[f"{last}.weight"], dict(again.named_parameters())[
+            f"{last}.weight"]
+        errors.append(float((want - got).abs().max()))
+    assert errors[0] < 2e-3 and 4 * errors[0] < errors[1] < 5e-2, errors  # 8 bits: close; 4 bits: coarser
 
 
 def test_relative_bn_reestimation_applies_only_the_shift_pruning_caused() -> None:

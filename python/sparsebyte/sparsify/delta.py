@@ -22,9 +22,24 @@ import torch
 from torch import nn
 
 
+def _quantize_rows(rows: list[torch.Tensor], levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's values as integers in [-levels, levels] (int8) with one float16 scale per row."""
+    scale = torch.stack([r.abs().max() if r.numel() else torch.tensor(0.0, dtype=torch.float64)
+                         for r in rows]) / levels
+    scale = scale.to(torch.float16).double()
+    q = torch.cat([torch.round(r / s).clamp(-levels, levels) if s > 0 else torch.zeros_like(r)
+                   for r, s in zip(rows, scale, strict=True)])
+    return q.to(torch.int8).numpy(), scale.to(torch.float16).numpy()
+
+
 def save_delta(dense: nn.Module, recovered: nn.Module, masks: dict[str, torch.Tensor],
-               path: str | os.PathLike, store_masks: bool = False) -> int:
-    """Write recovered - dense (baked models, same architecture and channel order) to `path`; returns its size."""
+               path: str | os.PathLike, store_masks: bool = False, bits: int = 8) -> int:
+    """Write recovered - dense (baked models, same architecture and channel order) to `path`; returns its size.
+    Weight matrices (pruned layers' kept weights, and unpruned tensors of 2 or more dimensions, e.g. a dense
+    classifier) are quantised per output row to `bits` (2-8) bits; other tensors are stored in float16."""
+    if not 2 <= bits <= 8:
+        raise ValueError(f"bits must be in 2..8, got {bits}")
+    levels = 2 ** (bits - 1) - 1
     base, new = dense.state_dict(), recovered.state_dict()
     arrays: dict[str, np.ndarray] = {}
     if store_masks:
@@ -38,14 +53,10 @@ def save_delta(dense: nn.Module, recovered: nn.Module, masks: dict[str, torch.Te
         diff = (value.detach().double() - base[key].detach().double())
         if key in masked:
             keep = masked[key].bool()
-            rows = [diff[c][keep[c]] for c in range(diff.shape[0])]
-            scale = torch.stack([r.abs().max() if r.numel() else torch.tensor(0.0, dtype=torch.float64)
-                                 for r in rows]) / 127.0
-            scale = scale.to(torch.float16).double()
-            q = torch.cat([torch.round(r / s).clamp(-127, 127) if s > 0 else torch.zeros_like(r)
-                           for r, s in zip(rows, scale, strict=True)])
-            arrays[f"q:{key}"] = q.to(torch.int8).numpy()
-            arrays[f"s:{key}"] = scale.to(torch.float16).numpy()
+            arrays[f"q:{key}"], arrays[f"s:{key}"] = _quantize_rows([diff[c][keep[c]] for c in range(len(diff))],
+                                                                    levels)
+        elif diff.dim() >= 2 and diff[0].numel() >= 16 and bool(diff.abs().max() > 0):
+            arrays[f"r:{key}"], arrays[f"s:{key}"] = _quantize_rows([r.reshape(-1) for r in diff], levels)
         elif bool(diff.abs().max() > 0):
             arrays[f"f:{key}"] = diff.to(torch.float16).numpy()
     with open(path, "wb") as f:
@@ -78,12 +89,16 @@ def apply_delta(model: nn.Module, masks: dict[str, torch.Tensor], path: str | os
     masked = {f"{name}.weight": mask for name, mask in masks.items()}
     for entry in data.files:
         kind, _, key = entry.partition(":")
-        if kind in ("m", "shape"):
+        if kind in ("m", "shape", "s"):
             continue
         if key not in state:
             raise ValueError(f"{path}: {key} is not a tensor of {type(model).__name__}")
         if kind == "f":
             state[key].add_(torch.from_numpy(data[entry].astype(np.float32)).reshape(state[key].shape))
+        elif kind == "r":
+            scale = torch.from_numpy(data[f"s:{key}"].astype(np.float32))
+            q = torch.from_numpy(data[entry].astype(np.float32)).reshape(state[key].shape[0], -1)
+            state[key].add_((q * scale[:, None]).reshape(state[key].shape))
         elif kind == "q":
             if key not in masked:
                 raise ValueError(f"{path}: {key} has a sparse delta but no mask")
