@@ -52,8 +52,8 @@ sb_status sb_model_set_input(sb_model* m, int index, const float* data, size_t c
  * SPARSEBYTE_SPLIT=cost keeps the cost rule alone (deterministic chunks: tests, qemu instruction counts). All of it
  * is run state, under the model's lock. */
 #define SPLIT_WARM 3
-#define SPLIT_PROBE_MIN 8
-#define SPLIT_PROBE_MAX 512
+#define SPLIT_PROBE_MIN 16
+#define SPLIT_PROBE_MAX 1024
 /* hysteresis: the other mode must be this much cheaper to take over (timing noise must not flip choices); ties go
  * to inline, which leaves the other cores to other work */
 #define SPLIT_MARGIN 0.93f
