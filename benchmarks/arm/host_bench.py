@@ -24,6 +24,10 @@ the FMA loop 1.56-2.0x, the hand-over 0.86-3.6x), and a model's 2-thread speed-u
 probe just before and just after the row's rounds: near 1.0 the row shows the pool, above 2 the machine (memory-bound
 models cannot gain from a second core while data crossing between cores costs that much; docs/threads.md).
 
+Our runners do --warmup (12) untimed runs first: with 2+ threads the engine's adaptive split (docs/threads.md) learns
+in the first 7 runs of a process whether this run should split or run inline. `--engines host,host-cost` pairs it with
+the fixed cost rule (SPARSEBYTE_SPLIT=cost) in every round.
+
 --rt runs everything at SCHED_FIFO priority (root, or CAP_SYS_NICE): on a machine shared with other jobs our threads
 then get both cores, and while fewer threads than cores are timed a spinning process holds each idle core, so that
 1-thread runs do not share the caches with other jobs either; other jobs stall meanwhile (they keep 5 % of each

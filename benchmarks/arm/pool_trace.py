@@ -14,7 +14,8 @@ i.e. the time if hand-over were free) and the caller's waits. Work above the 1-t
 together (cross-core data, shared caches, clocks), predicted above work / N is imbalance, wall above predicted is
 hand-over. --nodes adds the per-node table, --chunks NODE each run's chunks of one node (chunk@thread:cpu/wall us
 [start]). --rt: SCHED_FIFO (root), and while 1 thread is timed a spinning thread holds the other core, so other
-jobs on a shared machine neither take our cores nor share our caches (docs/threads.md; keep such runs short)."""
+jobs on a shared machine neither take our cores nor share our caches (docs/threads.md; keep such runs short).
+The traced runs split by the fixed cost rule (SPARSEBYTE_SPLIT=cost) unless SPARSEBYTE_SPLIT says otherwise."""
 
 from __future__ import annotations
 
@@ -269,8 +270,10 @@ def main() -> None:
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
         for model in args.models:
             out = Path(tmp) / "trace.txt"
+            # the fixed cost rule unless told otherwise: the adaptive one would run some rounds inline (docs/threads.md)
+            env = {**os.environ, "SPARSEBYTE_SPLIT": os.environ.get("SPARSEBYTE_SPLIT", "cost")}
             subprocess.run([str(exe), str(model), str(args.rounds), str(args.repeat), str(out), str(int(args.rt)),
-                            *map(str, threads)], check=True)
+                            *map(str, threads)], check=True, env=env)
             report(model, parse(out), threads, args.nodes, args.chunks)
 
 
