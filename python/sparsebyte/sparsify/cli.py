@@ -78,11 +78,13 @@ def build_parser() -> argparse.ArgumentParser:
                           "sweep with OBS saliency; magnitude: magnitude masks, ridge least-squares weights). "
                           "Default: obs with images:/labeled:/synthetic data and the oneshot schedule, else none")
     rec.add_argument("--damp", type=float, default=0.01,
-                     help="reconstruction ridge: lambda = DAMP x mean input energy, towards the dense weights")
+                     help="reconstruction ridge: lambda = DAMP x mean input energy, towards the dense weights "
+                          "(MobileNetV2 on ~60 photos: 0.1 measured better, docs/sparsify.md)")
     rec.add_argument("--bn-mode", choices=("absolute", "relative", "none"), default=None,
-                     help="absolute: the images' own statistics; relative (experimental, measured worse on "
-                          "MobileNetV2, docs/sparsify.md): apply only the shift pruning caused, against the dense "
-                          "model on the same images; none: keep the dense model's statistics. Default: none with "
+                     help="absolute: the images' own statistics (exact: BNs set one at a time in execution order, "
+                          "about depth/2 forward passes over the images); relative: apply only the shift pruning "
+                          "caused, against the dense model on the same images; none: keep the dense model's "
+                          "statistics. Default: none with "
                           "reconstruction (it matches each layer's output, so the dense statistics stay valid; a few "
                           "photos' own statistics cost agreement), else absolute")
     rec.add_argument("--freeze-bn", action="store_true", help="BN layers in eval mode while fine-tuning")
