@@ -218,13 +218,15 @@ void sb_conv_run(sb_model* m, sb_node* n) {
        * band of rows per thread, so each thread reads the rows its own pixel chunks of the conv before wrote (the
        * pool's two-ended claims give the caller the first chunks of both) and writes those the next one reads:
        * data written by one core and read by the other costs 2.8x a same-core pass on this KVM guest at times
-       * (docs/threads.md). Otherwise channels first, blocks of >= 8 channels over whole planes; row chunks of >= 8
-       * rows only past the channels (a chunk of r rows reads r + kh - 1 input rows: 2-row chunks did 1.68x the
-       * work, TQ's qemu counts). */
+       * (docs/threads.md). Otherwise channels first, one block of >= 8 channels over whole planes per thread (the
+       * cost rule's 4 per thread gave MobileNetV2's 14x14 and 7x7 depthwise convs 1.2x the CPU work of 1 per thread
+       * and no gain at 2 threads; channels cost alike, so equal blocks end together); row chunks of >= 8 rows only
+       * past the channels (a chunk of r rows reads r + kh - 1 input rows: 2-row chunks did 1.68x the work, TQ's
+       * qemu counts). */
       const size_t threads = (size_t)sb_threadpool_threads(m->pool);
       const size_t items = plane >= (size_t)c->out_c && (size_t)c->out_h >= 4 * threads
                                ? split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 8, 0)
-                               : split_2d(&job, target, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1);
+                               : split_2d(&job, target < threads ? target : threads, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1);
       sb_parallel_for(m->pool, items, 1, run_dw_tiles, &job);
     } else {
       sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
