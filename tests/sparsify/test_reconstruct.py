@@ -81,6 +81,17 @@ def test_sparsify_with_reconstruction_and_error_allocation() -> None:
         sparsify(copy.deepcopy(dense), EXAMPLE, Options(0.5, G4, reconstruct=ReconstructConfig()), progress=False)
 
 
+def test_error_macs_allocation_hits_the_target_in_macs() -> None:
+    dense = plain_net()
+    result = sparsify(copy.deepcopy(dense), EXAMPLE, Options(0.5, G4, allocation="error-macs", bn_reestimate=False,
+                                                             reconstruct=ReconstructConfig()),
+                      calibration=_images(), progress=False)
+    macs = {lay.name: lay.macs for lay in find_layers(dense, EXAMPLE)}
+    zero_macs = sum(float((m == 0).float().mean()) * macs[n] for n, m in result.masks.items())
+    assert abs(zero_macs / sum(macs[n] for n in result.masks) - 0.5) < 0.02  # the target counts MACs
+    assert result.reconstruction and all(follows_pattern(m, G4) for m in result.masks.values())
+
+
 def test_allocate_by_error_prefers_the_cheap_layer_and_hits_the_target() -> None:
     grid = [0.0, 0.25, 0.5, 0.75]
     curves = {"a": [0.0, 0.01, 0.02, 0.5], "b": [0.0, 0.2, 0.4, 0.9]}
