@@ -38,6 +38,8 @@ def label(row: dict) -> str:
         parts.append("after reconstruction")
     if row.get("allocation", "uniform") != "uniform":
         parts.append(f"{row['allocation']} allocation")
+    if settings.get("reconstruct", "none") != "none" and settings.get("calib_images"):
+        parts.append(f"{settings['calib_images']} calibration crops")
     if settings.get("damp") not in (None, 0.01):
         parts.append(f"damp {settings['damp']:g}")
     if settings.get("freeze_bn"):
