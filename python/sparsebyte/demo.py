@@ -113,15 +113,17 @@ def _pil(array: np.ndarray) -> Any:
 
 # Recovered models shipped as deltas from the dense ImageNet weights (sparsify/delta.py), by (sparsity, G) ->
 # (file in sparsebyte/data/, how it was made); written by benchmarks/sparsify/make_demo_delta.py from a
-# recovery_bench.py distillation run. None yet: no run so far keeps the cat's top-1 (docs/sparsify.md).
+# recovery_bench.py run. None yet for the demo's 50% G=4: no 50% recipe measured keeps the cat's top-1 (best 20-24%
+# top-1 agreement; the 30% G=4 reconstruction + distillation model keeps it, docs/sparsify.md).
 DELTAS: dict[tuple[float, int], tuple[str, str]] = {}
 
 
 def sparse_classifier(dense: Any, sparsity: float = 0.5, group: int = 4) -> tuple[Any, dict[str, Any], str]:
-    """The demo's sparse MobileNetV2: one-shot magnitude pruning into the group pattern, then the best recovery that
-    fits the demo's time: the shipped distillation delta when there is one for (sparsity, group), else BatchNorm
-    re-estimation (the cheapest recovery step of `sparsebyte sparsify`, docs/sparsify.md). Returns (model, masks,
-    how it was made)."""
+    """The demo's sparse MobileNetV2: the shipped recovered model when there is a delta for (sparsity, group) (its
+    masks stored in the delta, e.g. from reconstruction, or else the one-shot magnitude masks), else one-shot
+    magnitude pruning into the group pattern plus BatchNorm re-estimation from batch statistics (one pass: the
+    cheapest recovery step of `sparsebyte sparsify` that fits the demo's time, docs/sparsify.md). Returns (model,
+    masks, how it was made)."""
     import torch
 
     from .prune import mask_sparsity, prune_groups
