@@ -331,8 +331,8 @@ def zoo(args: argparse.Namespace, devices: dict[str, LocalDevice], threads: list
         device = devices[engine.removesuffix("-cost")]
         split = "cost" if engine.endswith("-cost") else None
 
-        def run(t: int, sbn: Path = sbn, device: LocalDevice = device) -> float:  # the runner's random inputs
-            return runner_median_ms(device, sbn, t, args.repeat, split)[0]
+        def run(t: int, sbn: Path = sbn, device: LocalDevice = device, split: str | None = split) -> float:
+            return runner_median_ms(device, sbn, t, args.repeat, split)[0]  # the runner's random inputs
 
         before, xfer = load(), handoff()
         times = measure({engine: run}, threads, args.rounds)
