@@ -58,10 +58,8 @@ sb_status sb_model_set_input(sb_model* m, int index, const float* data, size_t c
  * to inline, which leaves the other cores to other work */
 #define SPLIT_MARGIN 0.93f
 
-static void reset_split(sb_model* m) {
+void sb_split_reset(sb_model* m) {
   memset(&m->split, 0, sizeof m->split);
-  m->split_pool = m->pool;
-  m->split_threads = sb_threadpool_threads(m->pool);
   const char* rule = getenv("SPARSEBYTE_SPLIT");
   m->split_adaptive = !(rule && !strcmp(rule, "cost"));
 }
@@ -133,7 +131,6 @@ static void run_nodes(sb_model* m) {
 /* run_nodes in the mode the adaptive split picks (split with the pool held, or inline with no pool), timed. */
 static void run_graph(sb_model* m) {
   sb_threadpool* const pool = m->pool;
-  if (pool && (m->split_pool != pool || m->split_threads != sb_threadpool_threads(pool))) reset_split(m);
   if (!pool || !m->split_adaptive) {
     run_nodes(m);
     return;

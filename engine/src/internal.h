@@ -94,7 +94,7 @@ struct sb_model {
   int profiling;
   int threads;
   sb_threadpool* pool;
-  /* adaptive splitting (executor.c): what the runs learnt, on which pool, and the rule in force */
+  /* adaptive splitting (executor.c): what the runs learnt on the current pool, and the rule in force */
   struct sb_split_stat {
     float est_ns[2];     /* per mode (0 inline, 1 split): the run's wall time (warm-up: least; then EWMA) */
     uint16_t samples[2]; /* runs timed in each mode (saturating) */
@@ -103,8 +103,6 @@ struct sb_model {
     uint8_t seen;        /* the first run (not timed) is over */
     uint8_t best;        /* the chosen mode */
   } split;
-  const sb_threadpool* split_pool;
-  int split_threads;
   int split_adaptive; /* SPARSEBYTE_SPLIT=adaptive (default) | cost */
   sb_mutex* lock; /* taken by every call that reads or writes run state (model.c, executor.c) */
 };
@@ -134,6 +132,8 @@ const char* sb_op_name(int32_t op);
 
 /* plan.c: assigns arena offsets (no reuse when keep_intermediates) and allocates the arena. */
 sb_status sb_plan_arena(sb_model* model);
+/* executor.c: forgets what the adaptive split learnt and reads SPARSEBYTE_SPLIT (the model's pool changed). */
+void sb_split_reset(sb_model* model);
 
 /* dispatch.c: the kernel the architecture's choice table (engine/kernels/choice.h) picks for the node's shape;
  * NULL if none fits (error set). */

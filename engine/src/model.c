@@ -208,6 +208,7 @@ sb_status sb_model_set_threads(sb_model* m, int threads) {
   sb_threadpool_destroy(m->pool);
   m->pool = sb_threadpool_create(threads);
   m->threads = threads;
+  sb_split_reset(m); /* what the runs learnt was about the old pool */
   sb_mutex_unlock(m->lock);
   return SB_OK;
 }
