@@ -1,6 +1,7 @@
 /* Running the graph: inputs in, nodes in order (timed when profiling), outputs and kept tensors out. Each public
  * call holds the model's lock (the thread rule in sparsebyte.h); the static helpers expect it held. */
 #define _POSIX_C_SOURCE 199309L
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,11 +41,16 @@ sb_status sb_model_set_input(sb_model* m, int index, const float* data, size_t c
 /* Adaptive inline-vs-split (docs/threads.md). Whether splitting pays depends on the machine at the time (on this KVM
  * guest a hand-over between cores costs 1x-3x what it does on one core, from minute to minute) and on the kernels'
  * speed, which the fixed cost rule (SB_CHUNK_MIN_COST) cannot know. So with a pool the executor times whole runs:
- * the first run splits (the cost rule: one counted run under qemu is the cost rule's; its time, with the arena's
- * page faults, is dropped); the next SPLIT_WARM runs of each mode alternate; then every run takes the cheaper mode
- * and the other one is re-timed now and then (every `interval` runs, doubling while the choice holds, back to
- * SPLIT_PROBE_MIN when it flips). Inline runs every node with no pool, exactly the 1-thread code, and chunks never
- * split a reduction, so results are the same bits either way.
+ * the first run splits (the cost rule: one counted run under qemu is the cost rule's) and is not timed (the arena's
+ * page faults); then SPLIT_WARM timed runs of each mode, taken in pairs (split split, inline inline, ...); then every
+ * run takes the cheaper mode and the other one is re-timed now and then (every `interval` runs, doubling while the
+ * choice holds, back to SPLIT_PROBE_MIN when it flips). A run is timed only when the run before it ran in the same
+ * mode: a run inherits the caches the run before left (after an inline run the weights and activations sit in the
+ * caller's core, and a split run pays for moving the worker's half; after a split run an inline run finds half of
+ * them on the other core), so the first run after a switch is run but not counted (idle machine, SPARSEBYTE_SPLIT_
+ * TRACE: MobileNetV2 dense split after inline 16.7 ms, split after split 14.4; MobileNet-v1 90 % 5.3 / 4.6 ms).
+ * Inline runs every node with no pool, exactly the 1-thread code, and chunks never split a reduction, so results
+ * are the same bits either way.
  * Per node it does not work here (tried first): a node's time depends on where its input was written, so a node
  * run inline between split ones reads half its input from the other core's cache and its inline time grows 1.5-2x
  * over the one measured in an all-inline run (MobileNetV2 dense, 2 threads: the per-node choice put 24 of 55 nodes
@@ -62,20 +68,34 @@ void sb_split_reset(sb_model* m) {
   memset(&m->split, 0, sizeof m->split);
   const char* rule = getenv("SPARSEBYTE_SPLIT");
   m->split_adaptive = !(rule && !strcmp(rule, "cost"));
+  const char* trace = getenv("SPARSEBYTE_SPLIT_TRACE");
+  m->split.trace = trace && *trace && strcmp(trace, "0");
 }
 
+static int split_warm(const struct sb_split_stat* st) {
+  return st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM;
+}
+
+/* The mode of the next run. Warm-up: the mode with fewer timed runs (split on ties), so after an untimed first run
+ * of a pair (the mode changed) the same mode runs again and is timed. Then the chosen mode; a probe runs the other
+ * mode until one probe run is timed (two runs). */
 static int split_mode(const struct sb_split_stat* st) {
   if (!st->seen) return 1;
-  if (st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM) return st->samples[0] < st->samples[1] ? 0 : 1;
+  if (split_warm(st)) return st->samples[0] < st->samples[1] ? 0 : 1;
   return st->until_probe == 0 ? !st->best : st->best;
 }
 
-static void split_learn(struct sb_split_stat* st, int mode, float ns) {
+/* Learns from a run in `mode` that took ns; returns 0 when the run was not counted (the first run, or the mode
+ * differs from the run before's). */
+static int split_learn(struct sb_split_stat* st, int mode, float ns) {
+  const int after = st->prev;
+  st->prev = (uint8_t)mode;
   if (!st->seen) {
     st->seen = 1;
-    return;
+    return 0;
   }
-  const int warm = st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM;
+  if (mode != after) return 0; /* the caches as the other mode left them: not this mode's time */
+  const int warm = split_warm(st);
   const int probe = !warm && mode != st->best;
   float* e = &st->est_ns[mode];
   if (st->samples[mode] == 0 || (warm && ns < *e))
@@ -85,11 +105,11 @@ static void split_learn(struct sb_split_stat* st, int mode, float ns) {
     *e += (ns - *e) * (probe ? 0.5f : 0.125f);
   }
   if (st->samples[mode] < UINT16_MAX) st->samples[mode]++;
-  if (st->samples[0] < SPLIT_WARM || st->samples[1] < SPLIT_WARM) return;
+  if (split_warm(st)) return 1;
   if (warm) { /* warm-up just ended: the first choice */
     st->best = st->est_ns[1] < st->est_ns[0] * SPLIT_MARGIN;
     st->interval = st->until_probe = SPLIT_PROBE_MIN;
-    return;
+    return 1;
   }
   if (probe) {
     const int other = !st->best;
@@ -103,6 +123,7 @@ static void split_learn(struct sb_split_stat* st, int mode, float ns) {
   } else if (st->until_probe) {
     st->until_probe--;
   }
+  return 1;
 }
 
 /* The adaptive split's clock, out of line: qemu's counting marks the clock reads inside run_nodes as the profile's
@@ -151,7 +172,12 @@ static void run_graph(sb_model* m) {
     for (int32_t i = 0; i < m->num_nodes; i++) ms += m->nodes[i].time_ms;
   else
     ms = split_clock_ms() - start;
-  split_learn(&m->split, mode, (float)(ms * 1e6));
+  const int counted = split_learn(&m->split, mode, (float)(ms * 1e6));
+  if (m->split.trace)
+    fprintf(stderr, "sb split: run %u %s %.3f ms%s; estimates inline %.3f split %.3f ms, best %s\n", m->split.runs,
+            mode ? "split" : "inline", ms, counted ? "" : " (not counted)", m->split.est_ns[0] * 1e-6,
+            m->split.est_ns[1] * 1e-6, split_warm(&m->split) ? "-" : m->split.best ? "split" : "inline");
+  m->split.runs++;
 }
 
 sb_status sb_model_run(sb_model* m) {

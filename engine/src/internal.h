@@ -102,6 +102,9 @@ struct sb_model {
     uint16_t until_probe;
     uint8_t seen;        /* the first run (not timed) is over */
     uint8_t best;        /* the chosen mode */
+    uint8_t prev;        /* the mode of the run before (a run is timed only after one in the same mode) */
+    uint8_t trace;       /* SPARSEBYTE_SPLIT_TRACE set: one stderr line per run */
+    uint32_t runs;       /* runs since the reset (for the trace) */
   } split;
   int split_adaptive; /* SPARSEBYTE_SPLIT=adaptive (default) | cost */
   sb_mutex* lock; /* taken by every call that reads or writes run state (model.c, executor.c) */

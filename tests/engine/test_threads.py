@@ -168,9 +168,9 @@ def test_python_model_every_thread_count(model: tuple[Path, Path, Case]) -> None
 @pytest.mark.parametrize("rule", ["adaptive", "cost"])
 def test_split_rule_every_run_equals_one_thread(model: tuple[Path, Path, Case], rule: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    """SPARSEBYTE_SPLIT (executor.c): the adaptive rule runs its first runs alternately inline (every node on the
-    1-thread code) and split, then the cheaper mode with re-probes of the other; every run of it, like every run of
-    the fixed cost rule, gives 1 thread's bits (40 runs cover the warm-up of both modes and the first probes)."""
+    """SPARSEBYTE_SPLIT (executor.c): the adaptive rule runs its first runs in pairs split / inline (every node on
+    the 1-thread code), then the cheaper mode with re-probes of the other; every run of it, like every run of the
+    fixed cost rule, gives 1 thread's bits (40 runs cover the warm-up of both modes and the first probe)."""
     from sparsebyte import Model
 
     path, _, case = model
@@ -181,3 +181,33 @@ def test_split_rule_every_run_equals_one_thread(model: tuple[Path, Path, Case], 
         shared = Model(path, threads=threads)
         for run in range(40):
             np.testing.assert_array_equal(np.asarray(shared.run(x)), one, err_msg=f"{rule}, {threads}t, run {run}")
+
+
+def test_adaptive_split_times_a_mode_only_after_a_run_of_it(model: tuple[Path, Path, Case],
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           capfd: pytest.CaptureFixture[str]) -> None:
+    """The adaptive split's warm-up (SPARSEBYTE_SPLIT_TRACE, one stderr line per run): an untimed first run, then
+    pairs split split / inline inline / ... of which only the second run counts (a run inherits the caches of the run
+    before it), 3 counted runs of each mode, then the choice; every later switch of mode (a probe and the way back)
+    is not counted either."""
+    import re
+
+    from sparsebyte import Model
+
+    path, _, case = model
+    monkeypatch.delenv("SPARSEBYTE_SPLIT", raising=False)
+    monkeypatch.setenv("SPARSEBYTE_SPLIT_TRACE", "1")
+    shared = Model(path, threads=2)
+    capfd.readouterr()
+    for _ in range(40):
+        shared.run(case.inputs[0])
+    runs = re.findall(r"sb split: run (\d+) (split|inline) [\d.]+ ms( \(not counted\))?;.* best (\S+)",
+                      capfd.readouterr().err)
+    assert [int(r[0]) for r in runs] == list(range(40))
+    modes = "".join("S" if r[1] == "split" else "I" for r in runs)
+    assert modes[:12] == "SSIISSIISSII"
+    for i, (_, _, not_counted, best) in enumerate(runs):
+        assert bool(not_counted) == (i == 0 or modes[i] != modes[i - 1]), f"run {i}: {modes}"
+        assert (best == "-") == (i < 11), f"run {i}: best {best}"
+    blocks = re.findall(r"S+|I+", modes[12:])
+    assert all(len(b) >= 2 for b in blocks[:-1]), modes  # a mode is always run again after its untimed first run
