@@ -24,8 +24,8 @@ the FMA loop 1.56-2.0x, the hand-over 0.86-3.6x), and a model's 2-thread speed-u
 probe just before and just after the row's rounds: near 1.0 the row shows the pool, above 2 the machine (memory-bound
 models cannot gain from a second core while data crossing between cores costs that much; docs/threads.md).
 
-Our runners do --warmup (12) untimed runs first: with 2+ threads the engine's adaptive split (docs/threads.md) learns
-in the first 7 runs of a process whether this run should split or run inline. `--engines host,host-cost` pairs it with
+Our runners do --warmup (16) untimed runs first: with 2+ threads the engine's adaptive split (docs/threads.md) learns
+in the first 12 runs of a process whether this run should split or run inline. `--engines host,host-cost` pairs it with
 the fixed cost rule (SPARSEBYTE_SPLIT=cost) in every round.
 
 --rt runs everything at SCHED_FIFO priority (root, or CAP_SYS_NICE): on a machine shared with other jobs our threads
@@ -56,7 +56,7 @@ ZOO_MODELS = Path(__file__).resolve().parents[1] / "zoo" / "models"
 CPU_SECONDS: dict[tuple[Path, int], float] = {}  # the runner's CPU time (user + sys) per model and thread count
 
 
-WARMUP = [12]  # runs before the timed ones: the adaptive split learns over the first 7 (docs/threads.md)
+WARMUP = [16]  # runs before the timed ones: the adaptive split learns over the first 12 (docs/threads.md)
 
 
 def runner_median_ms(device: LocalDevice, model: Path, threads: int, repeat: int,
@@ -355,7 +355,7 @@ def main() -> None:
                              "host-cost / host-neon-cost: the same runner with SPARSEBYTE_SPLIT=cost (the fixed "
                              "cost rule instead of the adaptive split), paired with the others in every round")
     parser.add_argument("--warmup", type=int, default=WARMUP[0],
-                        help="untimed runs per runner process first (the adaptive split learns in the first 7)")
+                        help="untimed runs per runner process first (the adaptive split learns in the first 12)")
     parser.add_argument("--zoo", action="store_true", help="the zoo's converted models instead of the MobileNets")
     parser.add_argument("--rt", action="store_true",
                         help="SCHED_FIFO priority and spinners on the idle cores (a shared machine; see above)")
