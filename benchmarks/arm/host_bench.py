@@ -28,10 +28,11 @@ Our runners do --warmup (16) untimed runs first: with 2+ threads the engine's ad
 in the first 12 runs of a process whether this run should split or run inline. `--engines host,host-cost` pairs it with
 the fixed cost rule (SPARSEBYTE_SPLIT=cost) in every round.
 
---rt runs everything at SCHED_FIFO priority (root, or CAP_SYS_NICE): on a machine shared with other jobs our threads
-then get both cores, and while fewer threads than cores are timed a spinning process holds each idle core, so that
-1-thread runs do not share the caches with other jobs either; other jobs stall meanwhile (they keep 5 % of each
-core: sched_rt_runtime_us), so use it for short runs."""
+--rt runs everything at SCHED_FIFO priority 10 (root, or CAP_SYS_NICE): on a machine shared with other jobs our
+threads then get both cores, and while a contender is timed a spinning process at FIFO priority 1 sits on every core,
+so that whatever core our threads leave (the second core of a 1-thread run, or of a 2-thread run that the adaptive
+split runs inline) goes to a spinner, not to another job's cache and memory traffic; other jobs stall meanwhile (they
+keep 5 % of each core: sched_rt_runtime_us), so use it for short runs."""
 
 from __future__ import annotations
 
@@ -228,7 +229,12 @@ def handoff() -> str:
 
 
 class IdleCores:
-    """With --rt, while t threads are timed, spinning SCHED_FIFO processes hold the other cores (see the doc)."""
+    """With --rt, while t threads are timed, a spinning process at SCHED_FIFO priority 1 on every core: our threads
+    (priority 10) preempt them wherever they run, and whatever core ours leave (the other cores of a 1-thread run, the
+    second core while a 2-thread run goes inline or between its nodes) is held by a spinner rather than by another
+    job (see the doc)."""
+
+    PRIORITY = 1
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
@@ -238,7 +244,11 @@ class IdleCores:
         self.release()
         probe = probe_binary() if self.enabled else None
         if probe is not None:
-            self.spinners = [subprocess.Popen([str(probe), "spin"]) for _ in range((os.cpu_count() or 1) - threads)]
+            def below() -> None:
+                os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(self.PRIORITY))
+
+            self.spinners = [subprocess.Popen([str(probe), "spin"], preexec_fn=below)
+                             for _ in range(os.cpu_count() or 1)]
 
     def release(self) -> None:
         for p in self.spinners:
@@ -320,9 +330,9 @@ def mobilenets(args: argparse.Namespace, devices: dict[str, LocalDevice], thread
 
 
 def zoo(args: argparse.Namespace, devices: dict[str, LocalDevice], threads: list[int]) -> None:
-    models = sorted(ZOO_MODELS.glob("*/model.sbn"))
+    models = sorted(args.zoo_dir.glob("*/model.sbn"))
     if not models:
-        raise SystemExit(f"no converted zoo models under {ZOO_MODELS}: run benchmarks/zoo/bench.py first")
+        raise SystemExit(f"no converted zoo models under {args.zoo_dir}: run benchmarks/zoo/bench.py first")
     engine = [e for e in args.engines.split(",") if e != "ort"][0]
     print(f"{'zoo model':<36}" + "".join(f"{str(t) + 't ms':>10}" for t in threads)
           + "".join(f"{'x' + str(t) + 't':>8}" for t in threads[1:])
@@ -357,6 +367,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=WARMUP[0],
                         help="untimed runs per runner process first (the adaptive split learns in the first 12)")
     parser.add_argument("--zoo", action="store_true", help="the zoo's converted models instead of the MobileNets")
+    parser.add_argument("--zoo-dir", type=Path, default=ZOO_MODELS,
+                        help="where --zoo finds them (<name>/model.sbn; default benchmarks/zoo/models, bench.py's)")
     parser.add_argument("--rt", action="store_true",
                         help="SCHED_FIFO priority and spinners on the idle cores (a shared machine; see above)")
     args = parser.parse_args()
