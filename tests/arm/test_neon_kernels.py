@@ -1,6 +1,6 @@
 """NEON kernels (kernels_arm/) against the team's kernel harness (tests/kernels/build_harness.py): every entry of
 every kernels_arm/<family>/list.h must be built, run on the harness's awkward shapes and pass, both through SIMDe on
-x86 (neon-simde) and as real aarch64 code under qemu-aarch64 (aarch64-qemu)."""
+x86 under ASan + UBSan (neon-simde-asan) and as real aarch64 code under qemu-aarch64 (aarch64-qemu)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def test_lists_name_kernels_of_every_compute_family() -> None:
     assert spmm_groups == {1, 2, 4, 8}
 
 
-@pytest.mark.parametrize("config_name", ["neon-simde", "aarch64-qemu"])
+@pytest.mark.parametrize("config_name", ["neon-simde-asan", "aarch64-qemu"])
 def test_every_neon_kernel_passes_the_harness(config_name: str) -> None:
     config = CONFIGS[config_name]
     binary = built(config)  # the binary tests/kernels runs too, when both run in one session
@@ -57,7 +57,7 @@ def test_harness_fails_a_neon_kernel_no_rule_chooses(tmp_path: Path) -> None:
     kernel it chose is registered but never dispatched, and the harness says so."""
     from build_harness import relinked
 
-    config = CONFIGS["neon-simde"]
+    config = CONFIGS["neon-simde-asan"]
     table = (REPO / "kernels_arm/config/neon.c").read_text()
     rule = "    SB_RULE(F32_SPMM, sb_f32_spmm_ukernel__neon_g8_12x, 8, 0, 0, 0, 0, 0),\n"
     assert table.count(rule) == 1, "kernels_arm/config/neon.c changed: update this test's rule"

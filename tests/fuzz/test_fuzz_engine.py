@@ -1,5 +1,5 @@
 """The .sbn fuzzer as regression tests: the seed corpus is valid, every kept reproducer replays cleanly under
-ASan/UBSan (and gets a named error), and a bounded libFuzzer run (FUZZ_SECONDS, default 60) finds nothing new.
+ASan/UBSan (and gets a named error), and a bounded libFuzzer run (FUZZ_SECONDS, default 30) finds nothing new.
 A longer run: `make fuzz-run FUZZ_SECONDS=3600` (docs/robustness.md)."""
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def test_replay_corpus_and_reproducers() -> None:
 
 def test_bounded_fuzz_run(tmp_path: Path) -> None:
     make("fuzz")
-    seconds = int(os.environ.get("FUZZ_SECONDS", "60"))
+    seconds = int(os.environ.get("FUZZ_SECONDS", "30"))
     work = tmp_path / "corpus"
     shutil.copytree(CORPUS, work)
     artifacts = tmp_path / "artifacts"
