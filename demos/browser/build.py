@@ -4,7 +4,7 @@ pose_detection.tflite converted sparse and --dense, the decoder's options and an
 photo with a person; and the wasm engine (web/build.sh). Everything lands in demos/browser/assets/ (gitignored) or
 --out.
 
-    python demos/browser/build.py [--out DIR] [--sparsity 0.5] [--group 4] [--no-classifier] [--no-pose]
+    python demos/browser/build.py [--out DIR] [--sparsity 0.3] [--group 4] [--no-classifier] [--no-pose]
 """
 
 from __future__ import annotations
@@ -56,12 +56,12 @@ def build_pose_assets(out: Path, tflite: Path | None = None) -> dict[str, Any]:
 
 
 def build_assets(
-    out: Path, sparsity: float = 0.5, group: int = 4, build_wasm: bool = True, sparse_model: Path | None = None,
+    out: Path, sparsity: float = 0.3, group: int = 4, build_wasm: bool = True, sparse_model: Path | None = None,
     classifier: bool = True, pose: bool = True,
 ) -> dict[str, Any]:
     """Writes the assets and manifest.json (what the page loads); returns the manifest. `sparse_model`: use this
-    .sbn (e.g. a fine-tuned one) instead of one-shot pruning the ImageNet weights. classifier/pose: which tabs get
-    their files (the page hides what is absent)."""
+    .sbn (e.g. a fine-tuned one) instead of the demo's shipped recovered model (sparsebyte.demo.sparse_classifier;
+    the page shows how it was made). classifier/pose: which tabs get their files (the page hides what is absent)."""
     out.mkdir(parents=True, exist_ok=True)
     if build_wasm:
         subprocess.run([str(REPO / "web" / "build.sh")], cwd=REPO, check=True)
@@ -104,9 +104,9 @@ def _classifier_assets(out: Path, sparsity: float, group: int, sparse_model: Pat
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=HERE / "assets")
-    parser.add_argument("--sparsity", type=float, default=0.5)
+    parser.add_argument("--sparsity", type=float, default=0.3, help="0.3: the shipped recovered model")
     parser.add_argument("--group", type=int, default=4, choices=(1, 2, 4, 8))
-    parser.add_argument("--sparse-model", type=Path, help="a sparse .sbn to show instead of one-shot pruning")
+    parser.add_argument("--sparse-model", type=Path, help="a sparse .sbn to show instead of the recovered model")
     parser.add_argument("--no-wasm", action="store_true", help="skip web/build.sh (already built)")
     parser.add_argument("--no-classifier", action="store_true", help="no MobileNetV2 tab (no torch needed)")
     parser.add_argument("--no-pose", action="store_true", help="no pose detector tab")

@@ -1,7 +1,7 @@
 """`sparsebyte demo`: MobileNetV2 (real ImageNet weights) end to end.
 
-Exports ONNX, converts dense and 50% group-sparse (one-shot prune_groups, G=4, then BatchNorm re-estimation on
-crops of scikit-image photos other than the cat: `sparse_classifier`), runs both on the
+Exports ONNX, converts dense and 30% group-sparse G=4 (the shipped recovered model: a delta from the dense weights
+made by layer-wise reconstruction + distillation on unlabeled photos, `sparse_classifier`), runs both on the
 host, under qemu-aarch64 and in WebAssembly under node (web/dist: the checkout's, brought up to date with
 web/build.sh when emscripten is installed, or the build an installed wheel ships), checks the logits against PyTorch
 (and the wasm logits against the host engine), classifies a real photo (chelsea the cat), and prints errors,
@@ -113,12 +113,18 @@ def _pil(array: np.ndarray) -> Any:
 
 # Recovered models shipped as deltas from the dense ImageNet weights (sparsify/delta.py), by (sparsity, G) ->
 # (file in sparsebyte/data/, how it was made); written by benchmarks/sparsify/make_demo_delta.py from a
-# recovery_bench.py run. None yet for the demo's 50% G=4: no 50% recipe measured keeps the cat's top-1 (best 20-24%
-# top-1 agreement; the 30% G=4 reconstruction + distillation model keeps it, docs/sparsify.md).
-DELTAS: dict[tuple[float, int], tuple[str, str]] = {}
+# recovery_bench.py run. The demo's classifier is the 30% G=4 one: no 50% recipe measured keeps the cat's top-1 (best
+# 20-24% top-1 agreement, docs/sparsify.md); other (sparsity, G) fall back to one-shot pruning + BN re-estimation.
+DELTAS: dict[tuple[float, int], tuple[str, str]] = {
+    (0.3, 4): ("mobilenet_v2_g4_30_kd.npz",
+               "recovered without the training set: error-driven per-layer sparsity, layer-wise OBS reconstruction "
+               "on 512 unlabeled crops of 58 photos (classifier dense), then 150 steps of distillation from the dense "
+               "model (recovery_bench.py; 4-bit delta from the dense weights)"),
+}
+DEMO_SPARSITY = 0.3  # the sparsity of the shipped recovered model (DELTAS)
 
 
-def sparse_classifier(dense: Any, sparsity: float = 0.5, group: int = 4) -> tuple[Any, dict[str, Any], str]:
+def sparse_classifier(dense: Any, sparsity: float = DEMO_SPARSITY, group: int = 4) -> tuple[Any, dict[str, Any], str]:
     """The demo's sparse MobileNetV2: the shipped recovered model when there is a delta for (sparsity, group) (its
     masks stored in the delta, e.g. from reconstruction, or else the one-shot magnitude masks), else one-shot
     magnitude pruning into the group pattern plus BatchNorm re-estimation from batch statistics (one pass: the
@@ -156,7 +162,7 @@ def sparse_classifier(dense: Any, sparsity: float = 0.5, group: int = 4) -> tupl
     return sparse, masks, how
 
 
-def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4, wasm: bool = True) -> int:
+def run_demo(out: Path, qemu: bool = True, sparsity: float = DEMO_SPARSITY, group: int = 4, wasm: bool = True) -> int:
     resources.require("the demo", *DEPENDENCIES)  # one line naming the pip install, before minutes of work
     import torch
 
@@ -172,7 +178,7 @@ def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4
     t_start = time.perf_counter()
     _log("building MobileNetV2 with the ImageNet weights")
     dense_torch = mobilenet_v2(pretrained=True)
-    _log(f"pruning to {sparsity:.0%} in groups of {group}, then re-estimating BatchNorm statistics")
+    _log(f"the {sparsity:.0%} group-sparse model, G={group}")
     sparse_torch, masks, how = sparse_classifier(dense_torch, sparsity, group)
     _log(f"sparse: {len(masks)} conv/fc layers, {how}")
 
@@ -202,8 +208,8 @@ def run_demo(out: Path, qemu: bool = True, sparsity: float = 0.5, group: int = 4
         logits = _logits(engine, photo)
         best = ", ".join(f"{label} {p:.2f}" for _, label, p in top_k(logits[0], 3))
         print(f"{name:>6}: {best}")
-    print("(one-shot pruning alone labels this cat 'chain saw': re-estimating the BatchNorm statistics is the cheapest "
-          "recovery; distillation recovers more, docs/sparsify.md)")
+    print("(one-shot pruning alone labels this cat 'chain saw'; the recovery recipes and their figures: "
+          "docs/sparsify.md)")
 
     print(f"\n== max abs error of the logits vs PyTorch ({len(inputs)} inputs: the photo + random) ==")
     for name, engine in engines.items():

@@ -179,7 +179,10 @@ def test_demo_end_to_end_on_the_host_and_in_node(tmp_path: Path) -> None:
     assert "dense: Egyptian cat" in result.stdout  # the real weights classify the real photo
     assert "demo passed" in result.stdout and "onnxruntime" in result.stdout
     sizes = {name: (tmp_path / f"mobilenet_v2_{name}.sbn").stat().st_size for name in ("dense", "sparse")}
-    assert sizes["sparse"] < 0.7 * sizes["dense"]
+    # the demo's shipped recovered model is 30% G=4 with the classifier dense (1.28 M of 3.5 M weights) and error
+    # allocation: 0.89x the dense file (make_demo_delta.py); 50% one-shot (< 0.7x) lost the cat
+    assert sizes["sparse"] < 0.9 * sizes["dense"]
+    assert "sparse: Egyptian cat" in result.stdout  # the recovered model keeps the dense top-1
     # WebAssembly in node (web/dist, built by the demo when missing): same top-1, logits within the tolerance
     wasm = {line.split()[0]: line for line in result.stdout.splitlines() if " wasm (wasm-simd128): " in line}
     assert set(wasm) == {"dense", "sparse"}, result.stdout
