@@ -72,7 +72,8 @@ def write_small_models(out: Path) -> dict[str, Path]:
 
 
 def write_mobilenet_v2(out: Path, sparsity: float = 0.5, group: int = 4) -> Path:
-    """MobileNetV2 with the ImageNet weights, one-shot group-pruned (no fine-tuning)."""
+    """MobileNetV2 with the ImageNet weights, one-shot group-pruned (no fine-tuning; a kernel-test model, not the
+    demo's recovered classifier, sparsebyte.demo.sparse_classifier)."""
     from sparsebyte.models.mobilenet_v2 import mobilenet_v2
 
     out.mkdir(parents=True, exist_ok=True)
