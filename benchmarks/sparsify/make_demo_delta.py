@@ -45,7 +45,7 @@ def main(run_dir: str, sparsity: float = 0.5, group: int = 4, bits: int = 8) -> 
         modules = dict(rebuilt.named_modules())
         for name, mask in masks.items():
             modules[name].weight.mul_(mask)
-    path = DATA / f"mobilenet_v2_g{group}_{round(sparsity * 100)}_kd.npz"  # then list it in demo.DELTAS
+    path = DATA / f"mobilenet_v2_g{group}_{round(sparsity * 100)}.npz"  # then list it in demo.DELTAS
     size = save_delta(dense, recovered, masks, path, store_masks=store, bits=bits)
     apply_delta(rebuilt, masks, path)
     print(f"masks: {'stored in the delta' if store else 'the one-shot masks (recomputed)'}")

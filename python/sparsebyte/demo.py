@@ -116,10 +116,10 @@ def _pil(array: np.ndarray) -> Any:
 # recovery_bench.py run. The demo's classifier is the 30% G=4 one: no 50% recipe measured keeps the cat's top-1 (best
 # 20-24% top-1 agreement, docs/sparsify.md); other (sparsity, G) fall back to one-shot pruning + BN re-estimation.
 DELTAS: dict[tuple[float, int], tuple[str, str]] = {
-    (0.3, 4): ("mobilenet_v2_g4_30_kd.npz",
-               "recovered without the training set: error-driven per-layer sparsity, layer-wise OBS reconstruction "
-               "on 512 unlabeled crops of 58 photos (classifier dense), then 150 steps of distillation from the dense "
-               "model (recovery_bench.py; 4-bit delta from the dense weights)"),
+    (0.3, 4): ("mobilenet_v2_g4_30.npz",
+               "recovered without the training set: error-driven per-layer sparsity and layer-wise OBS reconstruction "
+               "on 512 unlabeled crops of 58 photos (classifier dense, no training; recovery_bench.py; 4-bit delta "
+               "from the dense weights)"),
 }
 DEMO_SPARSITY = 0.3  # the sparsity of the shipped recovered model (DELTAS)
 
