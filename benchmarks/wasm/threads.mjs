@@ -10,11 +10,11 @@
 // into the output: on a shared machine the figures mean something only at low load. Run with --help for the options.
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { launchChromium } from '../../web/tools/chromium.mjs';
 import { serveStatic } from '../../web/tools/serve-static.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -29,6 +29,8 @@ options:
   --rounds N        rounds (default 5); each times every contender once, in a rotated order
   --runs N          timed runs per contender per round, their median is the round's figure (default 7)
   --warmup N        untimed runs before them (default 2)
+  --learn N         untimed runs of each model right after loading (default 16): our N-thread models' adaptive
+                    split (docs/threads.md) chooses split or inline over the first 12 runs
   --threads N       the thread count compared with 1, for ours and onnxruntime-web (default 2)
   --only M1,M2      models of the manifest (default: all, e.g. mobilenet_v1,mobilenet_v2)
   --variants V,...  dense and/or sN (N % sparsity, as in the manifest: s90); default: dense and every sparsity
@@ -49,6 +51,7 @@ try {
       rounds: { type: 'string', default: '5' },
       runs: { type: 'string', default: '7' },
       warmup: { type: 'string', default: '2' },
+      learn: { type: 'string', default: '16' },
       threads: { type: 'string', default: '2' },
       only: { type: 'string' },
       variants: { type: 'string' },
@@ -75,6 +78,7 @@ const count = (name, min) => {
 const ROUNDS = count('rounds', 1);
 const RUNS = count('runs', 1);
 const WARMUP = count('warmup', 0);
+const LEARN = count('learn', 0);
 const THREADS = count('threads', 2);
 const modelDir = parsed.models;
 const outFile = parsed.out;
@@ -90,9 +94,6 @@ const variants = parsed.variants ? parsed.variants.split(',') : allVariants;
 for (const n of names) if (!manifest.models.includes(n)) fail(`--only: no model '${n}' (have ${manifest.models})`);
 for (const v of variants) if (!allVariants.includes(v)) fail(`--variants: no variant '${v}' (have ${allVariants})`);
 
-const require = createRequire(join(repo, 'web/package.json'));
-const { chromium } = require('playwright-core');
-
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
@@ -100,7 +101,7 @@ const median = (xs) => {
 const uptime = () => execFileSync('uptime', { encoding: 'utf8' }).trim();
 
 // ---- in the page ----
-async function setup({ names, variants, shapes, threadsN }) {
+async function setup({ names, variants, shapes, threadsN, learn }) {
   const { loadModel } = await import('/web/src/index.js');
   const ort = await import('/web/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs');
   ort.env.wasm.wasmPaths = '/web/node_modules/onnxruntime-web/dist/';
@@ -123,6 +124,7 @@ async function setup({ names, variants, shapes, threadsN }) {
         const model = await loadModel(`/models/${name}_${variant}.sbn`, { threads });
         if (model.threads !== threads) throw new Error(`${name}_${variant}: asked ${threads} threads, got ${model.threads}`);
         contenders[`${name} ${variant} t${threads}`] = () => model.run(x)[0];
+        for (let i = 0; i < learn; i++) model.run(x);
       }
     }
     const first = variants[0];
@@ -157,11 +159,8 @@ async function round({ order, warmup, runs }) {
 
 // ---- driver ----
 const server = await serveStatic({ mounts: { '/web/': join(repo, 'web'), '/models/': modelDir }, isolated: true });
-const browser = await chromium.launch({
-  executablePath: parsed.chromium,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync'],
-});
+process.env.SB_CHROMIUM = parsed.chromium; // launchChromium (the launcher every test and benchmark uses) reads it
+const browser = await launchChromium();
 const loadBefore = uptime();
 const chromiumVersion = browser.version();
 const perRound = [];
@@ -170,7 +169,7 @@ try {
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error(`page error: ${e}`));
   await page.goto(`${server.url}/`);
-  info = await page.evaluate(setup, { names, variants, shapes: manifest.input_shapes, threadsN: THREADS });
+  info = await page.evaluate(setup, { names, variants, shapes: manifest.input_shapes, threadsN: THREADS, learn: LEARN });
   if (!info.isolated) throw new Error('the page is not cross-origin isolated');
   for (let r = 0; r < ROUNDS; r++) {
     // rotate the order each round so no contender always runs right after the same one
@@ -185,7 +184,7 @@ try {
 const loadAfter = uptime();
 
 const rows = [];
-const results = { rounds: ROUNDS, runs: RUNS, warmup: WARMUP, threads: THREADS, loadBefore, loadAfter, chromium: chromiumVersion, check: info.check, models: {} };
+const results = { rounds: ROUNDS, runs: RUNS, warmup: WARMUP, learn: LEARN, threads: THREADS, loadBefore, loadAfter, chromium: chromiumVersion, check: info.check, models: {} };
 for (const name of names) {
   const ortKey = `${name} ort-web t${THREADS}`;
   const ortMs = median(perRound.map((r) => r[ortKey]));
