@@ -1,10 +1,14 @@
 """Accuracy recovery without the training set: MobileNetV2 (torchvision ImageNet weights), group pruning, each
 recovery method, against CPU minutes.
 
-Data (benchmarks/sparsify/photos.py): 58 training source photos and 12 disjoint evaluation source photos from
-wheels (the demo's photo, chelsea, is an evaluation photo). Evaluation set: each evaluation photo's centre crop plus
-6 seeded random resized crops (scale 0.25-1, flip, colour jitter): 84 images at 224x224. Metrics vs the dense model
-on the evaluation set: top-1 agreement, mean top-5 overlap, mean logit cosine.
+Data (benchmarks/sparsify/photos.py): training source photos and 12 disjoint evaluation source photos (the demo's
+photo, chelsea, is an evaluation photo). `--photo-set base` (the default, so earlier commands reproduce): the 58
+training photos of the earlier rows, in ~/.cache/sparsebyte/photos2; `--photo-set extended`: 273 training photos
+in ~/.cache/sparsebyte/photos3 (the base 58 plus Debian wallpapers and tuxpaint's photographic stamps).
+SPARSEBYTE_PHOTOS overrides the folder; a missing folder is collected. The evaluation photos are the same in both
+sets. Evaluation set: each evaluation photo's centre crop plus 6 seeded random resized crops (scale 0.25-1, flip,
+colour jitter): 84 images at 224x224. Metrics vs the dense model on the evaluation set: top-1 agreement, mean top-5
+overlap, mean logit cosine.
 
 Methods (one row each):
 - none: one-shot magnitude pruning;
@@ -49,7 +53,7 @@ from sparsebyte.sparsify.masks import Pattern  # noqa: E402
 from sparsebyte.sparsify.reconstruct import ReconstructConfig  # noqa: E402
 from sparsebyte.sparsify.train import TrainConfig  # noqa: E402
 
-PHOTOS = Path(os.environ.get("SPARSEBYTE_PHOTOS", Path.home() / ".cache" / "sparsebyte" / "photos2"))
+PHOTO_DIRS = {"base": "photos2", "extended": "photos3"}  # ~/.cache/sparsebyte/<dir>
 
 
 def eval_set(folder: ImageFolder) -> torch.Tensor:
@@ -89,14 +93,18 @@ def main() -> None:
     p.add_argument("--freeze-bn", action="store_true")
     p.add_argument("--synth-images", type=int, default=64)
     p.add_argument("--synth-steps", type=int, default=100)
+    p.add_argument("--photo-set", choices=tuple(PHOTO_DIRS), default="base",
+                   help="training photos: base (58, the rows before the photo_set field) or extended (273)")
     p.add_argument("--out", default=str(HERE / "recovery_results.jsonl"))
     p.add_argument("--save", help="export the recovered model here")
     args = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    if not (PHOTOS / "eval").is_dir():
-        collect(PHOTOS)
-    train_photos, eval_photos = ImageFolder(PHOTOS / "train"), ImageFolder(PHOTOS / "eval")
+    photos = Path(os.environ.get("SPARSEBYTE_PHOTOS",
+                                 Path.home() / ".cache" / "sparsebyte" / PHOTO_DIRS[args.photo_set]))
+    if not (photos / "eval").is_dir():
+        collect(photos, extended=args.photo_set == "extended")
+    train_photos, eval_photos = ImageFolder(photos / "train"), ImageFolder(photos / "eval")
     images = eval_set(eval_photos)
     dense = mobilenet_v2(pretrained=True).eval()
     reference = logits(dense, images)
@@ -104,7 +112,8 @@ def main() -> None:
     wall = time.time()
     row: dict = {"sparsity": args.sparsity, "group": args.group, "rearrange": args.rearrange, "method": args.method,
                  "allocation": args.allocation, "classifier_pruned": not args.keep_last_dense,
-                 "eval_images": len(images), "train_photos": len(train_photos), "load": os.getloadavg()[0]}
+                 "eval_images": len(images), "photo_set": args.photo_set, "photos_dir": str(photos),
+                 "train_photos": len(train_photos), "load": os.getloadavg()[0]}
     if args.method == "recon" and args.reconstruct == "none":
         args.reconstruct = "obs"
     if args.bn_mode is None:
