@@ -1,5 +1,6 @@
 """The docs table from recovery_results.jsonl: every cell of the grid (G = 1, 4; 30/50/70%; with and without
-rearrangement; each recovery method), measured rows with their figures, the others marked "not run".
+rearrangement; each recovery method), measured rows with their figures, the others marked "not run"; then
+reconstruction alone against the calibration crops and the photo set.
 
     python benchmarks/sparsify/recovery_table.py [recovery_results.jsonl]
 """
@@ -38,6 +39,8 @@ def label(row: dict) -> str:
         parts.append("after reconstruction")
     if row.get("allocation", "uniform") != "uniform":
         parts.append(f"{row['allocation']} allocation")
+    if row.get("photo_set", "base") != "base":
+        parts.append(f"{row['photo_set']} photo set, {row['train_photos']} photos")
     if settings.get("reconstruct", "none") != "none" and settings.get("calib_images"):
         parts.append(f"{settings['calib_images']} calibration crops")
     if settings.get("damp") not in (None, 0.01):
@@ -69,6 +72,29 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def calibration_curve(rows: list[dict]) -> str:
+    """Layer-wise reconstruction (G=4, classifier dense, error allocation, damp 0.1) against the calibration crops
+    and the photo set: the curve's point after reconstruction of every such run (a distillation run's too, before
+    its training), in the order run."""
+    lines = ["| sparsity | photo set (training photos) | calibration crops | top-1 agreement | top-5 overlap | "
+             "logit cosine | CPU min | run |", "|" + "---|" * 8]
+    for sparsity in (0.3, 0.5):
+        for r in rows:
+            s = r.get("settings", {})
+            point = next((c for c in r.get("curve") or [] if c.get("after") == "reconstruction"), None)
+            if (point is None or r["group"] != 4 or r["rearrange"] or r["classifier_pruned"]
+                    or r.get("allocation") != "error" or s.get("damp") != 0.1 or abs(r["sparsity"] - sparsity) > 1e-9):
+                continue
+            lines.append(f"| {sparsity:.0%} | {r.get('photo_set', 'base')} ({r['train_photos']}) | "
+                         f"{s['calib_images']} | {point['top1_agreement']:.1%} | {point['top5_overlap']:.2f} | "
+                         f"{point['logit_cosine']:.3f} | {point['cpu_minutes']:.1f} | {NAMES[r['method']]} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
     path = Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "recovery_results.jsonl"
-    print(table([json.loads(line) for line in path.read_text().splitlines() if line.strip()]))
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    print(table(rows))
+    print("\n**Layer-wise reconstruction against calibration crops and photo set** (G=4, classifier dense, error "
+          "allocation, damp 0.1; agreement right after reconstruction):\n")
+    print(calibration_curve(rows))
