@@ -16,6 +16,7 @@ SANITIZER_ENV = {
 }
 
 
-def run_binary(binary: Path, *args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, **SANITIZER_ENV}
+def run_binary(binary: Path, *args: str | Path, timeout: float = 120,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **SANITIZER_ENV, **(env or {})}
     return subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, env=env, timeout=timeout)

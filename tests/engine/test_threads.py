@@ -1,7 +1,7 @@
 """Results with N engine threads equal 1 thread's (to 1e-5; by design bit for bit) for every N in 1..8, on a model
 whose layers are large enough that the partitioning of engine/src/ops/conv_common.c and threadpool.c really splits
 them: pixel chunks (a 30x30 plane), output-channel blocks (8x8 planes), sparse blocks cut at equal shares of very
-uneven group nnz, depthwise channel blocks and rows, direct and sparse kxk convs, pools, FC, FC_SPARSE at batch 1
+uneven group nnz, depthwise channel blocks and rows, direct and sparse kxk convs (a small-plane direct one in channel blocks), pools, FC, FC_SPARSE at batch 1
 (output groups split). Built two ways: the host build (x86 SIMD kernels where the CPU has them: vector tiles and
 tails) and ASan+UBSan; the NEON-through-SIMDe build (`make host-neon`, 54 s of CPU to build, too much for CI) gives
 the same bits (docs/threads.md). TSan: tests/fuzz/test_stress_threads.py runs the same model through every count."""
@@ -44,7 +44,9 @@ def threads_model() -> Case:
     b5 = r.standard_normal(100).astype(np.float32)
     w6 = uneven_sparse_weight(90, 100, 1, 8, seed=22) * 0.1
     w7 = uneven_sparse_weight(36, 90, 3, 4, seed=23) * 0.05
-    wf = r.standard_normal((200, 36)).astype(np.float32)
+    w8 = r.standard_normal((40, 36, 3, 3)).astype(np.float32) * 0.05
+    b8 = r.standard_normal(40).astype(np.float32)
+    wf = r.standard_normal((200, 40)).astype(np.float32)
     bf = r.standard_normal(200).astype(np.float32)
     ws = uneven_sparse_weight(600, 200, 1, 4, seed=24)[:, :, 0, 0] * 0.1
     addend = r.standard_normal((1, 70, 30, 30)).astype(np.float32)
@@ -59,9 +61,10 @@ def threads_model() -> Case:
     t5 = s.add_tensor("pw_small", (1, 100, 8, 8))
     t6 = s.add_tensor("sp1x1_small", (1, 90, 8, 8))
     t7 = s.add_tensor("spconv", (1, 36, 8, 8))
-    t8 = s.add_tensor("maxpool", (1, 36, 4, 4))
-    t9 = s.add_tensor("gap", (1, 36, 1, 1))
-    t10 = s.add_tensor("flat", (1, 36))
+    t7b = s.add_tensor("conv3_small", (1, 40, 8, 8))
+    t8 = s.add_tensor("maxpool", (1, 40, 4, 4))
+    t9 = s.add_tensor("gap", (1, 40, 1, 1))
+    t10 = s.add_tensor("flat", (1, 40))
     t11 = s.add_tensor("fc", (1, 200))
     y = s.add_tensor("fc_sparse", (1, 600))
     s.add_node("CONV", "conv3", [x, s.add_constant("w1", w1), s.add_constant("b1", b1)], [t1], CONV3, act=RELU)
@@ -80,7 +83,10 @@ def threads_model() -> Case:
     nnz, idx, val = pack_group_sparse(w7, 4)
     s.add_node("CONV_SPARSE", "spconv", [t6, s.add_constant("nnz7", nnz), s.add_constant("idx7", idx),
                                          s.add_constant("val7", val)], [t7], {**CONV3, "G": 4}, act=RELU)
-    s.add_node("MAX_POOL", "maxpool", [t7], [t8], dict(kh=2, kw=2, stride_h=2, stride_w=2))
+    # a dense 3x3 conv whose row chunks would be too narrow: 16-channel blocks (a partial last one) and rows
+    s.add_node("CONV", "conv3_small", [t7, s.add_constant("w8", w8), s.add_constant("b8", b8)], [t7b], CONV3,
+               act=RELU)
+    s.add_node("MAX_POOL", "maxpool", [t7b], [t8], dict(kh=2, kw=2, stride_h=2, stride_w=2))
     s.add_node("GLOBAL_AVG_POOL", "gap", [t8], [t9])
     s.add_node("RESHAPE", "flatten", [t9], [t10])
     s.add_node("FC", "fc", [t10, s.add_constant("wf", wf), s.add_constant("bf", bf)], [t11], act=RELU)
@@ -97,7 +103,8 @@ def threads_model() -> Case:
         h = np.maximum(conv_ref(h, w5, b5), 0)
         h = conv_ref(h, w6, np.zeros(90, np.float32))
         h = np.maximum(conv_ref(h, w7, np.zeros(36, np.float32), pad=1), 0)
-        h = h.reshape(1, 36, 4, 2, 4, 2).max((3, 5)).mean((2, 3))
+        h = np.maximum(conv_ref(h, w8, b8, pad=1), 0)
+        h = h.reshape(1, 40, 4, 2, 4, 2).max((3, 5)).mean((2, 3))
         return [(np.maximum(h @ wf.T + bf, 0) @ ws.T).astype(np.float32)]
 
     return Case("threads", s, [r.standard_normal((1, 16, 30, 30)).astype(np.float32)], ref)
@@ -122,8 +129,10 @@ def runners(engine_build: Path) -> dict[str, Path]:
 
 
 def run_threads(runner: Path, model: Path, x: Path, out: Path, threads: int) -> np.ndarray:
-    # --repeat 2: the second run reuses the pool the first one woke (workers spinning or asleep)
-    proc = run_binary(runner, model, "--input", x, "--output", out, "--threads", str(threads), "--repeat", "2")
+    # --repeat 2: the second run reuses the pool the first one woke (workers spinning or asleep). The cost rule, so
+    # that every run splits: the adaptive rule may run the last one inline, whose output would hide a wrong split.
+    proc = run_binary(runner, model, "--input", x, "--output", out, "--threads", str(threads), "--repeat", "2",
+                      env={"SPARSEBYTE_SPLIT": "cost"})
     assert proc.returncode == 0, proc.stderr
     return np.load(out)
 
@@ -144,7 +153,7 @@ def test_profile_reports_every_node_with_threads(runners: dict[str, Path], model
     proc = run_binary(runners["host"], path, "--input", x, "--threads", "3", "--profile")
     assert proc.returncode == 0, proc.stderr
     assert "threads 3" in proc.stdout
-    for node in ("sp1x1_big", "dw_s2b", "pw_small", "spconv", "fc_sparse"):
+    for node in ("sp1x1_big", "dw_s2b", "pw_small", "spconv", "conv3_small", "fc_sparse"):
         assert node in proc.stdout
 
 

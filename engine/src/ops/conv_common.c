@@ -65,7 +65,8 @@ int32_t sb_conv_stride_param(const sb_conv_shape* s) {
  * 1x1 convs (GEMM, SPMM) split the pixels into 16-pixel multiples while there are enough of them (early layers);
  * small planes (7x7, 14x14) split the output channels instead: 16-channel multiples for the dense GEMM, whole groups
  * for the sparse SPMM with cuts at equal shares of the kept weights, so blocks of very different nnz still cost
- * alike. Depthwise convs split channels, and rows when there are too few channels. Every output element is computed
+ * alike. Depthwise convs split channels, and rows when there are too few channels. Dense kxk convs split rows, or
+ * 16-channel blocks when row chunks would hold fewer than 64 pixels. Every output element is computed
  * by the same kernel code path whatever the split (tiles fall on the same pixels and channels), so results do not
  * depend on the thread count. */
 #define SB_CONV_MAX_BLOCKS 64
@@ -157,6 +158,24 @@ static void run_dw_tiles(void* ctx, size_t begin, size_t end) {
   }
 }
 
+/* Dense kxk convs (groups 1): output channels [c0, c1) as a conv of their own over rows [r0, r1). */
+static void run_kxk_tiles(void* ctx, size_t begin, size_t end) {
+  const conv_job* j = ctx;
+  const sb_conv_state* s = j->state;
+  const sb_conv_shape* c = &s->shape;
+  const size_t out_plane = (size_t)c->out_h * c->out_w, per_out = (size_t)c->in_c * c->kh * c->kw;
+  for (size_t t = begin; t < end; t++) {
+    size_t b, r0, r1;
+    item_range(j, t, &b, &r0, &r1);
+    const size_t c0 = j->block_start[b], c1 = j->block_start[b + 1];
+    if (c0 >= c1 || r0 >= r1) continue;
+    sb_conv_shape sub = *c;
+    sub.out_c = (int32_t)(c1 - c0);
+    ((sb_f32_conv_ukernel*)s->fn)(&sub, s->weights + c0 * per_out, s->bias + c0, j->input, j->output + c0 * out_plane,
+                                  j->act, r0, r1);
+  }
+}
+
 /* Fills j's 2-D split of about `target` items: `pixels` pixels (or rows) in units of `unit`, `channels` in steps of
  * `step`. Pixels first (the kernels' best case: every chunk runs all channels over a run of pixels) unless there are
  * too few pixel units or channels_first: then channel blocks, and pixel chunks only for the rest of the target.
@@ -228,6 +247,14 @@ void sb_conv_run(sb_model* m, sb_node* n) {
                                ? split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 8, 0)
                                : split_2d(&job, target < threads ? target : threads, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1);
       sb_parallel_for(m->pool, items, 1, run_dw_tiles, &job);
+    } else if (s->mode == SB_CONV_DIRECT && c->groups == 1 && c->out_c >= 32 &&
+               ((size_t)c->out_h + target - 1) / target * (size_t)c->out_w < 64) {
+      /* Row chunks narrower than two of the kernels' 32-pixel tiles: 16-channel blocks over whole planes instead,
+       * so every pixel runs the 1-thread tiles. The x86 conv kernel runs a chunk's last pixels (under 16) one at a
+       * time: DeepLabV3's ASPP 3x3 convs (320 -> 128 channels on 14x14) in 14 one-row chunks of 14 pixels did 8x
+       * their 1-thread work on 2 threads (0.9 ms a chunk against 1.5 ms for the whole conv on 1 thread). */
+      const size_t items = split_2d(&job, target, (size_t)c->out_h, 1, (size_t)c->out_c, 16, 1);
+      sb_parallel_for(m->pool, items, 1, run_kxk_tiles, &job);
     } else {
       sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
     }
