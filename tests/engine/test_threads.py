@@ -1,10 +1,11 @@
-"""Results with N engine threads equal 1 thread's (to 1e-5; by design bit for bit) for every N in 1..8, on a model
-whose layers are large enough that the partitioning of engine/src/ops/conv_common.c and threadpool.c really splits
-them: pixel chunks (a 30x30 plane), output-channel blocks (8x8 planes), sparse blocks cut at equal shares of very
-uneven group nnz, depthwise channel blocks and rows, direct and sparse kxk convs (a small-plane direct one in channel blocks), pools, FC, FC_SPARSE at batch 1
-(output groups split). Built two ways: the host build (x86 SIMD kernels where the CPU has them: vector tiles and
-tails) and ASan+UBSan; the NEON-through-SIMDe build (`make host-neon`, 54 s of CPU to build, too much for CI) gives
-the same bits (docs/threads.md). TSan: tests/fuzz/test_stress_threads.py runs the same model through every count."""
+"""Results with N engine threads equal 1 thread's (to 1e-5; by design bit for bit) for every N in 1..8, on a model whose
+layers are large enough that the partitioning of engine/src/ops/conv_common.c and threadpool.c really splits them:
+pixel chunks (a 30x30 plane), output-channel blocks (8x8 planes), sparse blocks cut at equal shares of very uneven
+group nnz, depthwise channel blocks and rows, direct and sparse kxk convs (a small-plane direct one in channel
+blocks), pools, FC, FC_SPARSE at batch 1 (output groups split). Built two ways: the host build (x86 SIMD kernels
+where the CPU has them: vector tiles and tails) and ASan+UBSan; the NEON-through-SIMDe build (`make host-neon`, 54 s
+of CPU to build, too much for CI) gives the same bits (docs/threads.md). TSan: tests/fuzz/test_stress_threads.py runs
+the same model through every count."""
 
 from __future__ import annotations
 
