@@ -249,11 +249,14 @@ void sb_conv_run(sb_model* m, sb_node* n) {
       sb_parallel_for(m->pool, items, 1, run_dw_tiles, &job);
     } else if (s->mode == SB_CONV_DIRECT && c->groups == 1 && c->out_c >= 32 &&
                ((size_t)c->out_h + target - 1) / target * (size_t)c->out_w < 64) {
-      /* Row chunks narrower than two of the kernels' 32-pixel tiles: 16-channel blocks over whole planes instead,
-       * so every pixel runs the 1-thread tiles. The x86 conv kernel runs a chunk's last pixels (under 16) one at a
-       * time: DeepLabV3's ASPP 3x3 convs (320 -> 128 channels on 14x14) in 14 one-row chunks of 14 pixels did 8x
-       * their 1-thread work on 2 threads (0.9 ms a chunk against 1.5 ms for the whole conv on 1 thread). */
-      const size_t items = split_2d(&job, target, (size_t)c->out_h, 1, (size_t)c->out_c, 16, 1);
+      /* Row chunks narrower than two of the kernels' 32-pixel tiles: one block of 16-channel multiples over whole
+       * planes per thread instead, so every pixel runs the 1-thread tiles. The x86 conv kernel ran a chunk's last
+       * pixels (under 16) one at a time: DeepLabV3's ASPP 3x3 convs (320 -> 128 channels on 14x14) in 14 one-row
+       * chunks of 14 pixels did 8x their 1-thread work on 2 threads (0.9 ms a chunk against 1.5 ms for the whole
+       * conv on 1 thread). One block per thread, because each block builds the im2col panel of the whole plane
+       * again (nudenet's 3x3 convs on 16x16 and 8x8 in 8 blocks: 2.8x the 1-thread work). */
+      const size_t threads = (size_t)sb_threadpool_threads(m->pool);
+      const size_t items = split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 16, 1);
       sb_parallel_for(m->pool, items, 1, run_kxk_tiles, &job);
     } else {
       sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
