@@ -139,31 +139,15 @@ static void run_tiles(void* ctx, size_t begin, size_t end) {
   }
 }
 
-/* Depthwise: channels [c0, c1) as a conv of their own (each channel reads only its own input plane). */
-static void run_dw_tiles(void* ctx, size_t begin, size_t end) {
+/* Output channels [c0, c1) over rows [r0, r1) as a conv of their own: a depthwise conv's channels read only their own
+ * input planes, a dense conv's (groups 1) every plane. */
+static void run_channel_tiles(void* ctx, size_t begin, size_t end) {
   const conv_job* j = ctx;
   const sb_conv_state* s = j->state;
   const sb_conv_shape* c = &s->shape;
+  const int depthwise = c->groups > 1;
   const size_t in_plane = (size_t)c->in_h * c->in_w, out_plane = (size_t)c->out_h * c->out_w,
-               taps = (size_t)c->kh * c->kw;
-  for (size_t t = begin; t < end; t++) {
-    size_t b, r0, r1;
-    item_range(j, t, &b, &r0, &r1);
-    const size_t c0 = j->block_start[b], c1 = j->block_start[b + 1];
-    if (c0 >= c1 || r0 >= r1) continue;
-    sb_conv_shape sub = *c;
-    sub.in_c = sub.out_c = sub.groups = (int32_t)(c1 - c0);
-    ((sb_f32_conv_ukernel*)s->fn)(&sub, s->weights + c0 * taps, s->bias + c0, j->input + c0 * in_plane,
-                                  j->output + c0 * out_plane, j->act, r0, r1);
-  }
-}
-
-/* Dense kxk convs (groups 1): output channels [c0, c1) as a conv of their own over rows [r0, r1). */
-static void run_kxk_tiles(void* ctx, size_t begin, size_t end) {
-  const conv_job* j = ctx;
-  const sb_conv_state* s = j->state;
-  const sb_conv_shape* c = &s->shape;
-  const size_t out_plane = (size_t)c->out_h * c->out_w, per_out = (size_t)c->in_c * c->kh * c->kw;
+               per_out = (size_t)(c->in_c / c->groups) * c->kh * c->kw;
   for (size_t t = begin; t < end; t++) {
     size_t b, r0, r1;
     item_range(j, t, &b, &r0, &r1);
@@ -171,8 +155,10 @@ static void run_kxk_tiles(void* ctx, size_t begin, size_t end) {
     if (c0 >= c1 || r0 >= r1) continue;
     sb_conv_shape sub = *c;
     sub.out_c = (int32_t)(c1 - c0);
-    ((sb_f32_conv_ukernel*)s->fn)(&sub, s->weights + c0 * per_out, s->bias + c0, j->input, j->output + c0 * out_plane,
-                                  j->act, r0, r1);
+    if (depthwise) sub.in_c = sub.groups = sub.out_c;
+    ((sb_f32_conv_ukernel*)s->fn)(&sub, s->weights + c0 * per_out, s->bias + c0,
+                                  j->input + (depthwise ? c0 * in_plane : 0), j->output + c0 * out_plane, j->act, r0,
+                                  r1);
   }
 }
 
@@ -246,7 +232,7 @@ void sb_conv_run(sb_model* m, sb_node* n) {
       const size_t items = plane >= (size_t)c->out_c && (size_t)c->out_h >= 4 * threads
                                ? split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 8, 0)
                                : split_2d(&job, target < threads ? target : threads, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1);
-      sb_parallel_for(m->pool, items, 1, run_dw_tiles, &job);
+      sb_parallel_for(m->pool, items, 1, run_channel_tiles, &job);
     } else if (s->mode == SB_CONV_DIRECT && c->groups == 1 && c->out_c >= 32 &&
                ((size_t)c->out_h + target - 1) / target * (size_t)c->out_w < 64) {
       /* Row chunks narrower than two of the kernels' 32-pixel tiles: one block of 16-channel multiples over whole
@@ -257,7 +243,7 @@ void sb_conv_run(sb_model* m, sb_node* n) {
        * again (nudenet's 3x3 convs on 16x16 and 8x8 in 8 blocks: 2.8x the 1-thread work). */
       const size_t threads = (size_t)sb_threadpool_threads(m->pool);
       const size_t items = split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 16, 1);
-      sb_parallel_for(m->pool, items, 1, run_kxk_tiles, &job);
+      sb_parallel_for(m->pool, items, 1, run_channel_tiles, &job);
     } else {
       sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
     }
