@@ -65,8 +65,8 @@ int32_t sb_conv_stride_param(const sb_conv_shape* s) {
  * 1x1 convs (GEMM, SPMM) split the pixels into 16-pixel multiples while there are enough of them (early layers);
  * small planes (7x7, 14x14) split the output channels instead: 16-channel multiples for the dense GEMM, whole groups
  * for the sparse SPMM with cuts at equal shares of the kept weights, so blocks of very different nnz still cost
- * alike. Depthwise convs split channels, and rows when there are too few channels. Dense kxk convs split rows, or
- * 16-channel blocks when row chunks would hold fewer than 64 pixels. Every output element is computed
+ * alike. Depthwise convs split channels, and rows when there are too few channels. Dense and sparse kxk convs split rows,
+ * or channel blocks (sparse: whole groups) when row chunks would hold fewer than 64 pixels. Every output element is computed
  * by the same kernel code path whatever the split (tiles fall on the same pixels and channels), so results do not
  * depend on the thread count. */
 #define SB_CONV_MAX_BLOCKS 64
@@ -92,6 +92,20 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
     ((sb_f32_spconv_ukernel*)s->fn)(&s->shape, &s->sparse, j->input, j->output, j->act, begin, end);
 }
 
+/* Groups [g0, g1) of sparse weights as weights of their own; *first is their first output channel. The kernels read
+ * group_start[g] as absolute offsets into index/values. */
+static sb_sparse_weights group_block(const sb_sparse_weights* all, size_t g0, size_t g1, size_t* first) {
+  sb_sparse_weights w = *all;
+  const size_t g = (size_t)w.group, cout = (size_t)w.out_channels;
+  *first = g0 * g;
+  w.num_groups = (int32_t)(g1 - g0);
+  w.out_channels = (int32_t)((g1 * g < cout ? g1 * g : cout) - *first);
+  w.nnz += g0;
+  w.group_start += g0;
+  w.bias += *first;
+  return w;
+}
+
 /* Output channels [c0, c1) (groups [c0, c1) when sparse), pixels [p0, p1) of a 1x1 conv. */
 static void run_block(const conv_job* j, size_t c0, size_t c1, size_t p0, size_t p1) {
   const sb_conv_state* s = j->state;
@@ -102,18 +116,9 @@ static void run_block(const conv_job* j, size_t c0, size_t c1, size_t p0, size_t
                                   j->input + p0, j->output + c0 * plane + p0, j->act);
     return;
   }
-  sb_sparse_weights w = s->sparse;
-  if (c0 != 0 || c1 != (size_t)w.num_groups) {
-    /* groups [c0, c1): the kernels read group_start[g] as absolute offsets into index/values */
-    const size_t g = (size_t)w.group, cout = (size_t)w.out_channels, first = c0 * g;
-    w.num_groups = (int32_t)(c1 - c0);
-    w.out_channels = (int32_t)((c1 * g < cout ? c1 * g : cout) - first);
-    w.nnz += c0;
-    w.group_start += c0;
-    w.bias += first;
-    c0 = first;
-  }
-  ((sb_f32_spmm_ukernel*)s->fn)(p1 - p0, plane, &w, j->input + p0, j->output + c0 * plane + p0, j->act);
+  size_t first = 0;
+  const sb_sparse_weights w = group_block(&s->sparse, c0, c1, &first);
+  ((sb_f32_spmm_ukernel*)s->fn)(p1 - p0, plane, &w, j->input + p0, j->output + first * plane + p0, j->act);
 }
 
 static void run_pixels(void* ctx, size_t begin, size_t end) {
@@ -140,7 +145,7 @@ static void run_tiles(void* ctx, size_t begin, size_t end) {
 }
 
 /* Output channels [c0, c1) over rows [r0, r1) as a conv of their own: a depthwise conv's channels read only their own
- * input planes, a dense conv's (groups 1) every plane. */
+ * input planes, a dense conv's (groups 1) every plane; for a sparse kxk conv [c0, c1) are groups. */
 static void run_channel_tiles(void* ctx, size_t begin, size_t end) {
   const conv_job* j = ctx;
   const sb_conv_state* s = j->state;
@@ -154,6 +159,13 @@ static void run_channel_tiles(void* ctx, size_t begin, size_t end) {
     const size_t c0 = j->block_start[b], c1 = j->block_start[b + 1];
     if (c0 >= c1 || r0 >= r1) continue;
     sb_conv_shape sub = *c;
+    if (s->mode == SB_CONV_DIRECT_SPARSE) {
+      size_t first = 0;
+      const sb_sparse_weights w = group_block(&s->sparse, c0, c1, &first);
+      sub.out_c = w.out_channels;
+      ((sb_f32_spconv_ukernel*)s->fn)(&sub, &w, j->input, j->output + first * out_plane, j->act, r0, r1);
+      continue;
+    }
     sub.out_c = (int32_t)(c1 - c0);
     if (depthwise) sub.in_c = sub.groups = sub.out_c;
     ((sb_f32_conv_ukernel*)s->fn)(&sub, s->weights + c0 * per_out, s->bias + c0,
@@ -233,16 +245,21 @@ void sb_conv_run(sb_model* m, sb_node* n) {
                                ? split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 8, 0)
                                : split_2d(&job, target < threads ? target : threads, (size_t)c->out_h, 8, (size_t)c->out_c, 8, 1);
       sb_parallel_for(m->pool, items, 1, run_channel_tiles, &job);
-    } else if (s->mode == SB_CONV_DIRECT && c->groups == 1 && c->out_c >= 32 &&
+    } else if (((s->mode == SB_CONV_DIRECT && c->groups == 1 && c->out_c >= 32) ||
+                (s->mode == SB_CONV_DIRECT_SPARSE && s->sparse.num_groups >= 8)) &&
                ((size_t)c->out_h + target - 1) / target * (size_t)c->out_w < 64) {
-      /* Row chunks narrower than two of the kernels' 32-pixel tiles: one block of 16-channel multiples over whole
-       * planes per thread instead, so every pixel runs the 1-thread tiles. The x86 conv kernel ran a chunk's last
+      /* Row chunks narrower than two of the kernels' 32-pixel tiles: one block of 16-channel multiples (sparse: of
+       * whole groups) over whole planes per thread instead, so every pixel runs the 1-thread tiles. The x86 conv kernel ran a chunk's last
        * pixels (under 16) one at a time: DeepLabV3's ASPP 3x3 convs (320 -> 128 channels on 14x14) in 14 one-row
        * chunks of 14 pixels did 8x their 1-thread work on 2 threads (0.9 ms a chunk against 1.5 ms for the whole
        * conv on 1 thread). One block per thread, because each block builds the im2col panel of the whole plane
        * again (nudenet's 3x3 convs on 16x16 and 8x8 in 8 blocks: 2.8x the 1-thread work). */
       const size_t threads = (size_t)sb_threadpool_threads(m->pool);
-      const size_t items = split_2d(&job, threads, (size_t)c->out_h, 1, (size_t)c->out_c, 16, 1);
+      const int sparse = s->mode == SB_CONV_DIRECT_SPARSE; /* whole groups, cut at equal shares of kept weights */
+      const size_t items = split_2d(&job, threads, (size_t)c->out_h, 1,
+                                    sparse ? (size_t)s->sparse.num_groups : (size_t)c->out_c, sparse ? 1 : 16, 1);
+      if (sparse && job.blocks > 1)
+        sb_split_groups(s->sparse.group_start, (size_t)s->sparse.num_groups, job.blocks, job.block_start);
       sb_parallel_for(m->pool, items, 1, run_channel_tiles, &job);
     } else {
       sb_parallel_for_cost(m->pool, (size_t)c->out_h, 1, cost, run_rows, &job);
