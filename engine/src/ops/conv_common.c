@@ -65,10 +65,10 @@ int32_t sb_conv_stride_param(const sb_conv_shape* s) {
  * 1x1 convs (GEMM, SPMM) split the pixels into 16-pixel multiples while there are enough of them (early layers);
  * small planes (7x7, 14x14) split the output channels instead: 16-channel multiples for the dense GEMM, whole groups
  * for the sparse SPMM with cuts at equal shares of the kept weights, so blocks of very different nnz still cost
- * alike. Depthwise convs split channels, and rows when there are too few channels. Dense and sparse kxk convs split rows,
- * or channel blocks (sparse: whole groups) when row chunks would hold fewer than 64 pixels. Every output element is computed
- * by the same kernel code path whatever the split (tiles fall on the same pixels and channels), so results do not
- * depend on the thread count. */
+ * alike. Depthwise convs split channels, and rows when there are too few channels. Dense and sparse kxk convs split
+ * rows, or channel blocks (sparse: whole groups) when row chunks would hold fewer than 64 pixels. Every output element
+ * is computed by the same kernel code path whatever the split (tiles fall on the same pixels and channels), so results
+ * do not depend on the thread count. */
 #define SB_CONV_MAX_BLOCKS 64
 
 typedef struct conv_job {
@@ -249,11 +249,11 @@ void sb_conv_run(sb_model* m, sb_node* n) {
                 (s->mode == SB_CONV_DIRECT_SPARSE && s->sparse.num_groups >= 8)) &&
                ((size_t)c->out_h + target - 1) / target * (size_t)c->out_w < 64) {
       /* Row chunks narrower than two of the kernels' 32-pixel tiles: one block of 16-channel multiples (sparse: of
-       * whole groups) over whole planes per thread instead, so every pixel runs the 1-thread tiles. The x86 conv kernel ran a chunk's last
-       * pixels (under 16) one at a time: DeepLabV3's ASPP 3x3 convs (320 -> 128 channels on 14x14) in 14 one-row
-       * chunks of 14 pixels did 8x their 1-thread work on 2 threads (0.9 ms a chunk against 1.5 ms for the whole
-       * conv on 1 thread). One block per thread, because each block builds the im2col panel of the whole plane
-       * again (nudenet's 3x3 convs on 16x16 and 8x8 in 8 blocks: 2.8x the 1-thread work). */
+       * whole groups) over whole planes per thread instead, so every pixel runs the 1-thread tiles. The x86 conv
+       * kernel ran a chunk's last pixels (under 16) one at a time: DeepLabV3's ASPP 3x3 convs (320 -> 128 channels
+       * on 14x14) in 14 one-row chunks of 14 pixels did 8x their 1-thread work on 2 threads (0.9 ms a chunk against
+       * 1.5 ms for the whole conv on 1 thread). One block per thread, because each block builds the im2col panel of
+       * the whole plane again (nudenet's 3x3 convs on 16x16 and 8x8 in 8 blocks: 2.8x the 1-thread work). */
       const size_t threads = (size_t)sb_threadpool_threads(m->pool);
       const int sparse = s->mode == SB_CONV_DIRECT_SPARSE; /* whole groups, cut at equal shares of kept weights */
       const size_t items = split_2d(&job, threads, (size_t)c->out_h, 1,
