@@ -107,6 +107,13 @@ struct sb_model {
     uint32_t runs;       /* runs since the reset (for the trace) */
   } split;
   int split_adaptive; /* SPARSEBYTE_SPLIT=adaptive (default) | cost */
+  /* fused inverted residuals (fuse.c), planned for fuse_key = threads * 2 + keep_intermediates (0: not yet) */
+  struct sb_fused* fused;
+  int32_t num_fused;
+  int32_t* fused_at; /* per node: the chain starting there, or -1 */
+  float* fuse_scratch; /* one region of fuse_part_floats per part */
+  size_t fuse_part_floats;
+  int fuse_key;
   sb_mutex* lock; /* taken by every call that reads or writes run state (model.c, executor.c) */
 };
 
@@ -137,6 +144,12 @@ const char* sb_op_name(int32_t op);
 sb_status sb_plan_arena(sb_model* model);
 /* executor.c: forgets what the adaptive split learnt and reads SPARSEBYTE_SPLIT (the model's pool changed). */
 void sb_split_reset(sb_model* model);
+
+/* fuse.c: finds the chains to fuse for the model's thread count (none with 1 thread, with keep_intermediates, with
+ * SPARSEBYTE_FUSE=0, or when out of memory), runs one, frees them all. */
+void sb_fuse_plan(sb_model* model);
+int32_t sb_fuse_run(sb_model* model, int32_t chain); /* returns the chain's node count */
+void sb_fuse_clear(sb_model* model);
 
 /* dispatch.c: the kernel the architecture's choice table (engine/kernels/choice.h) picks for the node's shape;
  * NULL if none fits (error set). */

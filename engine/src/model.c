@@ -21,6 +21,7 @@ void sb_model_free(sb_model* m) {
   sb_mutex_unlock(m->lock);
   sb_mutex_destroy(m->lock);
   sb_threadpool_destroy(m->pool);
+  sb_fuse_clear(m);
   for (int32_t i = 0; m->nodes && i < m->num_nodes; i++) {
     free(m->nodes[i].state);
     free(m->nodes[i].owned[0]);

@@ -111,6 +111,65 @@ def threads_model() -> Case:
     return Case("threads", s, [r.standard_normal((1, 16, 30, 30)).astype(np.float32)], ref)
 
 
+def inverted_residuals_model() -> Case:
+    """Two MobileNetV2 blocks that engine/src/fuse.c runs fused with 2+ threads: dense expand 1x1 -> depthwise 3x3 ->
+    project 1x1 -> ADD of the block input (160 hidden channels on 8x8), then a sparse one with a stride-2 depthwise
+    conv and no ADD (136 hidden channels, 8x8 -> 4x4; the projection's groups keep from all to none of its inputs,
+    so some parts hold no weight of a group)."""
+    r = rng(30)
+    we = r.standard_normal((160, 24, 1, 1)).astype(np.float32) * 0.3
+    be = r.standard_normal(160).astype(np.float32)
+    wd = r.standard_normal((160, 1, 3, 3)).astype(np.float32) * 0.5
+    bd = r.standard_normal(160).astype(np.float32)
+    wp = r.standard_normal((24, 160, 1, 1)).astype(np.float32) * 0.1
+    bp = r.standard_normal(24).astype(np.float32)
+    we2 = uneven_sparse_weight(136, 24, 1, 4, seed=31) * 0.3
+    be2 = r.standard_normal(136).astype(np.float32)
+    wd2 = r.standard_normal((136, 1, 3, 3)).astype(np.float32) * 0.5
+    wp2 = uneven_sparse_weight(40, 136, 1, 4, seed=32) * 0.1
+    s = SbnWriter()
+    x = s.add_tensor("x", (1, 24, 8, 8))
+    h1, h2, h3 = (s.add_tensor(n, shape) for n, shape in
+                  (("expand", (1, 160, 8, 8)), ("dw", (1, 160, 8, 8)), ("project", (1, 24, 8, 8))))
+    h4 = s.add_tensor("residual", (1, 24, 8, 8))
+    h5, h6 = s.add_tensor("expand_sparse", (1, 136, 8, 8)), s.add_tensor("dw_s2", (1, 136, 4, 4))
+    y = s.add_tensor("project_sparse", (1, 40, 4, 4))
+    relu6 = ("CLIP", 0.0, 6.0)
+    s.add_node("CONV", "expand", [x, s.add_constant("we", we), s.add_constant("be", be)], [h1], CONV1, act=relu6)
+    s.add_node("CONV", "dw", [h1, s.add_constant("wd", wd), s.add_constant("bd", bd)], [h2], {**CONV3, "groups": 160},
+               act=relu6)
+    s.add_node("CONV", "project", [h2, s.add_constant("wp", wp), s.add_constant("bp", bp)], [h3], CONV1)
+    s.add_node("ADD", "residual", [h3, x], [h4])
+    nnz, idx, val = pack_group_sparse(we2, 4)
+    s.add_node("CONV_SPARSE", "expand_sparse", [h4, s.add_constant("nnze", nnz), s.add_constant("idxe", idx),
+                                                s.add_constant("vale", val), s.add_constant("be2", be2)], [h5],
+               {**CONV1, "G": 4}, act=RELU)
+    s.add_node("CONV", "dw_s2", [h5, s.add_constant("wd2", wd2)], [h6],
+               {**CONV3, "stride_h": 2, "stride_w": 2, "groups": 136}, act=relu6)
+    nnz, idx, val = pack_group_sparse(wp2, 4)
+    s.add_node("CONV_SPARSE", "project_sparse", [h6, s.add_constant("nnzp", nnz), s.add_constant("idxp", idx),
+                                                 s.add_constant("valp", val)], [y], {**CONV1, "G": 4})
+    s.set_graph([x], [y])
+
+    def ref(ins: list[np.ndarray]) -> list[np.ndarray]:
+        h = np.clip(conv_ref(ins[0], we, be), 0, 6)
+        h = np.clip(conv_ref(h, wd, bd, pad=1, groups=160), 0, 6)
+        h = conv_ref(h, wp, bp) + ins[0]
+        h = np.maximum(conv_ref(h, we2, be2), 0)
+        h = np.clip(conv_ref(h, wd2, np.zeros(136, np.float32), stride=2, pad=1, groups=136), 0, 6)
+        return [conv_ref(h, wp2, np.zeros(40, np.float32))]
+
+    return Case("inverted_residuals", s, [r.standard_normal((1, 24, 8, 8)).astype(np.float32)], ref)
+
+
+def write_fused_model(directory: Path) -> tuple[Path, Path, Case]:
+    case = inverted_residuals_model()
+    model = directory / "inverted_residuals.sbn"
+    model.write_bytes(case.bytes())
+    np.save(directory / "x_ir.npy", case.inputs[0])
+    return model, directory / "x_ir.npy", case
+
+
 def write_model(directory: Path) -> tuple[Path, Path, Case]:
     case = threads_model()
     model = directory / "threads.sbn"
@@ -129,11 +188,11 @@ def runners(engine_build: Path) -> dict[str, Path]:
     return {config: engine_build / config / "sparsebyte-run" for config in ("host", "asan")}
 
 
-def run_threads(runner: Path, model: Path, x: Path, out: Path, threads: int) -> np.ndarray:
+def run_threads(runner: Path, model: Path, x: Path, out: Path, threads: int, fuse: bool = True) -> np.ndarray:
     # --repeat 2: the second run reuses the pool the first one woke (workers spinning or asleep). The cost rule, so
     # that every run splits: the adaptive rule may run the last one inline, whose output would hide a wrong split.
     proc = run_binary(runner, model, "--input", x, "--output", out, "--threads", str(threads), "--repeat", "2",
-                      env={"SPARSEBYTE_SPLIT": "cost"})
+                      env={"SPARSEBYTE_SPLIT": "cost", "SPARSEBYTE_FUSE": "1" if fuse else "0"})
     assert proc.returncode == 0, proc.stderr
     return np.load(out)
 
@@ -147,6 +206,49 @@ def test_every_thread_count_equals_one_thread(runners: dict[str, Path], model: t
     for threads in THREAD_COUNTS[1:]:
         many = run_threads(runners[config], path, x, tmp_path / f"out{threads}.npy", threads)
         np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5, err_msg=f"{config}, {threads} threads")
+
+
+@pytest.fixture(scope="module")
+def fused_model(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Case]:
+    return write_fused_model(tmp_path_factory.mktemp("fused"))
+
+
+@pytest.mark.parametrize("config", ["host", "asan"])
+def test_fused_inverted_residuals_every_thread_count(runners: dict[str, Path], fused_model: tuple[Path, Path, Case],
+                                                     config: str, tmp_path: Path) -> None:
+    """engine/src/fuse.c: with 2..8 threads both blocks run fused, their projections summed in one part per thread,
+    so results equal 1 thread's to rounding (1e-5), not bit for bit; SPARSEBYTE_FUSE=0 gives 1 thread's bits."""
+    path, x, case = fused_model
+    one = run_threads(runners[config], path, x, tmp_path / "out1.npy", 1)
+    np.testing.assert_allclose(one, case.reference(case.inputs)[0], rtol=1e-3, atol=1e-3)
+    for threads in THREAD_COUNTS[1:]:
+        many = run_threads(runners[config], path, x, tmp_path / f"out{threads}.npy", threads)
+        np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5, err_msg=f"{config}, {threads} threads")
+        if threads == 2:  # other bits: the chains did run fused (a sum in parts)
+            assert not np.array_equal(many, one)
+    unfused = run_threads(runners[config], path, x, tmp_path / "unfused.npy", 2, fuse=False)
+    np.testing.assert_array_equal(unfused, one)
+
+
+def test_fused_runs_give_the_same_bits(fused_model: tuple[Path, Path, Case], monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a given thread count every run gives the same bits, whether the adaptive rule runs it split or inline
+    (inline runs the fused chains' parts one after another), and after the thread count changes and changes back."""
+    from sparsebyte import Model
+
+    path, _, case = fused_model
+    x = case.inputs[0]
+    monkeypatch.delenv("SPARSEBYTE_SPLIT", raising=False)
+    monkeypatch.delenv("SPARSEBYTE_FUSE", raising=False)
+    shared = Model(path, threads=2)
+    first = np.asarray(shared.run(x))
+    for run in range(40):
+        np.testing.assert_array_equal(np.asarray(shared.run(x)), first, err_msg=f"run {run}")
+    shared.set_threads(3)
+    np.testing.assert_allclose(np.asarray(shared.run(x)), first, rtol=1e-5, atol=1e-5)
+    shared.set_threads(2)
+    np.testing.assert_array_equal(np.asarray(shared.run(x)), first)
+    shared.keep_intermediates = True  # every tensor kept: nothing fused, 1 thread's bits
+    np.testing.assert_array_equal(np.asarray(shared.run(x)), np.asarray(Model(path, threads=1).run(x)))
 
 
 def test_profile_reports_every_node_with_threads(runners: dict[str, Path], model: tuple[Path, Path, Case]) -> None:

@@ -92,9 +92,7 @@ static void run_rows(void* ctx, size_t begin, size_t end) {
     ((sb_f32_spconv_ukernel*)s->fn)(&s->shape, &s->sparse, j->input, j->output, j->act, begin, end);
 }
 
-/* Groups [g0, g1) of sparse weights as weights of their own; *first is their first output channel. The kernels read
- * group_start[g] as absolute offsets into index/values. */
-static sb_sparse_weights group_block(const sb_sparse_weights* all, size_t g0, size_t g1, size_t* first) {
+sb_sparse_weights sb_sparse_group_block(const sb_sparse_weights* all, size_t g0, size_t g1, size_t* first) {
   sb_sparse_weights w = *all;
   const size_t g = (size_t)w.group, cout = (size_t)w.out_channels;
   *first = g0 * g;
@@ -117,7 +115,7 @@ static void run_block(const conv_job* j, size_t c0, size_t c1, size_t p0, size_t
     return;
   }
   size_t first = 0;
-  const sb_sparse_weights w = group_block(&s->sparse, c0, c1, &first);
+  const sb_sparse_weights w = sb_sparse_group_block(&s->sparse, c0, c1, &first);
   ((sb_f32_spmm_ukernel*)s->fn)(p1 - p0, plane, &w, j->input + p0, j->output + first * plane + p0, j->act);
 }
 
@@ -161,7 +159,7 @@ static void run_channel_tiles(void* ctx, size_t begin, size_t end) {
     sb_conv_shape sub = *c;
     if (s->mode == SB_CONV_DIRECT_SPARSE) {
       size_t first = 0;
-      const sb_sparse_weights w = group_block(&s->sparse, c0, c1, &first);
+      const sb_sparse_weights w = sb_sparse_group_block(&s->sparse, c0, c1, &first);
       sub.out_c = w.out_channels;
       ((sb_f32_spconv_ukernel*)s->fn)(&sub, &w, j->input, j->output + first * out_plane, j->act, r0, r1);
       continue;

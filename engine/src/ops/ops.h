@@ -64,6 +64,9 @@ typedef struct sb_conv_state {
   void (*fn)(void);
 } sb_conv_state;
 void sb_conv_run(sb_model* m, sb_node* n);
+/* Groups [g0, g1) of sparse weights as weights of their own; *first is their first output channel. The kernels read
+ * group_start[g] as absolute offsets into index/values. */
+sb_sparse_weights sb_sparse_group_block(const sb_sparse_weights* all, size_t g0, size_t g1, size_t* first);
 
 /* Applies the node's activation in place (ops without a fused epilogue). */
 void sb_apply_activation(const sb_activation* act, float* data, size_t count);
