@@ -145,6 +145,8 @@ def traced_sources(out: Path) -> None:
         ("    if (m->profiling) n->time_ms = now_ms() - start;",
          "    if (m->profiling) n->time_ms = now_ms() - start;\n"
          "    if (tr_on) tr_add(0, 0, w0_, tr_wall(), c0_, tr_cpu());"),
+        ("      i += count - 1;\n      continue;",  # a fused chain (fuse.c): its first node holds it all
+         "      if (tr_on) tr_add(0, 0, w0_, tr_wall(), c0_, tr_cpu());\n      i += count - 1;\n      continue;"),
     ], "engine/src/executor.c")
     (out / "executor_traced.c").write_text(ex)
     (out / "trace.h").write_text(TRACE_H)
@@ -223,7 +225,7 @@ def report(model: Path, runs: list[dict], threads: list[int], nodes: bool, chunk
     agg = {}
     for t in threads:
         ps = [per_node(r) for r in by[t]]
-        keys = sorted(ps[0])
+        keys = sorted(set.intersection(*(set(p) for p in ps)))
         agg[t] = {k: {f: statistics.median(p[k][f] for p in ps) for f in ("wall", "work", "pred", "wait", "chunks")}
                   for k in keys}
         tot = {f: statistics.median(sum(p[k][f] for k in keys) for p in ps) for f in ("work", "pred", "wait")}
@@ -239,10 +241,12 @@ def report(model: Path, runs: list[dict], threads: list[int], nodes: bool, chunk
         except Exception:  # noqa: BLE001 - names are a convenience
             names = []
         print(f"{'node':>5} {'op, kernel':<44}" + "".join(f"{str(t) + 't wall/work/chunks':>24}" for t in threads))
+        print("  (a chain fused with 2+ threads, engine/src/fuse.c, is all in its first node: the others show 'fused')")
         for k in sorted(agg[base]):
             name = (names[k] if k < len(names) else "")[:44]
             print(f"{k:>5} {name:<44}" + "".join(
-                f"{agg[t][k]['wall']:10.3f}/{agg[t][k]['work']:<7.3f}/{agg[t][k]['chunks']:<4.0f}" for t in threads))
+                f"{agg[t][k]['wall']:10.3f}/{agg[t][k]['work']:<7.3f}/{agg[t][k]['chunks']:<4.0f}" if k in agg[t]
+                else f"{'fused':>24}" for t in threads))
     if chunks is not None:
         for r in [r for r in runs if r["t"] != 1][:6]:
             ev = sorted((e for e in r["ev"] if e[1] == chunks and e[0] == 1), key=lambda e: e[4])

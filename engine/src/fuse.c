@@ -16,7 +16,9 @@
 #define SB_FUSE_MAX_PARTS 8
 /* expand + depthwise outputs of one part at most (floats): they stay in the core's L2 (2 MiB here; 1 MiB on the
  * Cortex-A76 big cores) */
+#ifndef SB_FUSE_PART_FLOATS
 #define SB_FUSE_PART_FLOATS (256u * 1024u)
+#endif
 
 typedef struct fused_part {
   size_t h0, h1;        /* hidden channels */
@@ -69,7 +71,8 @@ static int build_part(fused_part* p, const sb_conv_state* c, size_t h0, size_t h
   const sb_sparse_weights* s = &c->sparse;
   const size_t groups = (size_t)s->num_groups, g = (size_t)s->group;
   size_t kept = 0;
-  for (size_t j = 0; j < (size_t)s->group_start[groups]; j++) kept += (size_t)s->index[j] >= h0 && (size_t)s->index[j] < h1;
+  for (size_t j = 0; j < (size_t)s->group_start[groups]; j++)
+    kept += (size_t)s->index[j] >= h0 && (size_t)s->index[j] < h1;
   const size_t ints = 2 * groups + 1 + kept;
   int32_t* mem = malloc(ints * sizeof(int32_t) + kept * g * sizeof(float) + 16);
   if (!mem) return 0;
