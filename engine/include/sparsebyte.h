@@ -77,7 +77,7 @@ sb_status sb_model_input_info(const sb_model* model, int index, sb_tensor_info* 
 sb_status sb_model_output_info(const sb_model* model, int index, sb_tensor_info* info);
 
 /* Threads used by run, 1..SB_MAX_THREADS (1 = no worker threads). Results do not depend on the thread count, but
- * for inverted-residual blocks (expand 1x1, depthwise, project 1x1), which with 2+ threads sum their projection in one
+ * for inverted-residual blocks (expand 1x1, depthwise, project 1x1), which with 2-4 threads sum their projection in one
  * part per thread: rounding differences (docs/threads.md; every run with the same count gives the same bits, and
  * SPARSEBYTE_FUSE=0 gives 1 thread's). */
 sb_status sb_model_set_threads(sb_model* model, int threads);

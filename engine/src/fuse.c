@@ -1,4 +1,4 @@
-/* Inverted residuals on a channel split (docs/threads.md, "Fused inverted residuals"). With a pool of P >= 2
+/* Inverted residuals on a channel split (docs/threads.md, "Fused inverted residuals"). With a pool of P = 2..4
  * threads, a chain expand 1x1 -> depthwise kxk -> project 1x1 (act none) [-> ADD of the block input] runs as one
  * unit: part k of P takes hidden channels [h0, h1), runs the expand's output channels, the depthwise conv and the
  * projection over its own input channels into a partial sum, all in a scratch region only part k touches; then the
@@ -13,7 +13,10 @@
 
 #include "ops/ops.h"
 
-#define SB_FUSE_MAX_PARTS 8
+/* Fused with 2-4 threads only: under qemu (benchmarks/arm/threads.py, MobileNetV2 dense) the critical path of 2 / 4
+ * threads is 0.504 / 0.261 of 1 thread's fused against 0.506 / 0.258 unfused, but 0.146 against 0.135 at 8, where
+ * eight partial sums of every output cost more than the cache they save */
+#define SB_FUSE_MAX_PARTS 4
 /* expand + depthwise outputs of one part at most (floats): they stay in the core's L2 (2 MiB here; 1 MiB on the
  * Cortex-A76 big cores) */
 #ifndef SB_FUSE_PART_FLOATS
@@ -34,6 +37,7 @@ struct sb_fused {
   size_t parts, step; /* step: the largest part's hidden channels (each part's scratch region holds that many) */
   fused_part part[SB_FUSE_MAX_PARTS];
   const float* zeros; /* bias of the parts past the first (the first takes the projection's) */
+  sb_f32_vbinary_ukernel* add; /* f32-vadd: the sums */
   void* owned_zeros;
 };
 
@@ -111,15 +115,16 @@ static int match(sb_model* m, const int32_t* uses, int32_t i, size_t parts, stru
   if (!a || !b || !c || nb->op != SB_OP_CONV || nc->act.kind != SB_ACT_NONE) return 0;
   const size_t hidden = (size_t)a->shape.out_c;
   if (b->shape.groups != (int32_t)hidden || b->shape.in_c != (int32_t)hidden || b->shape.out_c != (int32_t)hidden ||
-      c->shape.in_c != (int32_t)hidden || hidden < 16 * parts)
+      c->shape.in_c != (int32_t)hidden || hidden < 8 * parts)
     return 0;
   if (!batch_one(m, na) || !batch_one(m, nb) || !batch_one(m, nc) || nb->inputs[0] != na->output ||
       nc->inputs[0] != nb->output || !feeds_only_next(m, uses, i) || !feeds_only_next(m, uses, i + 1))
     return 0;
   const size_t plane_a = (size_t)a->shape.out_h * a->shape.out_w, plane_b = (size_t)b->shape.out_h * b->shape.out_w;
-  /* equal parts, cut at multiples of 16 channels (distinct, since hidden >= 16 * parts) */
+  /* equal parts, cut at multiples of 8 channels (whole groups of any G, whole GEMM channel tiles; distinct, since
+   * hidden >= 8 * parts) */
   size_t cut[SB_FUSE_MAX_PARTS + 1], step = 0;
-  for (size_t k = 0; k <= parts; k++) cut[k] = k == parts ? hidden : hidden * k / parts / 16 * 16;
+  for (size_t k = 0; k <= parts; k++) cut[k] = k == parts ? hidden : hidden * k / parts / 8 * 8;
   for (size_t k = 0; k < parts; k++)
     if (cut[k + 1] - cut[k] > step) step = cut[k + 1] - cut[k];
   if (step * (plane_a + plane_b) > SB_FUSE_PART_FLOATS) return 0;
@@ -131,7 +136,7 @@ static int match(sb_model* m, const int32_t* uses, int32_t i, size_t parts, stru
   if (i + 3 < m->num_nodes && feeds_only_next(m, uses, i + 2)) { /* the block's residual ADD */
     const sb_node* nd = &m->nodes[i + 3];
     const int32_t other = nd->inputs[0] == nc->output ? nd->inputs[1] : nd->inputs[0];
-    if (nd->op == SB_OP_ADD && nd->act.kind == SB_ACT_NONE && nd->num_inputs == 2 && other != nc->output &&
+    if (nd->op == SB_OP_ADD && nd->act.kind == SB_ACT_NONE && other != nc->output &&
         !m->tensors[other].is_constant && sb_same_shape(&m->tensors[other], &m->tensors[nc->output]) &&
         sb_same_shape(&m->tensors[nd->output], &m->tensors[nc->output])) {
       f->count = 4;
@@ -141,18 +146,18 @@ static int match(sb_model* m, const int32_t* uses, int32_t i, size_t parts, stru
   }
   f->parts = parts;
   f->step = step;
-  for (size_t k = 0; k < parts; k++) {
-    if (!build_part(&f->part[k], c, cut[k], cut[k + 1])) {
-      for (size_t q = 0; q < k; q++) free(f->part[q].owned);
-      return 0;
-    }
-  }
+  const sb_kernel_entry* add = sb_pick_kernel(SB_FAMILY_F32_VADD, sb_kernel_shape_params(0, 0), nc);
   const size_t cout = (size_t)c->shape.out_c;
-  float* zeros = calloc(cout ? cout : 1, sizeof(float));
-  if (!zeros) {
-    for (size_t q = 0; q < parts; q++) free(f->part[q].owned);
+  float* zeros = add ? calloc(cout ? cout : 1, sizeof(float)) : NULL;
+  size_t built = 0;
+  while (zeros && built < parts && build_part(&f->part[built], c, cut[built], cut[built + 1])) built++;
+  if (built < parts) { /* out of memory (or no f32-vadd, which every build has): run unfused */
+    sb_clear_error();
+    while (built) free(f->part[--built].owned);
+    free(zeros);
     return 0;
   }
+  f->add = (sb_f32_vbinary_ukernel*)add->fn;
   f->zeros = zeros;
   f->owned_zeros = zeros;
   const size_t need = (step * (plane_a + plane_b) + cout * plane_b + 15) / 16 * 16;
@@ -179,8 +184,10 @@ void sb_fuse_plan(sb_model* m) {
   sb_fuse_clear(m);
   m->fuse_key = m->threads * 2 + m->keep_intermediates;
   const char* env = getenv("SPARSEBYTE_FUSE");
-  const size_t parts = m->threads < SB_FUSE_MAX_PARTS ? (size_t)m->threads : SB_FUSE_MAX_PARTS;
-  if (parts < 2 || m->keep_intermediates || (env && !strcmp(env, "0")) || m->num_nodes < 3) return;
+  const size_t parts = (size_t)m->threads;
+  if (parts < 2 || parts > SB_FUSE_MAX_PARTS || m->keep_intermediates || (env && !strcmp(env, "0")) ||
+      m->num_nodes < 3)
+    return;
   int32_t* uses = calloc((size_t)m->num_tensors, sizeof *uses);
   m->fused_at = malloc((size_t)m->num_nodes * sizeof *m->fused_at);
   m->fused = calloc((size_t)m->num_nodes / 3 + 1, sizeof *m->fused);
@@ -268,13 +275,11 @@ static void run_sums(void* ctx, size_t begin, size_t end) {
   float* y = m->tensors[f->output].data;
   const float* r = f->residual >= 0 ? m->tensors[f->residual].data : NULL;
   const float* p0 = m->fuse_scratch + step * (plane_a + plane);
-  for (size_t e = lo; e < hi; e++) y[e] = p0[e];
-  for (size_t k = 1; k < f->parts; k++) {
-    const float* pk = p0 + k * m->fuse_part_floats;
-    for (size_t e = lo; e < hi; e++) y[e] += pk[e];
-  }
-  if (r)
-    for (size_t e = lo; e < hi; e++) y[e] += r[e];
+  static const sb_activation none = {SB_ACT_NONE, 0.0f, 0.0f};
+  const size_t n = hi - lo;
+  for (size_t k = 1; k < f->parts; k++)
+    f->add(n, k == 1 ? p0 + lo : y + lo, p0 + k * m->fuse_part_floats + lo, y + lo, &none);
+  if (r) f->add(n, y + lo, r + lo, y + lo, &none);
 }
 
 int32_t sb_fuse_run(sb_model* m, int32_t chain) {

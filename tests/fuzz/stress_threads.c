@@ -11,7 +11,7 @@
  * counts:   one model, the main thread alone, every engine thread count 1..8 on every input (the pool's chunking
  *           changes with the count; RUNS_PER_THREAD 0 runs this mode only).
  * Every result must equal the reference bit for bit, or with TOLERANCE t > 0 to t (absolute and relative: models
- * whose inverted residuals engine/src/fuse.c fuses with 2+ threads sum their projections in one part per thread).
+ * whose inverted residuals engine/src/fuse.c fuses with 2-4 threads sum their projections in one part per thread).
  * Prints one line per mode:
  *   "<mode>: threads T, runs N, mismatches M, errors E"  and exits 1 if M or E is not 0. */
 #include <math.h>

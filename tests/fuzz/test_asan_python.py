@@ -42,7 +42,7 @@ PYTHON_STRESS = """
     import numpy as np
     from sparsebyte import Model, ModelClosedError
     path, threads, runs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    reference = Model(path)
+    reference = Model(path, threads=2)  # the stressed models' count: fused chains (engine/src/fuse.c) give its bits
     rng = np.random.default_rng(0)
     feeds = [{t.name: rng.standard_normal(t.shape, dtype=np.float32) for t in reference.inputs}
              for _ in range(threads + 3)]
