@@ -214,6 +214,8 @@ void sb_fuse_plan(sb_model* m) {
   m->fuse_part_floats = part_floats;
 }
 
+static const sb_activation none = {SB_ACT_NONE, 0.0f, 0.0f}; /* projections and sums: no activation */
+
 typedef struct fuse_job {
   const sb_model* m;
   const struct sb_fused* f;
@@ -228,7 +230,6 @@ static void run_parts(void* ctx, size_t begin, size_t end) {
   const size_t plane_a = (size_t)a->shape.out_h * a->shape.out_w, plane_b = (size_t)b->shape.out_h * b->shape.out_w;
   const size_t step = f->step;
   const float* x = m->tensors[na->inputs[0]].data;
-  static const sb_activation none = {SB_ACT_NONE, 0.0f, 0.0f};
   for (size_t k = begin; k < end; k++) {
     const fused_part* p = &f->part[k];
     const size_t h0 = p->h0, h1 = p->h1;
@@ -275,7 +276,6 @@ static void run_sums(void* ctx, size_t begin, size_t end) {
   float* y = m->tensors[f->output].data;
   const float* r = f->residual >= 0 ? m->tensors[f->residual].data : NULL;
   const float* p0 = m->fuse_scratch + step * (plane_a + plane);
-  static const sb_activation none = {SB_ACT_NONE, 0.0f, 0.0f};
   const size_t n = hi - lo;
   for (size_t k = 1; k < f->parts; k++)
     f->add(n, k == 1 ? p0 + lo : y + lo, p0 + k * m->fuse_part_floats + lo, y + lo, &none);
