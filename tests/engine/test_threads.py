@@ -162,20 +162,19 @@ def inverted_residuals_model() -> Case:
     return Case("inverted_residuals", s, [r.standard_normal((1, 24, 8, 8)).astype(np.float32)], ref)
 
 
-def write_fused_model(directory: Path) -> tuple[Path, Path, Case]:
-    case = inverted_residuals_model()
-    model = directory / "inverted_residuals.sbn"
+def write_case(directory: Path, case: Case) -> tuple[Path, Path, Case]:
+    model, x = directory / f"{case.name}.sbn", directory / f"{case.name}_x.npy"
     model.write_bytes(case.bytes())
-    np.save(directory / "x_ir.npy", case.inputs[0])
-    return model, directory / "x_ir.npy", case
+    np.save(x, case.inputs[0])
+    return model, x, case
 
 
 def write_model(directory: Path) -> tuple[Path, Path, Case]:
-    case = threads_model()
-    model = directory / "threads.sbn"
-    model.write_bytes(case.bytes())
-    np.save(directory / "x.npy", case.inputs[0])
-    return model, directory / "x.npy", case
+    return write_case(directory, threads_model())
+
+
+def write_fused_model(directory: Path) -> tuple[Path, Path, Case]:
+    return write_case(directory, inverted_residuals_model())
 
 
 @pytest.fixture(scope="module")
@@ -197,15 +196,21 @@ def run_threads(runner: Path, model: Path, x: Path, out: Path, threads: int, fus
     return np.load(out)
 
 
+def every_count(runner: Path, model: tuple[Path, Path, Case], tmp_path: Path) -> dict[int, np.ndarray]:
+    """Outputs for every thread count: 1 thread's against the numpy reference, the others to 1e-5 of 1 thread's."""
+    path, x, case = model
+    out = {1: run_threads(runner, path, x, tmp_path / "out1.npy", 1)}
+    np.testing.assert_allclose(out[1], case.reference(case.inputs)[0], rtol=1e-3, atol=1e-3)
+    for threads in THREAD_COUNTS[1:]:
+        out[threads] = run_threads(runner, path, x, tmp_path / f"out{threads}.npy", threads)
+        np.testing.assert_allclose(out[threads], out[1], rtol=1e-5, atol=1e-5, err_msg=f"{runner}, {threads} threads")
+    return out
+
+
 @pytest.mark.parametrize("config", ["host", "asan"])
 def test_every_thread_count_equals_one_thread(runners: dict[str, Path], model: tuple[Path, Path, Case],
                                               config: str, tmp_path: Path) -> None:
-    path, x, case = model
-    one = run_threads(runners[config], path, x, tmp_path / "out1.npy", 1)
-    np.testing.assert_allclose(one, case.reference(case.inputs)[0], rtol=1e-3, atol=1e-3)
-    for threads in THREAD_COUNTS[1:]:
-        many = run_threads(runners[config], path, x, tmp_path / f"out{threads}.npy", threads)
-        np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5, err_msg=f"{config}, {threads} threads")
+    every_count(runners[config], model, tmp_path)
 
 
 @pytest.fixture(scope="module")
@@ -219,16 +224,12 @@ def test_fused_inverted_residuals_every_thread_count(runners: dict[str, Path], f
     """engine/src/fuse.c: with 2..4 threads both blocks run fused, their projections summed in one part per thread,
     so results equal 1 thread's to rounding (1e-5), not bit for bit; 5..8 threads and SPARSEBYTE_FUSE=0 give 1
     thread's bits."""
-    path, x, case = fused_model
-    one = run_threads(runners[config], path, x, tmp_path / "out1.npy", 1)
-    np.testing.assert_allclose(one, case.reference(case.inputs)[0], rtol=1e-3, atol=1e-3)
-    for threads in THREAD_COUNTS[1:]:
-        many = run_threads(runners[config], path, x, tmp_path / f"out{threads}.npy", threads)
-        np.testing.assert_allclose(many, one, rtol=1e-5, atol=1e-5, err_msg=f"{config}, {threads} threads")
-        if threads == 2:  # other bits: the chains did run fused (a sum in parts)
-            assert not np.array_equal(many, one)
-        if threads > 4:  # fused with 2-4 threads only (fuse.c's SB_FUSE_MAX_PARTS)
-            np.testing.assert_array_equal(many, one)
+    out = every_count(runners[config], fused_model, tmp_path)
+    assert not np.array_equal(out[2], out[1])  # other bits: the chains did run fused (a sum in parts)
+    for threads in range(5, 9):  # fused with 2-4 threads only (fuse.c's SB_FUSE_MAX_PARTS)
+        np.testing.assert_array_equal(out[threads], out[1])
+    path, x, _ = fused_model
+    one = out[1]
     unfused = run_threads(runners[config], path, x, tmp_path / "unfused.npy", 2, fuse=False)
     np.testing.assert_array_equal(unfused, one)
 
