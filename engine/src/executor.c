@@ -136,7 +136,7 @@ static double split_clock_ms(void) {
 }
 
 static void run_nodes(sb_model* m) {
-  if (m->fuse_key != m->threads * 2 + m->keep_intermediates) sb_fuse_plan(m);
+  if (m->fuse_key != m->threads * 2 + m->keep_intermediates) sb_fuse_plan(m); /* not planned yet (a new model) */
   for (int32_t i = 0; i < m->num_nodes; i++) {
     sb_node* n = &m->nodes[i];
     double start = m->profiling ? now_ms() : 0.0;
@@ -299,6 +299,7 @@ static sb_status set_keep_intermediates(sb_model* m, int enabled) {
     at += t->count;
   }
   free(saved);
+  sb_fuse_plan(m); /* keep_intermediates turns fusion off (every tensor must exist), and back on */
   return SB_OK;
 }
 

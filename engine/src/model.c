@@ -210,6 +210,7 @@ sb_status sb_model_set_threads(sb_model* m, int threads) {
   m->pool = sb_threadpool_create(threads);
   m->threads = threads;
   sb_split_reset(m); /* what the runs learnt was about the old pool */
+  sb_fuse_plan(m);    /* here rather than in the next run: a run's instruction count (qemu) must not hold it */
   sb_mutex_unlock(m->lock);
   return SB_OK;
 }
