@@ -19,9 +19,7 @@
 #define SB_FUSE_MAX_PARTS 4
 /* expand + depthwise outputs of one part at most (floats): they stay in the core's L2 (2 MiB here; 1 MiB on the
  * Cortex-A76 big cores) */
-#ifndef SB_FUSE_PART_FLOATS
 #define SB_FUSE_PART_FLOATS (256u * 1024u)
-#endif
 
 typedef struct fused_part {
   size_t h0, h1;        /* hidden channels */
@@ -34,18 +32,20 @@ struct sb_fused {
   int32_t first, count; /* nodes [first, first + count): expand, depthwise, project[, add] */
   int32_t residual;     /* the ADD's other input tensor, -1 without the ADD */
   int32_t output;       /* the tensor the chain writes */
-  size_t parts, step; /* step: the largest part's hidden channels (each part's scratch region holds that many) */
+  size_t parts;
+  /* a part's scratch region: the expand's output, the depthwise output at `depthwise`, the partial sum at `partial`
+   * (floats; sized for the largest part) */
+  size_t depthwise, partial;
   fused_part part[SB_FUSE_MAX_PARTS];
-  const float* zeros; /* bias of the parts past the first (the first takes the projection's) */
+  float* zeros; /* bias of the parts past the first (the first takes the projection's) */
   sb_f32_vbinary_ukernel* add; /* f32-vadd: the sums */
-  void* owned_zeros;
 };
 
-static const sb_conv_state* conv_of(const sb_node* n, sb_conv_mode a, sb_conv_mode b) {
-  if (n->op != SB_OP_CONV && n->op != SB_OP_CONV_SPARSE) return NULL;
-  const sb_conv_state* s = n->state;
-  return s && (s->mode == a || s->mode == b) ? s : NULL;
+static const sb_conv_state* conv_state(const sb_node* n) {
+  return n->op == SB_OP_CONV || n->op == SB_OP_CONV_SPARSE ? n->state : NULL;
 }
+
+static int pointwise(const sb_conv_state* s) { return s && (s->mode == SB_CONV_GEMM || s->mode == SB_CONV_SPMM); }
 
 /* Node i's output is read by node i + 1 alone and is no graph output. */
 static int feeds_only_next(const sb_model* m, const int32_t* uses, int32_t i) {
@@ -109,10 +109,10 @@ static int build_part(fused_part* p, const sb_conv_state* c, size_t h0, size_t h
 static int match(sb_model* m, const int32_t* uses, int32_t i, size_t parts, struct sb_fused* f, size_t* part_floats) {
   if (i + 2 >= m->num_nodes) return 0;
   const sb_node *na = &m->nodes[i], *nb = &m->nodes[i + 1], *nc = &m->nodes[i + 2];
-  const sb_conv_state* a = conv_of(na, SB_CONV_GEMM, SB_CONV_SPMM);
-  const sb_conv_state* b = conv_of(nb, SB_CONV_DIRECT, SB_CONV_DIRECT);
-  const sb_conv_state* c = conv_of(nc, SB_CONV_GEMM, SB_CONV_SPMM);
-  if (!a || !b || !c || nb->op != SB_OP_CONV || nc->act.kind != SB_ACT_NONE) return 0;
+  const sb_conv_state *a = conv_state(na), *b = conv_state(nb), *c = conv_state(nc);
+  if (!pointwise(a) || !pointwise(c) || !b || b->mode != SB_CONV_DIRECT || nb->op != SB_OP_CONV ||
+      nc->act.kind != SB_ACT_NONE)
+    return 0;
   const size_t hidden = (size_t)a->shape.out_c;
   if (b->shape.groups != (int32_t)hidden || b->shape.in_c != (int32_t)hidden || b->shape.out_c != (int32_t)hidden ||
       c->shape.in_c != (int32_t)hidden || hidden < 8 * parts)
@@ -145,7 +145,8 @@ static int match(sb_model* m, const int32_t* uses, int32_t i, size_t parts, stru
     }
   }
   f->parts = parts;
-  f->step = step;
+  f->depthwise = step * plane_a;
+  f->partial = f->depthwise + step * plane_b;
   const sb_kernel_entry* add = sb_pick_kernel(SB_FAMILY_F32_VADD, sb_kernel_shape_params(0, 0), nc);
   const size_t cout = (size_t)c->shape.out_c;
   float* zeros = add ? calloc(cout ? cout : 1, sizeof(float)) : NULL;
@@ -159,8 +160,7 @@ static int match(sb_model* m, const int32_t* uses, int32_t i, size_t parts, stru
   }
   f->add = (sb_f32_vbinary_ukernel*)add->fn;
   f->zeros = zeros;
-  f->owned_zeros = zeros;
-  const size_t need = (step * (plane_a + plane_b) + cout * plane_b + 15) / 16 * 16;
+  const size_t need = (f->partial + cout * plane_b + 15) / 16 * 16;
   if (need > *part_floats) *part_floats = need;
   return 1;
 }
@@ -168,7 +168,7 @@ static int match(sb_model* m, const int32_t* uses, int32_t i, size_t parts, stru
 void sb_fuse_clear(sb_model* m) {
   for (int32_t i = 0; i < m->num_fused; i++) {
     for (size_t k = 0; k < m->fused[i].parts; k++) free(m->fused[i].part[k].owned);
-    free(m->fused[i].owned_zeros);
+    free(m->fused[i].zeros);
   }
   free(m->fused);
   free(m->fused_at);
@@ -228,14 +228,12 @@ static void run_parts(void* ctx, size_t begin, size_t end) {
   const sb_node *na = &m->nodes[f->first], *nb = na + 1, *nc = na + 2;
   const sb_conv_state *a = na->state, *b = nb->state, *c = nc->state;
   const size_t plane_a = (size_t)a->shape.out_h * a->shape.out_w, plane_b = (size_t)b->shape.out_h * b->shape.out_w;
-  const size_t step = f->step;
   const float* x = m->tensors[na->inputs[0]].data;
   for (size_t k = begin; k < end; k++) {
     const fused_part* p = &f->part[k];
     const size_t h0 = p->h0, h1 = p->h1;
     float* expanded = m->fuse_scratch + k * m->fuse_part_floats;
-    float* depthwise = expanded + step * plane_a;
-    float* partial = depthwise + step * plane_b;
+    float *depthwise = expanded + f->depthwise, *partial = expanded + f->partial;
     if (a->mode == SB_CONV_GEMM) {
       const size_t cin = (size_t)a->shape.in_c;
       ((sb_f32_gemm_ukernel*)a->fn)(plane_a, plane_a, h1 - h0, cin, a->weights + h0 * cin, a->bias + h0, x, expanded,
@@ -270,12 +268,10 @@ static void run_sums(void* ctx, size_t begin, size_t end) {
   const struct sb_fused* f = j->f;
   const sb_conv_state* c = m->nodes[f->first + 2].state;
   const size_t cout = (size_t)c->shape.out_c, plane = (size_t)c->shape.out_h * c->shape.out_w;
-  const sb_conv_state* a = m->nodes[f->first].state;
-  const size_t step = f->step, plane_a = (size_t)a->shape.out_h * a->shape.out_w;
   const size_t lo = cout * begin / f->parts * plane, hi = cout * end / f->parts * plane;
   float* y = m->tensors[f->output].data;
   const float* r = f->residual >= 0 ? m->tensors[f->residual].data : NULL;
-  const float* p0 = m->fuse_scratch + step * (plane_a + plane);
+  const float* p0 = m->fuse_scratch + f->partial;
   const size_t n = hi - lo;
   for (size_t k = 1; k < f->parts; k++)
     f->add(n, k == 1 ? p0 + lo : y + lo, p0 + k * m->fuse_part_floats + lo, y + lo, &none);
